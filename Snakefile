@@ -1,0 +1,29 @@
+# Neural-network signal/background classification with a figure-of-merit scan,
+# as CMS analysts do it: CSV -> Parquet -> splits -> scaled, balanced inputs ->
+# one model per (grid point, seed) -> predictions -> FOM scan -> summary tables.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/splitting.smk"
+include: "workflow/rules/preprocessing.smk"
+include: "workflow/rules/training.smk"
+include: "workflow/rules/evaluation.smk"
+
+
+localrules:
+    all,
+    collect_presplit,
+    summarise_models,
+
+
+rule all:
+    input:
+        get_final_outputs(),
+    default_target: True

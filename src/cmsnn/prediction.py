@@ -1,0 +1,60 @@
+"""Network outputs per event, with what the figure of merit needs beside them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import keras
+import numpy as np
+import pandas as pd
+
+from cmsnn.files import read_parquet, write_csv
+from cmsnn.model import limit_threads
+
+#: Columns carried from the events into the prediction files.
+EVENT_COLUMNS = ("weight", "process", "class")
+
+
+def score_columns(mode: str, class_names: Sequence[str]) -> list[str]:
+    """``score_<class>`` per network output: the signal only in binary mode."""
+    names = class_names[:1] if mode == "binary" else class_names
+    return [f"score_{name}" for name in names]
+
+
+def predict_events(
+    model: keras.Model,
+    events: pd.DataFrame,
+    features: Sequence[str],
+    mode: str,
+    class_names: Sequence[str],
+) -> pd.DataFrame:
+    """The network's outputs for ``events`` (scaled features), beside the original
+    (unscaled) weight, the process and the true class; multi-class adds the
+    ``predicted_class`` (the output with the highest score)."""
+    x = events[list(features)].to_numpy(dtype=np.float32)
+    scores = np.asarray(model.predict(x, batch_size=8192, verbose=0))
+    predictions = pd.DataFrame(scores, columns=score_columns(mode, class_names))
+    if mode == "multiclass":
+        predictions["predicted_class"] = np.asarray(class_names, dtype=object)[
+            scores.argmax(axis=1)
+        ]
+    for column in EVENT_COLUMNS:
+        predictions[column] = events[column].to_numpy()
+    return predictions
+
+
+def predict_files(
+    model_path,
+    sources: Mapping[str, str],
+    outputs: Mapping[str, str],
+    features: Sequence[str],
+    mode: str,
+    class_names: Sequence[str],
+    threads: int = 1,
+) -> None:
+    """Rule entry point: one model, a prediction CSV per split."""
+    limit_threads(threads)
+    model = keras.saving.load_model(model_path)
+    for split, source in sources.items():
+        predictions = predict_events(model, read_parquet(source), features, mode, class_names)
+        write_csv(predictions, outputs[split])

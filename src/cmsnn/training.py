@@ -1,0 +1,165 @@
+"""Training one model: one grid point, one seed.
+
+The weights of the epoch with the lowest weighted validation loss are kept (the
+tutorial's ``ModelCheckpoint(save_best_only=True)``), and the per-epoch history is
+written as CSV. The same seed gives the same model: Keras' seeds are set and
+TensorFlow's operations are made deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Mapping, Sequence
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from cmsnn.files import read_parquet, write_csv, write_json, write_with
+from cmsnn.model import build_model, limit_threads
+from cmsnn.weighting import training_targets
+
+log = logging.getLogger(__name__)
+
+HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "accuracy", "val_accuracy", "learning_rate")
+
+
+class KeepBestWeights(keras.callbacks.Callback):
+    """Record the history, remember the weights at the lowest ``val_loss`` and restore
+    them when training ends; optionally stop after ``patience`` epochs without gain."""
+
+    def __init__(self, patience: int = 0):
+        super().__init__()
+        self.patience = patience
+        self.history: list[dict] = []
+        self.best_epoch = 0
+        self.best_val_loss = np.inf
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        learning_rate = keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+        self.history.append(
+            {
+                "epoch": epoch + 1,
+                **{key: float(logs[key]) for key in HISTORY_COLUMNS[1:-1]},
+                "learning_rate": float(learning_rate),
+            }
+        )
+        if logs["val_loss"] < self.best_val_loss:
+            self.best_val_loss = float(logs["val_loss"])
+            self.best_epoch = epoch + 1
+            self.best_weights = self.model.get_weights()
+        elif self.patience and epoch + 1 - self.best_epoch >= self.patience:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def configure_tensorflow(threads: int, seed: int) -> str:
+    """Use ``threads`` CPU threads, fix every seed, make operations deterministic.
+
+    Returns a description of the device the model will train on.
+    """
+    limit_threads(threads)
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return "GPU: " + ", ".join(gpu.name for gpu in gpus)
+    return f"CPU: {platform.processor() or platform.machine()}, {threads} thread(s)"
+
+
+def train_model(
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    features: Sequence[str],
+    settings: Mapping,
+    mode: str,
+    n_classes: int,
+    seed: int,
+) -> tuple[keras.Model, pd.DataFrame, dict]:
+    """Train one network; returns the model (best epoch's weights), history and facts."""
+    x_train, y_train, w_train = _arrays(train, features, mode, n_classes)
+    x_val, y_val, w_val = _arrays(validation, features, mode, n_classes)
+    model = build_model(len(features), n_classes, mode, settings)
+    model.summary(print_fn=log.info)
+    keeper = KeepBestWeights(patience=settings["early_stopping_patience"])
+    started = time.perf_counter()
+    model.fit(
+        x_train,
+        y_train,
+        sample_weight=w_train,
+        validation_data=(x_val, y_val, w_val),
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        shuffle=settings["shuffle"],
+        callbacks=[keeper],
+        verbose=2,
+    )
+    facts = {
+        "best_epoch": keeper.best_epoch,
+        "best_val_loss": keeper.best_val_loss,
+        "epochs_run": len(keeper.history),
+        "training_seconds": round(time.perf_counter() - started, 2),
+        "n_train_events": len(train),
+        "n_validation_events": len(validation),
+    }
+    return model, pd.DataFrame(keeper.history, columns=HISTORY_COLUMNS), facts
+
+
+def train_files(
+    train_path,
+    validation_path,
+    model_output,
+    history_output,
+    facts_output,
+    features: Sequence[str],
+    settings: Mapping,
+    mode: str,
+    class_names: Sequence[str],
+    seed: int,
+    threads: int,
+) -> None:
+    """Rule entry point: prepared Parquet in; model, history CSV and facts JSON out."""
+    device = configure_tensorflow(threads, seed)
+    log.info("training on %s", device)
+    model, history, facts = train_model(
+        read_parquet(train_path),
+        read_parquet(validation_path),
+        features,
+        settings,
+        mode,
+        len(class_names),
+        seed,
+    )
+    log.info("kept epoch %d (validation loss %.6g)", facts["best_epoch"], facts["best_val_loss"])
+    write_with(model_output, model.save)
+    write_csv(history, history_output)
+    write_json(
+        {
+            "seed": seed,
+            "mode": mode,
+            "classes": list(class_names),
+            "settings": dict(settings),
+            **facts,
+            "device": device,
+            "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
+        },
+        facts_output,
+    )
+
+
+def _arrays(events: pd.DataFrame, features, mode: str, n_classes: int):
+    x = events[list(features)].to_numpy(dtype=np.float32)
+    targets = training_targets(events["class_index"].to_numpy(), mode)
+    if mode == "binary":
+        y = targets.astype(np.float32)
+    else:
+        y = keras.utils.to_categorical(targets, num_classes=n_classes).astype(np.float32)
+    return x, y, events["training_weight"].to_numpy(dtype=np.float32)

@@ -1,0 +1,96 @@
+"""Event weights: balancing for training, and physical yields for the figure of merit.
+
+Physics weights (cross section / generated events) differ by orders of magnitude
+between processes; trained on as they are, the loss is dominated by a few processes
+and becomes numerically tiny. The balancing schemes put the classes on an equal
+footing while keeping the event-by-event differences inside each class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BALANCING_SCHEMES = ("equal", "sqrt", "none")
+MODES = ("binary", "multiclass")
+
+
+def training_targets(class_index: np.ndarray, mode: str) -> np.ndarray:
+    """The network's target per event: binary 1 = signal (class 0), 0 = background;
+    multi-class: the class index itself."""
+    class_index = np.asarray(class_index)
+    if mode == "binary":
+        return (class_index == 0).astype(np.int32)
+    if mode == "multiclass":
+        return class_index.astype(np.int32)
+    raise ValueError(f"classification must be one of {MODES}, got {mode!r}")
+
+
+def balance_class_weights(
+    weights: np.ndarray, class_index: np.ndarray, scheme: str, mode: str, class_names=None
+) -> np.ndarray:
+    """Training weights balanced between the classes the network distinguishes.
+
+    In binary mode the classes are signal and background (all background classes
+    together); in multi-class mode every configured class. With ``N_S`` the number of
+    signal events, ``W_S`` their summed weight and ``W_c`` that of class ``c``:
+
+    - ``equal``: every class sums to the same total: ``N_B``, the number of background
+      events, in binary mode (the tutorial's binary scheme), ``N_S`` in multi-class mode;
+    - ``sqrt``: signal sums to ``N_S``; background class ``c`` to ``N_S·√(W_c/W_S)``
+      (the tutorial's multi-class "SQRT" scheme), so larger backgrounds weigh more,
+      but less than in proportion;
+    - ``none``: the physics weights, only rescaled by one common factor to a mean of 1.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    groups = training_targets(class_index, mode)
+    signal_group = 1 if mode == "binary" else 0
+    if scheme not in BALANCING_SCHEMES:
+        raise ValueError(f"balancing must be one of {BALANCING_SCHEMES}, got {scheme!r}")
+    if scheme == "none":
+        return weights * (len(weights) / _positive_sum(weights, "all events"))
+
+    present = np.unique(groups)
+    names = _group_names(mode, class_names)
+    if signal_group not in present or len(present) < 2:
+        raise ValueError(
+            f"balancing needs signal and background events, found only {[names(g) for g in present]}"
+        )
+    n_signal = np.count_nonzero(groups == signal_group)
+    signal_sum = _positive_sum(weights[groups == signal_group], names(signal_group))
+    reference = np.count_nonzero(groups != signal_group) if mode == "binary" else n_signal
+
+    balanced = np.empty_like(weights)
+    for group in present:
+        members = groups == group
+        group_sum = _positive_sum(weights[members], names(group))
+        if scheme == "equal":
+            target = reference
+        elif group == signal_group:
+            target = n_signal
+        else:
+            target = n_signal * np.sqrt(group_sum / signal_sum)
+        balanced[members] = weights[members] * (target / group_sum)
+    return balanced
+
+
+def yield_weights(weights: np.ndarray, luminosity: float, split_fraction: float) -> np.ndarray:
+    """Expected events per simulated event: ``weight × luminosity / split fraction``.
+
+    ``weight`` is in pb (cross section / generated events), ``luminosity`` in pb⁻¹; the
+    split fraction undoes the share of events a split holds, so each split estimates the
+    full yield.
+    """
+    return np.asarray(weights, dtype=np.float64) * luminosity / split_fraction
+
+
+def _positive_sum(weights: np.ndarray, what: str) -> float:
+    total = float(np.sum(weights))
+    if not total > 0:
+        raise ValueError(f"the weights of {what} sum to {total}; balancing needs a positive sum")
+    return total
+
+
+def _group_names(mode: str, class_names):
+    if mode == "binary":
+        return lambda group: "signal" if group == 1 else "background"
+    return lambda group: class_names[group] if class_names is not None else f"class {group}"

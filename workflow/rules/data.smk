@@ -1,0 +1,47 @@
+rule generate_toy_sample:
+    """One process of the embedded default dataset, as a headerless CSV."""
+    input:
+        processes=config["data"]["toy"]["processes"],
+        code=package_code("toydata"),
+    output:
+        csv=f"{RESULTS}/toy_data/{{sample}}.csv",
+    params:
+        process=lambda wildcards: toy_processes()[wildcards.sample][0],
+        parameters=lambda wildcards: toy_processes()[wildcards.sample][1],
+        events_scale=config["data"]["toy"]["events_scale"],
+        seed=config["data"]["toy"]["seed"],
+    log:
+        f"{RESULTS}/logs/generate_toy_sample/{{sample}}.log",
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["light"]["mem_mb"],
+        runtime=config["resources"]["light"]["runtime"],
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/generate_toy_sample.py"
+
+
+rule ingest_csv:
+    """A ROOT-derived CSV to a typed Parquet table with each event's class."""
+    input:
+        csv=lambda wildcards: INPUT_CSV[wildcards.sample],
+        code=package_code("reading"),
+    output:
+        parquet=f"{RESULTS}/ingested/{{sample}}.parquet",
+    params:
+        features=config["data"]["features"],
+        weight_column=config["data"]["weight_column"],
+        process_column=config["data"]["process_column"],
+        header=config["data"]["header"],
+        classes=config["classes"],
+    log:
+        f"{RESULTS}/logs/ingest_csv/{{sample}}.log",
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["light"]["mem_mb"],
+        runtime=config["resources"]["light"]["runtime"],
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/ingest_csv.py"

@@ -1,0 +1,48 @@
+rule evaluate_model:
+    """Weighted AUCs and the FOM scan over the cut on the signal output."""
+    input:
+        train=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_train.csv",
+        validation=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_validation.csv",
+        test=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_test.csv",
+        code=package_code("evaluation", "fom", "weighting"),
+    output:
+        scan=f"{RESULTS}/models/{{point}}/seed-{{seed}}/fom_scan.csv",
+        evaluation=f"{RESULTS}/models/{{point}}/seed-{{seed}}/evaluation.json",
+    params:
+        fractions=config["split"]["fractions"],
+        fom=config["fom"],
+        mode=config["classification"],
+        class_names=CLASS_NAMES,
+    log:
+        f"{RESULTS}/logs/evaluate_model/{{point}}/seed-{{seed}}.log",
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["light"]["mem_mb"],
+        runtime=config["resources"]["light"]["runtime"],
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/evaluate_model.py"
+
+
+rule summarise_models:
+    """fom_summary.csv (one row per model) and its mean/std over seeds per grid point."""
+    input:
+        facts=model_outputs("training.json"),
+        evaluation=model_outputs("evaluation.json"),
+        code=package_code("summary"),
+    output:
+        summary=f"{RESULTS}/fom_summary.csv",
+        by_point=f"{RESULTS}/fom_summary_by_point.csv",
+    params:
+        models=summary_models(),
+    log:
+        f"{RESULTS}/logs/summarise_models.log",
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["light"]["mem_mb"],
+        runtime=config["resources"]["light"]["runtime"],
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/summarise_models.py"

@@ -1,0 +1,26 @@
+rule prepare_inputs:
+    """Scaling fitted on the training split, applied to all; balanced training weights."""
+    input:
+        train=selected_split("train"),
+        validation=selected_split("validation"),
+        test=selected_split("test"),
+        code=package_code("scaling", "weighting"),
+    output:
+        train=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/train.parquet",
+        validation=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/validation.parquet",
+        test=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/test.parquet",
+        scaler=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/scaler.json",
+    params:
+        features=config["data"]["features"],
+        mode=config["classification"],
+        class_names=CLASS_NAMES,
+    log:
+        f"{RESULTS}/logs/prepare_inputs/{{scaling}}-{{balancing}}.log",
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["light"]["mem_mb"],
+        runtime=config["resources"]["light"]["runtime"],
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/prepare_inputs.py"

@@ -1,0 +1,69 @@
+if SOURCE == "presplit":
+
+    rule collect_presplit:
+        """The tutorial's layout: train/val/test files exist already; join sig and bkg."""
+        input:
+            train=presplit_ingested("train"),
+            validation=presplit_ingested("validation"),
+            test=presplit_ingested("test"),
+            code=package_code("splitting"),
+        output:
+            train=f"{RESULTS}/split/train.parquet",
+            validation=f"{RESULTS}/split/validation.parquet",
+            test=f"{RESULTS}/split/test.parquet",
+        log:
+            f"{RESULTS}/logs/collect_presplit.log",
+        threads: 1
+        resources:
+            mem_mb=config["resources"]["light"]["mem_mb"],
+            runtime=config["resources"]["light"]["runtime"],
+        conda:
+            "../../envs/data.yaml"
+        script:
+            "../scripts/collect_presplit.py"
+
+else:
+
+    rule split_events:
+        """Train / validation / test samples, stratified per process."""
+        input:
+            parquet=ingested_files(),
+            code=package_code("splitting"),
+        output:
+            train=f"{RESULTS}/split/train.parquet",
+            validation=f"{RESULTS}/split/validation.parquet",
+            test=f"{RESULTS}/split/test.parquet",
+        params:
+            fractions=config["split"]["fractions"],
+            seed=config["split"]["seed"],
+        log:
+            f"{RESULTS}/logs/split_events.log",
+        threads: 1
+        resources:
+            mem_mb=config["resources"]["light"]["mem_mb"],
+            runtime=config["resources"]["light"]["runtime"],
+        conda:
+            "../../envs/data.yaml"
+        script:
+            "../scripts/split_events.py"
+
+
+rule preselect:
+    """The optional cut in front of the network, applied to every split."""
+    input:
+        parquet=f"{RESULTS}/split/{{split}}.parquet",
+        code=package_code("selection"),
+    output:
+        parquet=f"{RESULTS}/preselected/{{split}}.parquet",
+    params:
+        cut=config["preselection"],
+    log:
+        f"{RESULTS}/logs/preselect/{{split}}.log",
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["light"]["mem_mb"],
+        runtime=config["resources"]["light"]["runtime"],
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/preselect.py"

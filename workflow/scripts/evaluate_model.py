@@ -1,0 +1,15 @@
+from cmsnn.logs import redirect_output_to_log
+
+redirect_output_to_log(snakemake.log[0])
+
+from cmsnn.evaluation import evaluate_files
+
+evaluate_files(
+    snakemake.input,
+    snakemake.output.scan,
+    snakemake.output.evaluation,
+    fractions=snakemake.params.fractions,
+    fom_options=snakemake.params.fom,
+    mode=snakemake.params.mode,
+    class_names=snakemake.params.class_names,
+)

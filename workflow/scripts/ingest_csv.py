@@ -1,0 +1,15 @@
+from cmsnn.logs import redirect_output_to_log
+
+redirect_output_to_log(snakemake.log[0])
+
+from cmsnn.reading import ingest_csv
+
+ingest_csv(
+    snakemake.input.csv,
+    snakemake.output.parquet,
+    features=snakemake.params.features,
+    weight_column=snakemake.params.weight_column,
+    process_column=snakemake.params.process_column,
+    header=snakemake.params.header,
+    classes=snakemake.params.classes,
+)

@@ -1,0 +1,16 @@
+from cmsnn.logs import redirect_output_to_log
+
+redirect_output_to_log(snakemake.log[0])
+
+from cmsnn.scaling import prepare_training_inputs
+
+prepare_training_inputs(
+    snakemake.input,
+    snakemake.output,
+    snakemake.output.scaler,
+    features=snakemake.params.features,
+    scaling=snakemake.wildcards.scaling,
+    balancing=snakemake.wildcards.balancing,
+    mode=snakemake.params.mode,
+    class_names=snakemake.params.class_names,
+)

@@ -1,0 +1,12 @@
+from cmsnn.logs import redirect_output_to_log
+
+redirect_output_to_log(snakemake.log[0])
+
+from cmsnn.selection import preselect_file
+
+preselect_file(
+    snakemake.input.parquet,
+    snakemake.output.parquet,
+    cut=snakemake.params.cut,
+    split=snakemake.wildcards.split,
+)

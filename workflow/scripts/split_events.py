@@ -1,0 +1,12 @@
+from cmsnn.logs import redirect_output_to_log
+
+redirect_output_to_log(snakemake.log[0])
+
+from cmsnn.splitting import split_files
+
+split_files(
+    snakemake.input.parquet,
+    snakemake.output,
+    fractions=snakemake.params.fractions,
+    seed=snakemake.params.seed,
+)

@@ -1,0 +1,7 @@
+from cmsnn.logs import redirect_output_to_log
+
+redirect_output_to_log(snakemake.log[0])
+
+from cmsnn.summary import summarise_files
+
+summarise_files(snakemake.params.models, snakemake.output.summary, snakemake.output.by_point)

@@ -1,0 +1,19 @@
+from cmsnn.logs import redirect_output_to_log
+
+redirect_output_to_log(snakemake.log[0])
+
+from cmsnn.training import train_files
+
+train_files(
+    snakemake.input.train,
+    snakemake.input.validation,
+    snakemake.output.model,
+    snakemake.output.history,
+    snakemake.output.facts,
+    features=snakemake.params.features,
+    settings=snakemake.params.settings,
+    mode=snakemake.params.mode,
+    class_names=snakemake.params.class_names,
+    seed=snakemake.params.seed,
+    threads=snakemake.threads,
+)
