@@ -51,7 +51,19 @@ def expand_grid(grid: Mapping[str, list]) -> dict[str, dict]:
 
 
 def point_settings(config: Mapping, point_values: Mapping) -> dict:
-    """The training and preprocessing settings of one grid point: the defaults, overridden."""
-    settings = {**config["preprocessing"], **config["training"]}
-    settings.update(point_values)
-    return settings
+    """The training and preprocessing settings of one grid point: the defaults, overridden.
+
+    Keys are sorted: Snakemake compares a rule's params as text, so reordering keys in
+    the config file must not look like a change that retrains every model.
+    """
+    settings = {**config["preprocessing"], **config["training"], **point_values}
+    return canonical(settings)
+
+
+def canonical(value):
+    """``value`` with every mapping's keys sorted, recursively (stable params for Snakemake)."""
+    if isinstance(value, Mapping):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [canonical(item) for item in value]
+    return value

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from cmsnn.grid import PREPROCESSING_KEYS, expand_grid, point_settings
+from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
 from cmsnn.splitting import SPLITS
 from cmsnn.toydata import read_process_table
 
@@ -35,9 +35,15 @@ def package_code(*modules):
     return [str(package / f"{module}.py") for module in ("files", *modules)]
 
 
+def toy_processes_file():
+    """The process table of the embedded dataset; a relative path is taken from the
+    workflow's folder, so the default works from any working directory."""
+    return str(Path(workflow.basedir) / config["data"]["toy"]["processes"])
+
+
 def toy_processes():
     """``{sample: (process name, generator parameters)}`` of the embedded dataset."""
-    table = read_process_table(config["data"]["toy"]["processes"])
+    table = read_process_table(toy_processes_file())
     return {name.removesuffix(".root"): (name, parameters) for name, parameters in table.items()}
 
 

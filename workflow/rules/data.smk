@@ -1,13 +1,13 @@
 rule generate_toy_sample:
     """One process of the embedded default dataset, as a headerless CSV."""
     input:
-        processes=config["data"]["toy"]["processes"],
+        processes=toy_processes_file(),
         code=package_code("toydata"),
     output:
         csv=f"{RESULTS}/toy_data/{{sample}}.csv",
     params:
         process=lambda wildcards: toy_processes()[wildcards.sample][0],
-        parameters=lambda wildcards: toy_processes()[wildcards.sample][1],
+        parameters=lambda wildcards: canonical(toy_processes()[wildcards.sample][1]),
         events_scale=config["data"]["toy"]["events_scale"],
         seed=config["data"]["toy"]["seed"],
     log:
@@ -34,7 +34,7 @@ rule ingest_csv:
         weight_column=config["data"]["weight_column"],
         process_column=config["data"]["process_column"],
         header=config["data"]["header"],
-        classes=config["classes"],
+        classes=canonical(config["classes"]),
     log:
         f"{RESULTS}/logs/ingest_csv/{{sample}}.log",
     threads: 1

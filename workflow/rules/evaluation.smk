@@ -9,8 +9,8 @@ rule evaluate_model:
         scan=f"{RESULTS}/models/{{point}}/seed-{{seed}}/fom_scan.csv",
         evaluation=f"{RESULTS}/models/{{point}}/seed-{{seed}}/evaluation.json",
     params:
-        fractions=config["split"]["fractions"],
-        fom=config["fom"],
+        fractions=canonical(config["split"]["fractions"]),
+        fom=canonical(config["fom"]),
         mode=config["classification"],
         class_names=CLASS_NAMES,
     log:

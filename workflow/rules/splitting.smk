@@ -34,7 +34,7 @@ else:
             validation=f"{RESULTS}/split/validation.parquet",
             test=f"{RESULTS}/split/test.parquet",
         params:
-            fractions=config["split"]["fractions"],
+            fractions=canonical(config["split"]["fractions"]),
             seed=config["split"]["seed"],
         log:
             f"{RESULTS}/logs/split_events.log",

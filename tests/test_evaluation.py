@@ -1,0 +1,158 @@
+"""Per-model evaluation: weighted AUC and the files the evaluation step writes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from cmsnn.evaluation import evaluate_files, weighted_auc
+from cmsnn.fom import asimov_significance
+from cmsnn.splitting import SPLITS
+
+CLASS_NAMES = ["Signal", "Wjets", "TTbar", "Other"]
+
+
+def brute_force_auc(scores, is_signal, weights):
+    """P(score_signal > score_background) over weighted pairs, ties counting one half."""
+    s_scores, s_weights = scores[is_signal], weights[is_signal]
+    b_scores, b_weights = scores[~is_signal], weights[~is_signal]
+    greater = s_scores[:, None] > b_scores[None, :]
+    equal = s_scores[:, None] == b_scores[None, :]
+    pair_weights = s_weights[:, None] * b_weights[None, :]
+    return float(((greater + 0.5 * equal) * pair_weights).sum() / pair_weights.sum())
+
+
+def random_predictions(rng, n, mode):
+    class_index = rng.integers(0, 3, n)
+    scores = np.clip(rng.normal(0.35 + 0.3 * (class_index == 0), 0.2, n), 0, 1).round(3)
+    frame = pd.DataFrame(
+        {
+            "score_Signal": scores,
+            "weight": rng.uniform(0.01, 1.0, n) * np.where(class_index == 0, 0.01, 1.0),
+            "process": np.array(["sig.root", "w.root", "tt.root"])[class_index],
+            "class": np.array(CLASS_NAMES[:3])[class_index],
+        }
+    )
+    if mode == "multiclass":
+        frame["score_Wjets"] = (1 - scores) / 2
+        frame["score_TTbar"] = (1 - scores) / 2
+        frame["predicted_class"] = np.where(
+            scores > 1 / 3, "Signal", np.array(CLASS_NAMES[:3])[class_index]
+        )
+    return frame
+
+
+def test_weighted_auc_matches_sklearn_and_pair_counting():
+    rng = np.random.default_rng(0)
+    predictions = random_predictions(rng, 600, "binary")
+    auc = weighted_auc(predictions, "Signal")
+    is_signal = (predictions["class"] == "Signal").to_numpy()
+    scores = predictions["score_Signal"].to_numpy()
+    weights = predictions["weight"].to_numpy()
+    assert auc == pytest.approx(roc_auc_score(is_signal, scores, sample_weight=weights), rel=1e-12)
+    assert auc == pytest.approx(brute_force_auc(scores, is_signal, weights), rel=1e-9)
+    assert 0.6 < auc < 1.0
+    # the weights matter: unweighted is a different number
+    assert auc != pytest.approx(roc_auc_score(is_signal, scores), abs=1e-6)
+
+
+def test_weighted_auc_perfect_separation():
+    predictions = pd.DataFrame(
+        {
+            "score_Signal": [0.9, 0.8, 0.3, 0.1, 0.2],
+            "weight": [1e-3, 2.0, 5.0, 0.1, 1.0],
+            "class": ["Signal", "Signal", "Wjets", "TTbar", "Wjets"],
+        }
+    )
+    assert weighted_auc(predictions, "Signal") == 1.0
+    inverted = predictions.assign(score_Signal=1 - predictions["score_Signal"])
+    assert weighted_auc(inverted, "Signal") == 0.0
+
+
+@pytest.mark.parametrize("mode", ["binary", "multiclass"])
+def test_evaluate_files(tmp_path, mode):
+    rng = np.random.default_rng(1)
+    fractions = {"train": 0.25, "validation": 0.25, "test": 0.5}
+    fom_options = {
+        "luminosity": 35866.0,
+        "relative_background_uncertainty": 0.2,
+        "cut_min": 0.7,
+        "cut_max": 1.0,
+        "steps": 30,
+        "signal_processes": [],
+    }
+    sources, frames = {}, {}
+    for split in SPLITS:
+        frames[split] = random_predictions(rng, 400, mode)
+        sources[split] = tmp_path / f"predictions_{split}.csv"
+        frames[split].to_csv(sources[split], index=False)
+    scan_path = tmp_path / "out" / "fom_scan.csv"
+    numbers_path = tmp_path / "out" / "evaluation.json"
+    evaluate_files(sources, scan_path, numbers_path, fractions, fom_options, mode, CLASS_NAMES)
+
+    scan = pd.read_csv(scan_path)
+    expected_columns = ["cut"] + [
+        f"{quantity}_{split}"
+        for split in SPLITS
+        for quantity in (
+            "fom",
+            "signal_yield",
+            "background_yield",
+            "signal_efficiency",
+            "background_efficiency",
+        )
+    ]
+    assert sorted(scan.columns) == sorted(expected_columns)
+    assert len(scan) == 30
+    np.testing.assert_allclose(scan["cut"], 0.7 + np.arange(30) * 0.01, atol=1e-12)
+
+    # yields recomputed independently from the prediction files
+    for split in SPLITS:
+        frame = frames[split]
+        if mode == "multiclass":
+            frame = frame[frame["predicted_class"] == "Signal"]
+        yields = frame["weight"].to_numpy() * 35866.0 / fractions[split]
+        score = frame["score_Signal"].to_numpy()
+        signal = (frame["class"] == "Signal").to_numpy()
+        for row in scan.itertuples():
+            above = score > row.cut
+            s = yields[above & signal].sum()
+            b = yields[above & ~signal].sum()
+            assert getattr(row, f"signal_yield_{split}") == pytest.approx(s, rel=1e-9)
+            assert getattr(row, f"background_yield_{split}") == pytest.approx(b, rel=1e-9)
+            assert getattr(row, f"fom_{split}") == pytest.approx(
+                asimov_significance(s, b, 0.2), rel=1e-9
+            )
+
+    numbers = json.loads(numbers_path.read_text())
+    for split in SPLITS:
+        frame = frames[split]
+        expected_auc = roc_auc_score(
+            frame["class"] == "Signal", frame["score_Signal"], sample_weight=frame["weight"]
+        )
+        assert numbers[f"auc_{split}"] == pytest.approx(expected_auc, rel=1e-12)
+    best = int(np.argmax(scan["fom_validation"]))
+    assert numbers["best_cut"] == pytest.approx(scan["cut"][best])
+    assert numbers["fom_validation_max"] == pytest.approx(scan["fom_validation"].max())
+    assert numbers["fom_test_at_best_cut"] == pytest.approx(scan["fom_test"][best])
+    assert numbers["fom_test_max"] == pytest.approx(scan["fom_test"].max())
+    assert numbers["signal_yield_test_at_best_cut"] == pytest.approx(
+        scan["signal_yield_test"][best]
+    )
+    # background per class at the best cut, every background class present (0 if none)
+    test = frames["test"]
+    if mode == "multiclass":
+        test = test[test["predicted_class"] == "Signal"]
+    above = test[(test["score_Signal"] > numbers["best_cut"]) & (test["class"] != "Signal")]
+    for name in CLASS_NAMES[1:]:
+        expected = (above["weight"][above["class"] == name] * 35866.0 / 0.5).sum()
+        assert numbers[f"yield_test_at_best_cut_{name}"] == pytest.approx(expected, rel=1e-9)
+    assert numbers["yield_test_at_best_cut_Other"] == 0.0
+    assert sum(numbers[f"yield_test_at_best_cut_{name}"] for name in CLASS_NAMES[1:]) == (
+        pytest.approx(numbers["background_yield_test_at_best_cut"], rel=1e-9)
+    )
+    assert "yield_test_at_best_cut_Signal" not in numbers

@@ -1,0 +1,38 @@
+"""What a user sees when the config or the data is wrong: an error naming the culprit."""
+
+from __future__ import annotations
+
+import pytest
+from snakemake_runs import make_workdir, snakemake
+
+from cmsnn.toydata import TUTORIAL_FEATURES
+
+
+def test_unknown_config_key_fails_at_start_naming_it(tmp_path):
+    workdir = make_workdir(tmp_path, {"trainig": {"epochs": 3}})
+    result = snakemake(workdir, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "trainig" in result.stderr + result.stdout
+
+
+def test_wrong_type_fails_at_start_naming_the_key(tmp_path):
+    workdir = make_workdir(tmp_path, {"training": {"epochs": "many"}})
+    result = snakemake(workdir, "--dry-run", check=False)
+    output = result.stderr + result.stdout
+    assert result.returncode != 0
+    assert "epochs" in output and "'many' is not of type 'integer'" in output
+
+
+@pytest.mark.slow
+def test_malformed_csv_names_file_line_and_column_and_leaves_no_output(tmp_path):
+    good = ",".join(["1.0"] * len(TUTORIAL_FEATURES)) + ",0.5,TTJets_DiLept.root\n"
+    bad_value = good.replace("1.0", "abc", 7).replace("abc", "1.0", 6)  # column 7 is "Met"
+    (tmp_path / "ttbar.csv").write_text(good + good + bad_value + good)
+    config = {"data": {"source": "csv", "csv_files": [str(tmp_path / "*.csv")]}}
+    workdir = make_workdir(tmp_path / "run", config)
+    result = snakemake(workdir, "results/ingested/ttbar.parquet", check=False)
+    assert result.returncode != 0
+    log = (workdir / "results/logs/ingest_csv/ttbar.log").read_text()
+    assert "ttbar.csv line 3, column 'Met': 'abc' is not a number" in log
+    assert not (workdir / "results/ingested/ttbar.parquet").exists()
+    assert not list((workdir / "results").rglob("*.partial*"))

@@ -1,0 +1,284 @@
+"""The figure of merit: Asimov significance, the cut scan and the best-cut choice."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate
+
+from cmsnn.fom import (
+    asimov_significance,
+    background_yields_by_class,
+    best_cut_summary,
+    cut_values,
+    scan_split,
+    yield_above,
+)
+
+# --- Asimov significance against the original formula in multiple precision ----------
+
+#: The original formula cancels catastrophically for s << b (Z^2 ~ 1e-20 out of terms
+#: ~1e-6 at s = 1e-6, b = 1e8, f = 1e-9); 50 digits then leave only ~13 correct ones,
+#: so the reference is evaluated with 100 digits (checked against 140: identical).
+REFERENCE_DIGITS = 100
+
+
+def reference_z(s, b, f):
+    """Z from the formula as published, sigma = f*b, in multiple precision."""
+    with mpmath.workdps(REFERENCE_DIGITS):
+        s, b, f = mpmath.mpf(s), mpmath.mpf(b), mpmath.mpf(f)
+        if f == 0:
+            z2 = 2 * ((s + b) * mpmath.log(1 + s / b) - s)
+        else:
+            var = (f * b) ** 2
+            z2 = 2 * (
+                (s + b) * mpmath.log((s + b) * (b + var) / (b**2 + (s + b) * var))
+                - (b**2 / var) * mpmath.log(1 + var * s / (b * (b + var)))
+            )
+        return float(mpmath.sqrt(z2))
+
+
+def grid_points():
+    s_values = np.logspace(-6, 5, 12)
+    b_values = np.logspace(-3, 8, 12)
+    f_values = [1e-9, 1e-7, 1e-5, 1e-3, 1e-2, 0.05, 0.1, 0.2, 0.5, 1.0]
+    points = [(s, b, f) for f in f_values for b in b_values for s in s_values]
+    # around the switch between the series and the direct evaluation (u, t = 0.05)
+    for u in (0.049, 0.04999999, 0.05, 0.05000001, 0.051):
+        points += [(u * 100.0, 100.0, 0.0), (u * 1e4, 1e4, 0.01), (u * 30.0, 30.0, 0.3)]
+    beta = 2.0  # t = beta*u/(1+beta) crosses 0.05 at u = 0.075
+    for u in (0.0749, 0.075, 0.0751):
+        points.append((u * 200.0, 200.0, math.sqrt(beta / 200.0)))
+    return points
+
+
+def test_asimov_matches_multiprecision_original_formula():
+    points = grid_points()
+    s, b, f = (np.array(column) for column in zip(*points, strict=True))
+    z = asimov_significance(s, b, f)
+    reference = np.array([reference_z(*point) for point in points])
+    relative = np.abs(z - reference) / reference
+    beta = f**2 * b
+    tolerance = 1e-13 * (1.0 + beta) + 1e-13
+    worst = int(np.argmax(relative / tolerance))
+    assert (relative <= tolerance).all(), (
+        f"worst at s={s[worst]:g}, b={b[worst]:g}, f={f[worst]:g}: "
+        f"relative error {relative[worst]:.3g}, tolerance {tolerance[worst]:.3g}"
+    )
+    # the docstring's claim: relative error ~ 1e-16 (1 + beta) (allow two orders of slack)
+    assert (relative <= 1e-14 * (1.0 + beta)).all()
+
+
+@pytest.mark.parametrize("s", [1e-6, 1e-3, 0.5, 3.0, 40.0, 1e3, 1e5])
+@pytest.mark.parametrize("b", [1e-3, 0.2, 10.0, 1e4, 1e8])
+def test_asimov_without_uncertainty(s, b):
+    z = asimov_significance(s, b, 0.0)
+    with mpmath.workdps(REFERENCE_DIGITS):
+        ms, mb = mpmath.mpf(s), mpmath.mpf(b)
+        expected = float(mpmath.sqrt(2 * ((ms + mb) * mpmath.log(1 + ms / mb) - ms)))
+    assert z == pytest.approx(expected, rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("s", "b", "f"),
+    [(10.0, 100.0, 0.1), (5.0, 20.0, 0.3), (50.0, 1000.0, 0.05), (3.0, 0.5, 0.5), (7.0, 40.0, 0)],
+)
+def test_asimov_against_numerical_integration(s, b, f):
+    """Z^2/2 = integral_0^s ln((x+b)(b+var) / (b^2+(x+b)var)) dx, var = (f b)^2."""
+    var = (f * b) ** 2
+
+    def integrand(x):
+        return math.log((x + b) * (b + var) / (b * b + (x + b) * var))
+
+    half_z2, error = integrate.quad(integrand, 0.0, s, epsabs=0, epsrel=1e-12)
+    assert error < 1e-10 * half_z2
+    assert asimov_significance(s, b, f) == pytest.approx(math.sqrt(2 * half_z2), rel=1e-9)
+
+
+@pytest.mark.parametrize(("b", "f"), [(1e4, 0.0), (1e4, 0.1), (1e6, 0.2), (50.0, 1.0)])
+def test_small_signal_limit(b, f):
+    s = 1e-7 * b
+    expected = s / math.sqrt(b + (f * b) ** 2)
+    assert asimov_significance(s, b, f) == pytest.approx(expected, rel=1e-6)
+
+
+def test_more_uncertainty_means_less_significance():
+    f = np.linspace(0.0, 1.0, 50)
+    z = asimov_significance(20.0, 100.0, f)
+    assert (np.diff(z) < 0).all()
+    assert z[0] == pytest.approx(reference_z(20.0, 100.0, 0.0), rel=1e-14)
+
+
+def test_non_positive_yields_give_zero():
+    assert asimov_significance(0.0, 10.0, 0.2) == 0.0
+    assert asimov_significance(-1.0, 10.0, 0.2) == 0.0
+    assert asimov_significance(5.0, 0.0, 0.2) == 0.0
+    assert asimov_significance(5.0, -3.0, 0.2) == 0.0
+    assert asimov_significance(5.0, 0.0, 0.0) == 0.0
+    z = asimov_significance([5.0, 5.0, 0.0, 5.0], [10.0, 0.0, 10.0, -1.0], 0.1)
+    assert np.isfinite(z).all()
+    assert z[0] > 0 and z[1:].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_scalar_in_float_out_and_broadcasting():
+    z = asimov_significance(3.0, 10.0, 0.1)
+    assert type(z) is float
+    assert z == pytest.approx(reference_z(3.0, 10.0, 0.1), rel=1e-14)
+    s = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    b = np.array([10.0, 20.0, 30.0])
+    z = asimov_significance(s, b, [[0.0], [0.2]])
+    assert isinstance(z, np.ndarray) and z.shape == (2, 3)
+    for i in range(2):
+        for j in range(3):
+            assert z[i, j] == pytest.approx(reference_z(s[i, j], b[j], [0.0, 0.2][i]), rel=1e-13)
+
+
+def test_negative_uncertainty_rejected():
+    with pytest.raises(ValueError, match="negative"):
+        asimov_significance(1.0, 10.0, -0.1)
+    with pytest.raises(ValueError, match="negative"):
+        asimov_significance([1.0, 2.0], [10.0, 10.0], [0.1, -0.1])
+
+
+# --- cuts and yields -----------------------------------------------------------------
+
+
+def test_cut_values_match_the_tutorial_grid():
+    cuts = cut_values(0.7, 1.0, 200)
+    tutorial = np.array([0.7 + i * 0.3 / 200 for i in range(200)])
+    assert len(cuts) == 200
+    np.testing.assert_allclose(cuts, tutorial, rtol=0, atol=1e-12)
+    assert cuts[0] == 0.7 and cuts[-1] < 1.0
+
+
+@pytest.mark.parametrize(("low", "high", "steps"), [(1.0, 0.7, 10), (0.5, 0.5, 10), (0, 1, 0)])
+def test_cut_values_rejects_bad_ranges(low, high, steps):
+    with pytest.raises(ValueError):
+        cut_values(low, high, steps)
+
+
+def test_yield_above_against_brute_force():
+    rng = np.random.default_rng(3)
+    scores = np.round(rng.uniform(0.0, 1.0, 2000), 2)  # many ties
+    yields = rng.exponential(1.0, 2000)
+    cuts = np.concatenate([np.linspace(-0.1, 1.1, 37), np.unique(scores)[::5]])
+    expected = np.array([yields[scores > cut].sum() for cut in cuts])
+    np.testing.assert_allclose(yield_above(scores, yields, cuts), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_yield_above_strict_inequality_at_ties():
+    scores = np.array([0.8, 0.8, 0.9, 0.5])
+    yields = np.array([1.0, 2.0, 4.0, 8.0])
+    got = yield_above(scores, yields, np.array([0.5, 0.8, 0.9, 0.0]))
+    np.testing.assert_allclose(got, [7.0, 4.0, 0.0, 15.0])
+    assert yield_above(np.array([]), np.array([]), np.array([0.5])).tolist() == [0.0]
+
+
+# --- scan of one split on hand-made predictions -------------------------------------
+# luminosity 10 / fraction 0.5 -> yield = 20 x weight
+
+LUMINOSITY, FRACTION, F = 10.0, 0.5, 0.2
+CUTS = np.array([0.7, 0.8, 0.9])
+
+
+def original_formula_z(s, b, f):
+    """Z as published, in plain floats (fine for these moderate yields)."""
+    if s <= 0:
+        return 0.0  # the convention; the float formula would give rounding noise
+    var = (f * b) ** 2
+    z2 = 2 * (
+        (s + b) * math.log((s + b) * (b + var) / (b * b + (s + b) * var))
+        - (b * b / var) * math.log(1 + var * s / (b * (b + var)))
+    )
+    return math.sqrt(z2)
+
+
+@pytest.fixture
+def predictions():
+    return pd.DataFrame(
+        {
+            "score_Signal": [0.90, 0.80, 0.85, 0.75, 0.95, 0.60],
+            "score_Wjets": [0.05, 0.15, 0.10, 0.05, 0.03, 0.30],
+            "score_TTbar": [0.05, 0.05, 0.05, 0.20, 0.02, 0.10],
+            "predicted_class": ["Signal", "Wjets", "Signal", "TTbar", "Signal", "Wjets"],
+            "weight": [0.10, 0.05, 0.50, 1.00, 0.20, 2.00],
+            "process": ["S1.root", "S2.root", "W.root", "TT.root", "W.root", "W.root"],
+            "class": ["Signal", "Signal", "Wjets", "TTbar", "Wjets", "Wjets"],
+        }
+    )
+    # yields: S1 2, S2 1, W 10, TT 20, W 4, W 40
+
+
+def check_scan(scan, signal, background, all_signal, all_background):
+    np.testing.assert_array_equal(scan["cut"], CUTS)
+    np.testing.assert_allclose(scan["signal_yield"], signal, rtol=1e-12)
+    np.testing.assert_allclose(scan["background_yield"], background, rtol=1e-12)
+    np.testing.assert_allclose(scan["signal_efficiency"], np.array(signal) / all_signal)
+    np.testing.assert_allclose(scan["background_efficiency"], np.array(background) / all_background)
+    expected = [original_formula_z(s, b, F) for s, b in zip(signal, background, strict=True)]
+    np.testing.assert_allclose(scan["fom"], expected, rtol=1e-9)
+
+
+def test_scan_binary(predictions):
+    scan = scan_split(predictions, CUTS, FRACTION, LUMINOSITY, F, "binary", "Signal")
+    check_scan(scan, [3.0, 2.0, 0.0], [34.0, 14.0, 4.0], 3.0, 74.0)
+
+
+def test_scan_binary_with_signal_processes(predictions):
+    scan = scan_split(predictions, CUTS, FRACTION, LUMINOSITY, F, "binary", "Signal", ["S1.root"])
+    # S2 is neither signal nor background
+    check_scan(scan, [2.0, 2.0, 0.0], [34.0, 14.0, 4.0], 2.0, 74.0)
+
+
+def test_scan_multiclass_counts_only_predicted_signal(predictions):
+    scan = scan_split(predictions, CUTS, FRACTION, LUMINOSITY, F, "multiclass", "Signal")
+    # S2 (predicted Wjets) and TT (predicted TTbar) drop out; efficiencies stay relative
+    # to all signal / background events of the split
+    check_scan(scan, [2.0, 2.0, 0.0], [14.0, 14.0, 4.0], 3.0, 74.0)
+
+
+def test_scan_multiclass_with_signal_processes(predictions):
+    predictions.loc[1, "predicted_class"] = "Signal"  # S2 now predicted signal
+    scan = scan_split(
+        predictions, CUTS, FRACTION, LUMINOSITY, F, "multiclass", "Signal", ["S2.root"]
+    )
+    check_scan(scan, [1.0, 0.0, 0.0], [14.0, 14.0, 4.0], 1.0, 74.0)
+
+
+def test_background_yields_by_class(predictions):
+    binary = background_yields_by_class(predictions, 0.7, FRACTION, LUMINOSITY, "binary", "Signal")
+    assert binary == pytest.approx({"Wjets": 14.0, "TTbar": 20.0})
+    multi = background_yields_by_class(
+        predictions, 0.7, FRACTION, LUMINOSITY, "multiclass", "Signal"
+    )
+    assert multi == pytest.approx({"Wjets": 14.0})
+
+
+def test_best_cut_summary_uses_validation_argmax():
+    cuts = [0.7, 0.8, 0.9, 0.95]
+    validation = pd.DataFrame(
+        {"cut": cuts, "fom": [1.0, 2.0, 3.0, 2.5], "signal_yield": 0.0, "background_yield": 0.0}
+    )
+    test = pd.DataFrame(
+        {
+            "cut": cuts,
+            "fom": [4.0, 1.5, 2.2, 0.1],
+            "signal_yield": [10.0, 8.0, 6.0, 1.0],
+            "background_yield": [50.0, 30.0, 12.0, 2.0],
+        }
+    )
+    summary = best_cut_summary({"train": test * 0, "validation": validation, "test": test})
+    assert summary == {
+        "best_cut": 0.9,
+        "fom_validation_max": 3.0,
+        "fom_test_at_best_cut": 2.2,
+        "fom_test_max": 4.0,
+        "cut_test_max": 0.7,
+        "signal_yield_test_at_best_cut": 6.0,
+        "background_yield_test_at_best_cut": 12.0,
+    }
+    assert all(type(value) is float for value in summary.values())

@@ -1,0 +1,197 @@
+"""Train/validation/test splitting (stratified per process) and the pre-split layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cmsnn.files import read_parquet, write_parquet
+from cmsnn.selection import apply_preselection
+from cmsnn.splitting import (
+    SPLITS,
+    check_fractions,
+    collect_presplit_files,
+    split_counts,
+    split_events,
+    split_files,
+)
+
+FRACTIONS = {"train": 0.25, "validation": 0.25, "test": 0.5}
+PROCESS_SIZES = {"sig.root": 1001, "wjets.root": 4000, "ttbar.root": 37, "rare.root": 3}
+
+
+@pytest.fixture
+def events():
+    rng = np.random.default_rng(7)
+    processes = np.concatenate([[name] * n for name, n in PROCESS_SIZES.items()])
+    rng.shuffle(processes)  # processes interleaved, as after concatenating and sorting
+    n = len(processes)
+    return pd.DataFrame(
+        {
+            "event_id": np.arange(n),
+            "Met": rng.exponential(100.0, n).astype(np.float32) + 200,
+            "weight": rng.uniform(0.1, 2.0, n),
+            "process": processes,
+        }
+    )
+
+
+def test_every_event_exactly_once(events):
+    parts = split_events(events, FRACTIONS, seed=1)
+    assert set(parts) == set(SPLITS)
+    ids = np.concatenate([parts[split]["event_id"].to_numpy() for split in SPLITS])
+    assert len(ids) == len(events)
+    assert np.array_equal(np.sort(ids), events["event_id"].to_numpy())
+
+
+def test_rows_are_carried_unchanged(events):
+    """Weights (and every other column) travel with their event, untouched."""
+    parts = split_events(events, FRACTIONS, seed=1)
+    merged = pd.concat(parts.values()).sort_values("event_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(merged, events)
+    for part in parts.values():
+        assert part.index.equals(pd.RangeIndex(len(part)))
+
+
+def test_stratified_per_process(events):
+    parts = split_events(events, FRACTIONS, seed=3)
+    for process, n in PROCESS_SIZES.items():
+        counts = {split: int((parts[split]["process"] == process).sum()) for split in SPLITS}
+        assert sum(counts.values()) == n
+        for split in SPLITS:
+            assert abs(counts[split] - n * FRACTIONS[split]) <= 1, (process, counts)
+
+
+def test_split_counts_by_hand():
+    assert split_counts(1000, FRACTIONS) == {"train": 250, "validation": 250, "test": 500}
+    assert split_counts(1001, {"train": 0.6, "validation": 0.2, "test": 0.2}) == {
+        "train": 601,
+        "validation": 200,
+        "test": 200,
+    }
+    assert split_counts(3, {"train": 0.5, "validation": 0.45, "test": 0.05}) == {
+        "train": 2,
+        "validation": 1,
+        "test": 0,
+    }
+    for n in range(0, 50):
+        counts = split_counts(n, FRACTIONS)
+        assert sum(counts.values()) == n and min(counts.values()) >= 0
+
+
+def test_deterministic_for_a_seed_and_different_for_another(events):
+    first = split_events(events, FRACTIONS, seed=11)
+    again = split_events(events, FRACTIONS, seed=11)
+    other = split_events(events, FRACTIONS, seed=12)
+    for split in SPLITS:
+        pd.testing.assert_frame_equal(first[split], again[split])
+    assert not np.array_equal(
+        np.sort(first["train"]["event_id"]), np.sort(other["train"]["event_id"])
+    )
+
+
+def test_split_is_random_within_a_process(events):
+    """The training events are not simply the first rows of each process."""
+    parts = split_events(events, FRACTIONS, seed=5)
+    sig = events[events["process"] == "sig.root"]["event_id"].to_numpy()
+    train_sig = parts["train"][parts["train"]["process"] == "sig.root"]["event_id"].to_numpy()
+    assert not np.array_equal(np.sort(train_sig), sig[: len(train_sig)])
+
+
+@pytest.mark.parametrize(
+    "fractions",
+    [
+        {"train": 0.5, "validation": 0.5},
+        {"train": 0.5, "validation": 0.3, "test": 0.3},
+        {"train": 0.5, "validation": 0.6, "test": -0.1},
+        {"train": 0.5, "validation": 0.5, "test": 0.0},
+        {"train": 0.2, "validation": 0.2, "test": 0.2, "extra": 0.4},
+    ],
+)
+def test_check_fractions_rejects(fractions, events):
+    with pytest.raises(ValueError, match="fractions"):
+        check_fractions(fractions)
+    with pytest.raises(ValueError, match="fractions"):
+        split_events(events, fractions, seed=1)
+
+
+def test_check_fractions_accepts_valid():
+    check_fractions(FRACTIONS)
+    check_fractions({"train": 0.7, "validation": 0.2, "test": 0.1})
+
+
+def test_split_files_round_trip(tmp_path, events):
+    sources = []
+    for process, group in events.groupby("process"):
+        path = tmp_path / f"{process}.parquet"
+        write_parquet(group, path)
+        sources.append(path)
+    outputs = {split: str(tmp_path / "split" / f"{split}.parquet") for split in SPLITS}
+    split_files(sources, outputs, FRACTIONS, seed=2)
+    parts = {split: read_parquet(outputs[split]) for split in SPLITS}
+    ids = np.sort(np.concatenate([p["event_id"].to_numpy() for p in parts.values()]))
+    assert np.array_equal(ids, events["event_id"].to_numpy())
+    assert abs(len(parts["test"]) - 0.5 * len(events)) <= len(PROCESS_SIZES)
+
+
+def test_collect_presplit_files_concatenates(tmp_path):
+    sources = {}
+    expected = {}
+    for split in SPLITS:
+        sig = pd.DataFrame({"x": [1.0, 2.0], "weight": [0.1, 0.2], "process": ["s", "s"]})
+        bkg = pd.DataFrame({"x": [3.0], "weight": [5.0], "process": [f"b_{split}"]})
+        paths = [tmp_path / f"{split}_sig.parquet", tmp_path / f"{split}_bkg.parquet"]
+        write_parquet(sig, paths[0])
+        write_parquet(bkg, paths[1])
+        sources[split] = paths
+        expected[split] = pd.concat([sig, bkg], ignore_index=True)
+    outputs = {split: tmp_path / "out" / f"{split}.parquet" for split in SPLITS}
+    collect_presplit_files(sources, outputs)
+    for split in SPLITS:
+        got = read_parquet(outputs[split])
+        pd.testing.assert_frame_equal(got, expected[split], check_dtype=False)
+        assert got["process"].tolist() == ["s", "s", f"b_{split}"]
+
+
+# --- preselection --------------------------------------------------------------------
+
+
+@pytest.fixture
+def small():
+    return pd.DataFrame(
+        {
+            "Met": [210.0, 260.0, 300.0, 250.0, 500.0],
+            "Njet": [1.0, 2.0, 3.0, 2.0, 1.0],
+            "weight": [1.0, 2.0, 3.0, 4.0, 5.0],
+            "process": ["a", "b", "a", "b", "a"],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("cut", "kept_weights"),
+    [
+        ("Met > 250 and Njet >= 2", [2.0, 3.0]),
+        ("Met >= 250", [2.0, 3.0, 4.0, 5.0]),
+        ("process == 'a' or Njet == 2", [1.0, 2.0, 3.0, 4.0, 5.0]),
+        ("Met > 1000", []),
+    ],
+)
+def test_apply_preselection_keeps_exactly_the_query_rows(small, cut, kept_weights):
+    selected = apply_preselection(small, cut)
+    assert selected["weight"].tolist() == kept_weights
+    pd.testing.assert_frame_equal(selected, small.query(cut).reset_index(drop=True))
+
+
+@pytest.mark.parametrize("cut", ["Met >> ", "Foo > 1", "Met > ", ""])
+def test_bad_preselection_names_the_expression(small, cut):
+    with pytest.raises(ValueError, match="preselection") as info:
+        apply_preselection(small, cut)
+    assert repr(cut) in str(info.value)
+
+
+@pytest.mark.parametrize("cut", ["Met + 1", "Njet", "Met * Njet"])
+def test_non_boolean_preselection_rejected(small, cut):
+    with pytest.raises(ValueError, match="condition"):
+        apply_preselection(small, cut)

@@ -1,0 +1,110 @@
+"""Real TensorFlow training on a few hundred events: seeds, best epoch, learning rate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cmsnn.prediction import predict_events
+from cmsnn.training import train_model
+
+FEATURES = ["x1", "x2", "x3"]
+SETTINGS = {
+    "layers": [8, 8],
+    "activation": "tanh",
+    "initializer": "he_normal",
+    "dropout": 0.1,
+    "l2": 1e-4,
+    "learning_rate": 0.01,
+    "decay_rate": 0.01,
+    "epochs": 5,
+    "batch_size": 64,
+    "shuffle": True,
+    "early_stopping_patience": 0,
+}
+
+
+def events(n, seed, n_classes=3):
+    rng = np.random.default_rng(seed)
+    class_index = rng.integers(0, n_classes, n)
+    x = rng.normal(size=(n, 3)) + class_index[:, None] * np.array([1.0, -0.5, 0.0])
+    frame = pd.DataFrame(x.astype(np.float32), columns=FEATURES)
+    frame["class_index"] = class_index
+    frame["class"] = np.array(["Signal", "B1", "B2"])[class_index]
+    frame["process"] = frame["class"] + ".root"
+    frame["weight"] = rng.uniform(0.5, 1.5, n)
+    frame["training_weight"] = frame["weight"]
+    return frame
+
+
+@pytest.mark.parametrize("mode", ["binary", "multiclass"])
+def test_same_seed_same_model_and_another_seed_another(mode):
+    train, validation = events(400, 1), events(200, 2)
+    first = train_model(train, validation, FEATURES, SETTINGS, mode, 3, seed=7)
+    again = train_model(train, validation, FEATURES, SETTINGS, mode, 3, seed=7)
+    other = train_model(train, validation, FEATURES, SETTINGS, mode, 3, seed=8)
+    pd.testing.assert_frame_equal(first[1], again[1])
+    for a, b in zip(first[0].get_weights(), again[0].get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not first[1]["loss"].equals(other[1]["loss"])
+
+
+def test_kept_weights_are_those_of_the_lowest_validation_loss():
+    train, validation = events(400, 3), events(200, 4)
+    # A high learning rate without decay makes the validation loss go up and down.
+    settings = SETTINGS | {"learning_rate": 0.2, "decay_rate": 0.0, "epochs": 8, "dropout": 0.0}
+    model, history, facts = train_model(train, validation, FEATURES, settings, "binary", 3, seed=1)
+    assert facts["best_epoch"] == int(history["val_loss"].idxmin()) + 1
+    x = validation[FEATURES].to_numpy()
+    y = (validation["class_index"] == 0).to_numpy(dtype=np.float32)
+    evaluated = model.evaluate(
+        x, y, sample_weight=validation["training_weight"].to_numpy(), verbose=0
+    )
+    assert evaluated[0] == pytest.approx(history["val_loss"].min(), rel=1e-4)
+
+
+def test_learning_rate_follows_inverse_time_decay_per_update():
+    train, validation = events(400, 5), events(200, 6)
+    _, history, _ = train_model(train, validation, FEATURES, SETTINGS, "multiclass", 3, seed=1)
+    updates = np.ceil(400 / 64) * history["epoch"]
+    np.testing.assert_allclose(history["learning_rate"], 0.01 / (1 + 0.01 * updates), rtol=1e-6)
+
+
+def test_early_stopping_patience_stops_training():
+    train, validation = events(400, 3), events(200, 4)
+    settings = SETTINGS | {"learning_rate": 0.5, "decay_rate": 0.0, "epochs": 40,
+                           "early_stopping_patience": 2}  # fmt: skip
+    _, history, facts = train_model(train, validation, FEATURES, settings, "binary", 3, seed=1)
+    assert facts["epochs_run"] == len(history) < 40
+    assert facts["epochs_run"] - facts["best_epoch"] == 2
+
+
+def test_predictions_have_one_score_per_output_and_the_event_columns():
+    train, validation = events(400, 1), events(200, 2)
+    model, _, _ = train_model(train, validation, FEATURES, SETTINGS, "multiclass", 3, seed=1)
+    predictions = predict_events(model, validation, FEATURES, "multiclass", ["Signal", "B1", "B2"])
+    assert list(predictions.columns) == [
+        "score_Signal", "score_B1", "score_B2", "predicted_class", "weight", "process", "class"
+    ]  # fmt: skip
+    np.testing.assert_allclose(predictions.filter(like="score_").sum(axis=1), 1, atol=1e-5)
+    binary, _, _ = train_model(train, validation, FEATURES, SETTINGS, "binary", 3, seed=1)
+    scores = predict_events(binary, validation, FEATURES, "binary", ["Signal", "B1", "B2"])
+    assert [c for c in scores.columns if c.startswith("score_")] == ["score_Signal"]
+
+
+def test_stages_that_do_not_train_never_import_tensorflow():
+    light = [
+        "reading", "splitting", "selection", "scaling", "weighting", "fom", "evaluation",
+        "summary", "toydata", "grid", "files", "logs",
+    ]  # fmt: skip
+    code = (
+        "import sys\n"
+        + "".join(f"import cmsnn.{module}\n" for module in light)
+        + "heavy = sorted(m for m in ('tensorflow', 'keras', 'jax') if m in sys.modules)\n"
+        + "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,200 @@
+"""End to end: the real workflow, run by Snakemake on tiny configs, and its outputs."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from snakemake_runs import make_workdir, planned_jobs, snakemake
+
+from cmsnn.splitting import split_counts
+from cmsnn.toydata import TUTORIAL_FEATURES
+
+pytestmark = pytest.mark.slow
+
+MODEL = "results/models/decay_rate-0.001/seed-1"
+
+
+@pytest.fixture(scope="module")
+def multiclass_run(tmp_path_factory):
+    workdir = make_workdir(tmp_path_factory.mktemp("multiclass"), "tiny_multiclass.yaml")
+    snakemake(workdir)
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def binary_run(tmp_path_factory):
+    workdir = make_workdir(tmp_path_factory.mktemp("binary"), "tiny_binary.yaml")
+    snakemake(workdir)
+    return workdir
+
+
+def read(workdir, path):
+    return pq.read_table(workdir / path).to_pandas()
+
+
+def test_summary_has_one_row_per_model_and_the_seed_spread(multiclass_run):
+    summary = pd.read_csv(multiclass_run / "results/fom_summary.csv")
+    assert sorted(zip(summary["decay_rate"], summary["seed"], strict=True)) == [
+        (0.0001, 1), (0.0001, 2), (0.001, 1), (0.001, 2)
+    ]  # fmt: skip
+    assert set(summary["balancing"]) == {"sqrt"} and set(summary["scaling"]) == {"quantile"}
+    assert (summary["auc_validation"] > 0.7).all() and (summary["auc_test"] <= 1).all()
+    assert summary["best_cut"].between(0.7, 1.0).all()
+    by_point = pd.read_csv(multiclass_run / "results/fom_summary_by_point.csv")
+    assert list(by_point["n_seeds"]) == [2, 2]
+    for _, point in by_point.iterrows():
+        rows = summary[summary["grid_point"] == point["grid_point"]]
+        assert point["auc_test_mean"] == pytest.approx(rows["auc_test"].mean())
+        assert point["fom_test_max_std"] == pytest.approx(rows["fom_test_max"].std())
+
+
+def test_split_is_stratified_per_process_and_complete(multiclass_run):
+    ingested = pd.concat(
+        read(multiclass_run, p) for p in (multiclass_run / "results/ingested").glob("*.parquet")
+    )
+    splits = {
+        s: read(multiclass_run, f"results/split/{s}.parquet")
+        for s in ("train", "validation", "test")
+    }
+    for process, events in ingested.groupby("process"):
+        expected = split_counts(len(events), {"train": 0.25, "validation": 0.25, "test": 0.5})
+        for split, table in splits.items():
+            assert (table["process"] == process).sum() == expected[split], (process, split)
+    total = sum(table["weight"].sum() for table in splits.values())
+    assert total == pytest.approx(ingested["weight"].sum())
+    schema = pq.read_schema(multiclass_run / "results/split/train.parquet")
+    assert str(schema.field("Met").type) == "float" and str(schema.field("weight").type) == "double"
+
+
+def test_prepared_inputs_are_scaled_on_train_and_sqrt_balanced(multiclass_run):
+    folder = multiclass_run / "results/prepared/quantile-sqrt"
+    scaler = json.loads((folder / "scaler.json").read_text())
+    assert scaler["method"] == "quantile" and scaler["features"] == list(TUTORIAL_FEATURES)
+    train = read(multiclass_run, "results/prepared/quantile-sqrt/train.parquet")
+    assert abs(train["Met"].mean()) < 0.1 and train["Met"].std() == pytest.approx(1, abs=0.1)
+    sums = train.groupby("class")["training_weight"].sum()
+    raw = train.groupby("class")["weight"].sum()
+    n_signal = (train["class"] == "Signal").sum()
+    assert sums["Signal"] == pytest.approx(n_signal)
+    for name in ("Wjets", "TTbar", "Z2nu", "Other"):
+        assert sums[name] == pytest.approx(n_signal * math.sqrt(raw[name] / raw["Signal"]))
+
+
+def test_training_keeps_best_epoch_and_decays_the_learning_rate(multiclass_run):
+    history = pd.read_csv(multiclass_run / MODEL / "history.csv")
+    facts = json.loads((multiclass_run / MODEL / "training.json").read_text())
+    assert list(history["epoch"]) == list(range(1, 9))
+    assert facts["best_epoch"] == int(history["val_loss"].idxmin()) + 1
+    n_train = len(read(multiclass_run, "results/prepared/quantile-sqrt/train.parquet"))
+    steps = math.ceil(n_train / 128) * history["epoch"]
+    expected = 0.01 / (1 + 0.001 * steps)
+    np.testing.assert_allclose(history["learning_rate"], expected, rtol=1e-5)
+    log = (multiclass_run / "results/logs/train_model/decay_rate-0.001/seed-1.log").read_text()
+    assert "Epoch 1/8" in log and "training on CPU" in log
+
+
+def test_predictions_carry_original_weights_and_softmax_scores(multiclass_run):
+    predictions = pd.read_csv(multiclass_run / MODEL / "predictions_test.csv")
+    test = read(multiclass_run, "results/split/test.parquet")
+    scores = predictions[[f"score_{c}" for c in ("Signal", "Wjets", "TTbar", "Z2nu", "Other")]]
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, atol=1e-5)
+    assert (predictions["predicted_class"] == scores.idxmax(axis=1).str[6:]).all()
+    np.testing.assert_allclose(np.sort(predictions["weight"]), np.sort(test["weight"]))
+    assert (predictions["process"].to_numpy() == test["process"].to_numpy()).all()
+    assert (predictions["class"].to_numpy() == test["class"].to_numpy()).all()
+
+
+def test_fom_numbers_agree_with_an_independent_count(multiclass_run):
+    evaluation = json.loads((multiclass_run / MODEL / "evaluation.json").read_text())
+    scan = pd.read_csv(multiclass_run / MODEL / "fom_scan.csv")
+    predictions = pd.read_csv(multiclass_run / MODEL / "predictions_test.csv")
+    best = scan["fom_validation"].idxmax()
+    cut = evaluation["best_cut"]
+    assert cut == pytest.approx(scan["cut"][best])
+    assert evaluation["fom_test_at_best_cut"] == pytest.approx(scan["fom_test"][best])
+    passing = predictions[
+        (predictions["predicted_class"] == "Signal") & (predictions["score_Signal"] > cut)
+    ]
+    to_yield = 35866 / 0.5
+    signal = passing[passing["process"] == "T2DegStop_550_520.root"]["weight"].sum() * to_yield
+    assert evaluation["signal_yield_test_at_best_cut"] == pytest.approx(signal)
+    for name in ("Wjets", "TTbar", "Z2nu", "Other"):
+        expected = passing[passing["class"] == name]["weight"].sum() * to_yield
+        assert evaluation[f"yield_test_at_best_cut_{name}"] == pytest.approx(expected)
+    assert len(scan) == 60 and scan["cut"].iloc[1] == pytest.approx(0.705)
+
+
+def test_nothing_reruns_when_nothing_changed(multiclass_run):
+    assert planned_jobs(multiclass_run, "results/fom_summary.csv") == {}
+
+
+def test_changing_one_decay_rate_reruns_only_that_grid_point(multiclass_run):
+    config = yaml.safe_load((multiclass_run / "config.yaml").read_text())
+    config["grid"]["decay_rate"] = [0.001, 0.0003]
+    (multiclass_run / "changed.yaml").write_text(yaml.safe_dump(config))
+    jobs = planned_jobs(multiclass_run, "--configfile", str(multiclass_run / "changed.yaml"))
+    assert jobs == {
+        "train_model": 2,
+        "predict": 2,
+        "evaluate_model": 2,
+        "summarise_models": 1,
+        "all": 1,
+    }
+
+
+def test_changing_a_fom_option_never_retrains(multiclass_run):
+    (multiclass_run / "fom.yaml").write_text("fom: {relative_background_uncertainty: 0.1}\n")
+    jobs = planned_jobs(multiclass_run, "--configfile", str(multiclass_run / "fom.yaml"))
+    assert jobs == {"evaluate_model": 4, "summarise_models": 1, "all": 1}
+
+
+def test_binary_pipeline_with_preselection_and_equal_weights(binary_run):
+    preselected = read(binary_run, "results/preselected/train.parquet")
+    assert (preselected["Met"] > 220).all()
+    train = read(binary_run, "results/prepared/minmax-equal/train.parquet")
+    assert train["Met"].min() == pytest.approx(-1) and train["Met"].max() == pytest.approx(1)
+    is_signal = train["class"] == "Signal"
+    n_background = (~is_signal).sum()
+    assert train.loc[is_signal, "training_weight"].sum() == pytest.approx(n_background)
+    assert train.loc[~is_signal, "training_weight"].sum() == pytest.approx(n_background)
+    predictions = pd.read_csv(
+        binary_run / "results/models/decay_rate-0.001/seed-1/predictions_validation.csv"
+    )
+    assert [c for c in predictions.columns if c.startswith("score_")] == ["score_Signal"]
+    assert predictions["score_Signal"].between(0, 1).all()
+    summary = pd.read_csv(binary_run / "results/fom_summary.csv")
+    assert len(summary) == 1 and summary["classification"][0] == "binary"
+    assert summary["auc_test"][0] > 0.8
+
+
+def test_the_tutorials_presplit_layout_is_accepted(tmp_path):
+    from cmsnn.toydata import generate_process, read_process_table
+    from snakemake_runs import ROOT
+
+    table = read_process_table(ROOT / "resources/toy_processes.yaml")
+    data = tmp_path / "17var" / "data"
+    data.mkdir(parents=True)
+    lines = {}
+    for stem, offset in (("train", 0), ("val", 1), ("test", 2)):
+        for kind, prefix in (("sig", "T2DegStop"), ("bkg", "")):
+            frames = [
+                generate_process(name, p, 50, seed=offset)
+                for name, p in table.items()
+                if name.startswith("T2DegStop") == (prefix == "T2DegStop")
+            ]
+            frame = pd.concat(frames)
+            frame.to_csv(data / f"{stem}_{kind}.csv", header=False, index=False)
+            lines[stem, kind] = len(frame)
+    config = {"data": {"source": "presplit", "presplit_directory": str(data)}}
+    workdir = make_workdir(tmp_path / "run", config)
+    snakemake(workdir, "results/prepared/quantile-sqrt/train.parquet")
+    for split, stem in (("train", "train"), ("validation", "val"), ("test", "test")):
+        events = read(workdir, f"results/split/{split}.parquet")
+        assert len(events) == lines[stem, "sig"] + lines[stem, "bkg"]
+        assert (events["class"] == "Signal").sum() == lines[stem, "sig"]
