@@ -19,7 +19,6 @@ include: "workflow/rules/evaluation.smk"
 
 localrules:
     all,
-    collect_presplit,
     summarise_models,
 
 

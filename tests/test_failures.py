@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from snakemake_runs import make_workdir, snakemake
 
 from cmsnn.toydata import TUTORIAL_FEATURES
+from snakemake_runs import make_workdir, snakemake
 
 
 def test_unknown_config_key_fails_at_start_naming_it(tmp_path):

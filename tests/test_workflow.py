@@ -10,10 +10,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from snakemake_runs import make_workdir, planned_jobs, snakemake
 
 from cmsnn.splitting import split_counts
 from cmsnn.toydata import TUTORIAL_FEATURES
+from snakemake_runs import make_workdir, planned_jobs, snakemake
 
 pytestmark = pytest.mark.slow
 

@@ -29,7 +29,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     destination = Path(path)
     destination.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
-        dir=destination.parent, prefix=f".{destination.stem}.", suffix=f".partial{destination.suffix}"
+        dir=destination.parent,
+        prefix=f".{destination.stem}.",
+        suffix=f".partial{destination.suffix}",
     )
     os.close(handle)
     try:

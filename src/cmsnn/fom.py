@@ -117,8 +117,12 @@ def scan_split(
     """
     all_events = predictions
     all_yields = yield_weights(all_events["weight"], luminosity, split_fraction)
-    _, all_signal, all_background = fom_candidates(all_events, "binary", signal_class, signal_processes)
-    events, is_signal, is_background = fom_candidates(predictions, mode, signal_class, signal_processes)
+    _, all_signal, all_background = fom_candidates(
+        all_events, "binary", signal_class, signal_processes
+    )
+    events, is_signal, is_background = fom_candidates(
+        predictions, mode, signal_class, signal_processes
+    )
     yields = yield_weights(events["weight"], luminosity, split_fraction)
     scores = events[f"score_{signal_class}"].to_numpy()
     signal = yield_above(scores[is_signal], yields[is_signal], cuts)

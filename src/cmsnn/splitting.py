@@ -35,9 +35,7 @@ def split_counts(n_events: int, fractions: Mapping[str, float]) -> dict[str, int
     return {"train": train, "validation": validation, "test": n_events - train - validation}
 
 
-def assign_splits(
-    processes: pd.Series, fractions: Mapping[str, float], seed: int
-) -> np.ndarray:
+def assign_splits(processes: pd.Series, fractions: Mapping[str, float], seed: int) -> np.ndarray:
     """The split name of every event, drawn at random within each process."""
     check_fractions(fractions)
     rng = np.random.default_rng(seed)

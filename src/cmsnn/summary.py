@@ -43,9 +43,7 @@ def aggregate_over_seeds(summary: pd.DataFrame, settings_columns: Sequence[str])
     return table.join(statistics).reset_index()
 
 
-def summarise_files(
-    models: Sequence[Mapping], summary_output, by_point_output
-) -> None:
+def summarise_files(models: Sequence[Mapping], summary_output, by_point_output) -> None:
     """Rule entry point: ``models`` lists ``{model, point, facts, evaluation}`` paths."""
     rows = [
         model_row(m["model"], m["point"], read_json(m["facts"]), read_json(m["evaluation"]))

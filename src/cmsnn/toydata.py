@@ -44,9 +44,7 @@ def process_seed(base_seed: int, process: str) -> np.random.SeedSequence:
     return np.random.SeedSequence([base_seed, zlib.crc32(process.encode())])
 
 
-def generate_process(
-    process: str, parameters: Mapping, n_events: int, seed: int
-) -> pd.DataFrame:
+def generate_process(process: str, parameters: Mapping, n_events: int, seed: int) -> pd.DataFrame:
     """Generate ``n_events`` events of one process; weight = cross section / events."""
     rng = np.random.default_rng(process_seed(seed, process))
     p = parameters
@@ -76,7 +74,9 @@ def generate_process(
 
     nb = np.minimum(rng.poisson(p["b_jets"], n), njet)
     b_tag = np.where(nb > 0, 0.5 + 0.5 * rng.beta(3.0, 1.2, n), rng.beta(1.2, 5.0, n))
-    b_jet_pt = np.where(njet >= 2, np.maximum(JET_PT_THRESHOLD, jet2 * rng.uniform(0.6, 1.0, n)), jet1)
+    b_jet_pt = np.where(
+        njet >= 2, np.maximum(JET_PT_THRESHOLD, jet2 * rng.uniform(0.6, 1.0, n)), jet1
+    )
     second_b_pt = np.where(nb >= 2, JET_PT_THRESHOLD + rng.exponential(40.0, n), 0.0)
     delta_r = 0.4 + (rng.gamma(2.0, 0.5, n) if p["recoil"] else rng.gamma(2.5, 0.8, n))
 

@@ -52,9 +52,8 @@ def balance_class_weights(
     present = np.unique(groups)
     names = _group_names(mode, class_names)
     if signal_group not in present or len(present) < 2:
-        raise ValueError(
-            f"balancing needs signal and background events, found only {[names(g) for g in present]}"
-        )
+        found = [names(group) for group in present]
+        raise ValueError(f"balancing needs signal and background events, found only {found}")
     n_signal = np.count_nonzero(groups == signal_group)
     signal_sum = _positive_sum(weights[groups == signal_group], names(signal_group))
     reference = np.count_nonzero(groups != signal_group) if mode == "binary" else n_signal

@@ -3,11 +3,13 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+from cmsnn.configuration import scientific_numbers
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
 from cmsnn.splitting import SPLITS
 from cmsnn.toydata import read_process_table
 
 
+config.update(scientific_numbers(dict(config)))
 validate(config, schema="../schemas/config.schema.yaml")
 
 GRID = expand_grid(config["grid"])
@@ -29,8 +31,8 @@ wildcard_constraints:
 
 
 def package_code(*modules):
-    """The package modules a rule runs, as inputs: editing one reruns the rule
-    (Snakemake itself only watches the rule's script file)."""
+    """The package modules a job runs, as inputs, so that editing one reruns the job
+    (Snakemake itself only watches the script file)."""
     package = Path(workflow.basedir) / "src" / "cmsnn"
     return [str(package / f"{module}.py") for module in ("files", *modules)]
 

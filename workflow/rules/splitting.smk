@@ -1,5 +1,8 @@
 if SOURCE == "presplit":
 
+    localrules:
+        collect_presplit,
+
     rule collect_presplit:
         """The tutorial's layout: train/val/test files exist already; join sig and bkg."""
         input:
