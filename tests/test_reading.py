@@ -224,6 +224,12 @@ def test_nan_with_header_counts_the_header_line(tmp_path):
         read(path, header=True)
 
 
+def test_header_line_in_a_file_read_as_headerless_names_line_one(tmp_path):
+    path = write(tmp_path, "Met,Njet,Weights,Process\n" + HEADERLESS, "has_header.csv")
+    with pytest.raises(ValueError, match=r"has_header\.csv line 1, column 'Met'"):
+        read(path, header=False)
+
+
 def test_header_lacking_a_configured_column_names_it(tmp_path):
     text = "Met,Njet,Process\n250,2,TT.root\n"
     path = write(tmp_path, text, "no_weight.csv")

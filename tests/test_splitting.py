@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cmsnn.files import read_parquet, write_parquet
-from cmsnn.selection import apply_preselection
+from cmsnn.selection import apply_preselection, preselect_file
 from cmsnn.splitting import (
     SPLITS,
     check_fractions,
@@ -89,6 +89,15 @@ def test_deterministic_for_a_seed_and_different_for_another(events):
     assert not np.array_equal(
         np.sort(first["train"]["event_id"]), np.sort(other["train"]["event_id"])
     )
+
+
+def test_split_ignores_the_frame_index(events):
+    """A concatenation without ignore_index (duplicate labels) splits the same way."""
+    relabelled = events.set_axis(np.arange(len(events)) % 7)
+    expected = split_events(events, FRACTIONS, seed=4)
+    got = split_events(relabelled, FRACTIONS, seed=4)
+    for split in SPLITS:
+        pd.testing.assert_frame_equal(got[split], expected[split])
 
 
 def test_split_is_random_within_a_process(events):
@@ -182,6 +191,16 @@ def test_apply_preselection_keeps_exactly_the_query_rows(small, cut, kept_weight
     selected = apply_preselection(small, cut)
     assert selected["weight"].tolist() == kept_weights
     pd.testing.assert_frame_equal(selected, small.query(cut).reset_index(drop=True))
+
+
+def test_preselect_file(tmp_path, small):
+    source, output = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    write_parquet(small, source)
+    preselect_file(source, output, "Met > 255", "train")
+    assert read_parquet(output)["weight"].tolist() == [2.0, 3.0, 5.0]
+    with pytest.raises(ValueError, match="keeps no event of the validation split"):
+        preselect_file(source, tmp_path / "none.parquet", "Met > 1000", "validation")
+    assert not (tmp_path / "none.parquet").exists()
 
 
 @pytest.mark.parametrize("cut", ["Met >> ", "Foo > 1", "Met > ", ""])
