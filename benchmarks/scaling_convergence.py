@@ -76,7 +76,7 @@ def main() -> None:
     for scaling in SCALING_METHODS:
         data = prepared(splits, features, scaling, settings["balancing"], mode, class_names)
         for seed in arguments.seeds:
-            configure_tensorflow(threads=1, seed=seed)
+            configure_tensorflow(threads=1)
             started = time.perf_counter()
             model, history, facts = train_model(
                 data["train"], data["validation"], features, settings, mode, len(class_names), seed

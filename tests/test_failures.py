@@ -36,3 +36,12 @@ def test_malformed_csv_names_file_line_and_column_and_leaves_no_output(tmp_path)
     assert "ttbar.csv line 3, column 'Met': 'abc' is not a number" in log
     assert not (workdir / "results/ingested/ttbar.parquet").exists()
     assert not list((workdir / "results").rglob("*.partial*"))
+
+
+def test_numbers_in_scientific_notation_are_numbers(tmp_path):
+    config = {"training": {"learning_rate": "5e-5"}, "grid": {"decay_rate": ["1e-3", "1E-4"]}}
+    workdir = make_workdir(tmp_path, config)
+    result = snakemake(workdir, "--dry-run", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "decay_rate-0.001/seed-1" in output and "decay_rate-0.0001/seed-1" in output

@@ -253,38 +253,35 @@ def test_bad_feature_names_rejected(tmp_path, features):
         read_events(path, features, "Weights", "Process", False)
 
 
-# --- known defects (see the test report); strict so they flag when fixed -------------
+# --- line numbers stay right around blank lines and with headers ---------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _check_finite reports the data-row index, not the file line, when a "
-    "blank line precedes the bad value (pyarrow skips empty lines)",
-)
 def test_line_number_of_nan_after_a_blank_line(tmp_path):
     path = write(tmp_path, "250,2,0.1,TT.root\n\n260,nan,0.1,TT.root\n", "blank.csv")
     with pytest.raises(ValueError, match=r"blank\.csv line 3, column 'Njet'"):
         read(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _describe_malformed_csv reports a harmless blank line ('0 fields') instead "
-    "of the line holding the non-numeric value",
-)
 def test_line_number_of_text_after_a_blank_line(tmp_path):
     path = write(tmp_path, "250,2,0.1,TT.root\n\n260,x,0.1,TT.root\n", "blank_text.csv")
     with pytest.raises(ValueError, match=r"blank_text\.csv line 3, column 'Njet'"):
         read(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with a header, a row with more fields than the header gets only pyarrow's "
-    "generic message, without the line number",
-)
 def test_too_many_fields_with_header_names_line(tmp_path):
     text = "Met,Njet,Weights,Process\n250,2,0.1,TT.root\n260,2,0.1,TT.root,extra\n"
     path = write(tmp_path, text, "hdr_long.csv")
     with pytest.raises(ValueError, match=r"hdr_long\.csv line 3"):
         read(path, header=True)
+
+
+def test_empty_process_name_is_rejected_with_its_line(tmp_path):
+    path = write(tmp_path, "250,2,0.1,TT.root\n260,2,0.1,\n", "noname.csv")
+    with pytest.raises(ValueError, match=r"noname\.csv line 2, column 'Process'.*empty"):
+        read(path)
+
+
+def test_underscored_number_is_named_with_its_line(tmp_path):
+    path = write(tmp_path, "250,2,0.1,TT.root\n1_000,2,0.1,TT.root\n", "underscore.csv")
+    with pytest.raises(ValueError, match=r"underscore\.csv line 2, column 'Met'"):
+        read(path)

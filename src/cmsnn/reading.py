@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -55,6 +54,7 @@ def read_events(
     if table.num_rows == 0:
         raise ValueError(f"{path}: holds no events; remove it from the inputs or fill it")
     _check_finite(path, table, [*features, weight_column], header)
+    _check_process_names(path, table, process_column, header)
     frame = table.to_pandas()
     frame = frame.rename(columns={weight_column: "weight", process_column: "process"})
     return frame[[*features, "weight", "process"]]
@@ -127,14 +127,35 @@ def _check_finite(path: Path, table: pa.Table, numeric: Sequence[str], header: b
         column = table.column(name)
         finite = pc.is_finite(column)
         if column.null_count or not pc.all(finite).as_py():
-            bad = pc.invert(pc.fill_null(finite, False))
-            row = pc.index(bad, True).as_py()
+            row = pc.index(pc.invert(pc.fill_null(finite, False)), True).as_py()
             value = column[row].as_py()
-            line = row + 1 + int(header)
+            shown = "an empty or NaN value" if value is None else f"value {value!r}"
             raise ValueError(
-                f"{path} line {line}, column {name!r}: value {value!r} is not a finite "
-                "number; fix or drop the event before running the pipeline"
+                f"{path} line {_line_of_row(path, row, header)}, column {name!r}: {shown} is "
+                "not a finite number; fix or drop the event before running the pipeline"
             )
+
+
+def _check_process_names(path: Path, table: pa.Table, process_column: str, header: bool) -> None:
+    empty = pc.equal(pc.utf8_trim_whitespace(table.column(process_column)), "")
+    if pc.any(empty).as_py():
+        row = pc.index(empty, True).as_py()
+        raise ValueError(
+            f"{path} line {_line_of_row(path, row, header)}, column {process_column!r}: "
+            "the process name is empty; every event needs its process (e.g. ttbar.root)"
+        )
+
+
+def _line_of_row(path: Path, row: int, header: bool) -> int:
+    """File line of the ``row``-th event; blank lines, which the CSV reader skips, count."""
+    rows_seen = -1 - int(header)
+    with open(path, newline="") as stream:
+        for line, fields in enumerate(csv.reader(stream), start=1):
+            if fields:
+                rows_seen += 1
+                if rows_seen == row:
+                    return line
+    raise AssertionError(f"{path} has no event number {row}")
 
 
 def _describe_malformed_csv(path: Path, names: Sequence[str], header: bool) -> ValueError | None:
@@ -152,12 +173,14 @@ def _describe_malformed_csv(path: Path, names: Sequence[str], header: bool) -> V
                     "data.header: false if the file has no header"
                 )
             positions = {name: first.index(name) for name in names}
-        expected = max(positions.values()) + 1
+        expected = len(first) if header else len(names)
+        what = "as in the header" if header else f"{len(names) - 2} features, weight, process"
         for line, row in enumerate(rows, start=1 + int(header)):
-            if header and len(row) < expected or not header and len(row) != expected:
+            if not row:  # blank lines are skipped by the reader
+                continue
+            if len(row) != expected:
                 return ValueError(
-                    f"{path} line {line}: {len(row)} fields, expected {expected} "
-                    f"({len(names) - 2} features, weight, process)"
+                    f"{path} line {line}: {len(row)} fields, expected {expected} ({what})"
                 )
             for name in names[:-1]:
                 value = row[positions[name]]
@@ -169,7 +192,11 @@ def _describe_malformed_csv(path: Path, names: Sequence[str], header: bool) -> V
 
 
 def _is_number(text: str) -> bool:
+    """Whether the CSV reader accepts ``text`` as a number (it rejects ``1_000``)."""
+    if "_" in text:
+        return False
     try:
-        return not math.isnan(float(text)) or text.strip().lower() == "nan"
+        float(text)
     except ValueError:
         return False
+    return True

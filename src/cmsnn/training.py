@@ -61,13 +61,12 @@ class KeepBestWeights(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
-def configure_tensorflow(threads: int, seed: int) -> str:
-    """Use ``threads`` CPU threads, fix every seed, make operations deterministic.
+def configure_tensorflow(threads: int) -> str:
+    """Use ``threads`` CPU threads and make operations deterministic.
 
     Returns a description of the device the model will train on.
     """
     limit_threads(threads)
-    keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
@@ -84,7 +83,11 @@ def train_model(
     n_classes: int,
     seed: int,
 ) -> tuple[keras.Model, pd.DataFrame, dict]:
-    """Train one network; returns the model (best epoch's weights), history and facts."""
+    """Train one network; returns the model (best epoch's weights), history and facts.
+
+    ``seed`` fixes the initial weights, the dropout masks and the shuffling.
+    """
+    keras.utils.set_random_seed(seed)
     x_train, y_train, w_train = _arrays(train, features, mode, n_classes)
     x_val, y_val, w_val = _arrays(validation, features, mode, n_classes)
     model = build_model(len(features), n_classes, mode, settings)
@@ -127,7 +130,7 @@ def train_files(
     threads: int,
 ) -> None:
     """Rule entry point: prepared Parquet in; model, history CSV and facts JSON out."""
-    device = configure_tensorflow(threads, seed)
+    device = configure_tensorflow(threads)
     log.info("training on %s", device)
     model, history, facts = train_model(
         read_parquet(train_path),
