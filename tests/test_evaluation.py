@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from cmsnn.evaluation import evaluate_files, weighted_auc
+from cmsnn.evaluation import evaluate_files, evaluate_predictions, weighted_auc
 from cmsnn.fom import asimov_significance
 from cmsnn.splitting import SPLITS
 
@@ -73,18 +73,53 @@ def test_weighted_auc_perfect_separation():
     assert weighted_auc(inverted, "Signal") == 0.0
 
 
+def test_weighted_auc_with_negative_weights_matches_pair_counting():
+    """NLO samples carry negative weights: the ROC curve is then not monotonic, which
+    scikit-learn's own AUC refuses; the area must still be the weighted pair count."""
+    rng = np.random.default_rng(4)
+    predictions = random_predictions(rng, 500, "binary")
+    negative = rng.uniform(size=len(predictions)) < 0.2
+    predictions["weight"] = np.where(negative, -1.0, 1.0) * rng.uniform(0.1, 1.0, 500)
+    is_signal = (predictions["class"] == "Signal").to_numpy()
+    weights = predictions["weight"].to_numpy()
+    assert (weights[is_signal] < 0).any() and (weights[~is_signal] < 0).any()
+    scores = predictions["score_Signal"].to_numpy()
+    assert len(np.unique(scores)) < len(scores)  # ties, which count one half
+    auc = weighted_auc(predictions, "Signal")
+    assert np.isfinite(auc)
+    assert auc == pytest.approx(brute_force_auc(scores, is_signal, weights), rel=1e-9)
+
+
+def test_weighted_auc_by_hand_with_a_negative_weight():
+    # signal (0.9, w 2), (0.4, w -1); background (0.5, w 1), (0.4, w 3)
+    # pairs: 2*1*1 + 2*3*1 + (-1)*1*0 + (-1)*3*0.5 = 6.5; W_S W_B = 1 * 4
+    predictions = pd.DataFrame(
+        {
+            "score_Signal": [0.9, 0.4, 0.5, 0.4],
+            "weight": [2.0, -1.0, 1.0, 3.0],
+            "class": ["Signal", "Signal", "Wjets", "TTbar"],
+        }
+    )
+    assert weighted_auc(predictions, "Signal") == pytest.approx(6.5 / 4.0, rel=1e-12)
+
+
+FOM_OPTIONS = {
+    "luminosity": 35866.0,
+    "relative_background_uncertainty": 0.2,
+    "cut_min": 0.7,
+    "cut_max": 1.0,
+    "steps": 30,
+    "signal_processes": [],
+    "min_background_events": 0,
+}
+FRACTIONS = {"train": 0.25, "validation": 0.25, "test": 0.5}
+
+
 @pytest.mark.parametrize("mode", ["binary", "multiclass"])
 def test_evaluate_files(tmp_path, mode):
     rng = np.random.default_rng(1)
-    fractions = {"train": 0.25, "validation": 0.25, "test": 0.5}
-    fom_options = {
-        "luminosity": 35866.0,
-        "relative_background_uncertainty": 0.2,
-        "cut_min": 0.7,
-        "cut_max": 1.0,
-        "steps": 30,
-        "signal_processes": [],
-    }
+    fractions = FRACTIONS
+    fom_options = FOM_OPTIONS
     sources, frames = {}, {}
     for split in SPLITS:
         frames[split] = random_predictions(rng, 400, mode)
@@ -102,6 +137,8 @@ def test_evaluate_files(tmp_path, mode):
             "fom",
             "signal_yield",
             "background_yield",
+            "signal_events",
+            "background_events",
             "signal_efficiency",
             "background_efficiency",
         )
@@ -124,6 +161,8 @@ def test_evaluate_files(tmp_path, mode):
             b = yields[above & ~signal].sum()
             assert getattr(row, f"signal_yield_{split}") == pytest.approx(s, rel=1e-9)
             assert getattr(row, f"background_yield_{split}") == pytest.approx(b, rel=1e-9)
+            assert getattr(row, f"signal_events_{split}") == np.count_nonzero(above & signal)
+            assert getattr(row, f"background_events_{split}") == np.count_nonzero(above & ~signal)
             assert getattr(row, f"fom_{split}") == pytest.approx(
                 asimov_significance(s, b, 0.2), rel=1e-9
             )
@@ -143,6 +182,8 @@ def test_evaluate_files(tmp_path, mode):
     assert numbers["signal_yield_test_at_best_cut"] == pytest.approx(
         scan["signal_yield_test"][best]
     )
+    assert numbers["background_events_test_at_best_cut"] == scan["background_events_test"][best]
+    assert type(numbers["background_events_test_at_best_cut"]) is int
     # background per class at the best cut, every background class present (0 if none)
     test = frames["test"]
     if mode == "multiclass":
@@ -156,3 +197,63 @@ def test_evaluate_files(tmp_path, mode):
         pytest.approx(numbers["background_yield_test_at_best_cut"], rel=1e-9)
     )
     assert "yield_test_at_best_cut_Signal" not in numbers
+    assert [key for key in numbers if key.startswith("yield_test_at_best_cut_")] == [
+        f"yield_test_at_best_cut_{name}" for name in CLASS_NAMES[1:]
+    ]
+
+
+def prediction_splits(mode, seed=2, n=400):
+    rng = np.random.default_rng(seed)
+    return {split: random_predictions(rng, n, mode) for split in SPLITS}
+
+
+def test_evaluate_predictions_rejects_unknown_signal_processes():
+    predictions = prediction_splits("binary")
+    options = FOM_OPTIONS | {"signal_processes": ["sig.root", "T2DegStop_999_1.root"]}
+    with pytest.raises(ValueError, match=r"T2DegStop_999_1\.root.*\['sig\.root'\]"):
+        evaluate_predictions(predictions, FRACTIONS, options, "binary", CLASS_NAMES)
+    # a process of a background class is not a signal process either
+    options = FOM_OPTIONS | {"signal_processes": ["w.root"]}
+    with pytest.raises(ValueError, match="w.root"):
+        evaluate_predictions(predictions, FRACTIONS, options, "binary", CLASS_NAMES)
+    options = FOM_OPTIONS | {"signal_processes": ["sig.root"]}
+    evaluate_predictions(predictions, FRACTIONS, options, "binary", CLASS_NAMES)
+
+
+@pytest.mark.parametrize("mode", ["binary", "multiclass"])
+def test_evaluate_predictions_min_background_events(mode):
+    predictions = prediction_splits(mode)
+    scan_range = FOM_OPTIONS | {"cut_min": 0.4, "cut_max": 0.9, "steps": 50}
+    free_table, free = evaluate_predictions(predictions, FRACTIONS, scan_range, mode, CLASS_NAMES)
+    # without a minimum the best cut sits where a handful of background events remain
+    free_best = int(np.argmax(free_table["fom_validation"]))
+    assert free_table["background_events_validation"][free_best] < 10
+    options = scan_range | {"min_background_events": 10}
+    table, numbers = evaluate_predictions(predictions, FRACTIONS, options, mode, CLASS_NAMES)
+    for split in SPLITS:
+        enough = free_table[f"background_events_{split}"] >= 10
+        assert enough.any() and not enough.all()
+        np.testing.assert_array_equal(
+            table[f"fom_{split}"], np.where(enough, free_table[f"fom_{split}"], 0.0)
+        )
+    # the best cut is now chosen among cuts with enough validation background
+    best = int(np.argmax(table["fom_validation"]))
+    assert table["background_events_validation"][best] >= 10
+    assert best < free_best and numbers["best_cut"] < free["best_cut"]
+    assert numbers["best_cut"] == pytest.approx(table["cut"][best])
+    assert numbers["background_events_test_at_best_cut"] == table["background_events_test"][best]
+    # the AUCs do not depend on the cut
+    for split in SPLITS:
+        assert numbers[f"auc_{split}"] == free[f"auc_{split}"]
+
+
+def test_evaluate_predictions_takes_the_class_order_from_class_names():
+    predictions = prediction_splits("binary")
+    names = ["Signal", "Other", "TTbar", "Wjets"]
+    _, numbers = evaluate_predictions(predictions, FRACTIONS, FOM_OPTIONS, "binary", names)
+    assert [key for key in numbers if key.startswith("yield_test_at_best_cut_")] == [
+        "yield_test_at_best_cut_Other",
+        "yield_test_at_best_cut_TTbar",
+        "yield_test_at_best_cut_Wjets",
+    ]
+    assert numbers["yield_test_at_best_cut_Other"] == 0.0

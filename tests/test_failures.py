@@ -39,9 +39,46 @@ def test_malformed_csv_names_file_line_and_column_and_leaves_no_output(tmp_path)
 
 
 def test_numbers_in_scientific_notation_are_numbers(tmp_path):
-    config = {"training": {"learning_rate": "5e-5"}, "grid": {"decay_rate": ["1e-3", "1E-4"]}}
+    config = {
+        "training": {"learning_rate": "5e-5", "epochs": "1e3"},
+        "grid": {"decay_rate": ["1e-3", "1E-4"]},
+    }
     workdir = make_workdir(tmp_path, config)
     result = snakemake(workdir, "--dry-run", check=False)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "decay_rate-0.001/seed-1" in output and "decay_rate-0.0001/seed-1" in output
+
+
+def test_missing_presplit_files_fail_at_start_naming_them(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train_sig.csv").write_text("")
+    config = {"data": {"source": "presplit", "presplit_directory": str(tmp_path / "data")}}
+    result = snakemake(make_workdir(tmp_path / "run", config), "--dry-run", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "val_bkg.csv" in output and "missing" in output
+    assert "train_sig.csv'" not in output.split("missing", 1)[1].split("]", 1)[0]
+
+
+def test_unknown_fom_signal_process_fails_at_start(tmp_path):
+    config = {"fom": {"signal_processes": ["T2DegStop_550_520"]}}  # no ".root"
+    result = snakemake(make_workdir(tmp_path, config), "--dry-run", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "T2DegStop_550_520" in output and "T2DegStop_550_520.root" in output
+
+
+def test_an_empty_fom_scan_range_fails_at_start(tmp_path):
+    config = {"fom": {"cut_min": 0.9, "cut_max": 0.8}}
+    result = snakemake(make_workdir(tmp_path, config), "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "cut_min < cut_max" in result.stdout + result.stderr
+
+
+def test_grid_values_are_checked_like_the_keys_they_override(tmp_path):
+    config = {"grid": {"layers": [64, 32]}}  # a list of layer lists was meant
+    result = snakemake(make_workdir(tmp_path, config), "--dry-run", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "['grid']['layers']" in output and "64 is not of type 'array'" in output

@@ -14,9 +14,13 @@ from cmsnn.fom import (
     asimov_significance,
     background_yields_by_class,
     best_cut_summary,
+    check_signal_processes,
     cut_values,
+    predicted_as_signal,
     scan_split,
+    signal_and_background,
     yield_above,
+    yield_weights,
 )
 
 # --- Asimov significance against the original formula in multiple precision ----------
@@ -155,10 +159,26 @@ def test_cut_values_match_the_tutorial_grid():
     assert cuts[0] == 0.7 and cuts[-1] < 1.0
 
 
+def test_cut_values_are_rounded_to_read_as_typed():
+    cuts = cut_values(0.7, 1.0, 200)
+    assert cuts[57] == 0.7855  # not 0.7854999999999999
+    assert repr(float(cuts[57])) == "0.7855"
+    np.testing.assert_array_equal(cuts, np.round(cuts, 12))
+    assert cut_values(0.0, 1.0, 10).tolist() == [i / 10 for i in range(10)]
+
+
 @pytest.mark.parametrize(("low", "high", "steps"), [(1.0, 0.7, 10), (0.5, 0.5, 10), (0, 1, 0)])
 def test_cut_values_rejects_bad_ranges(low, high, steps):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="the FOM scan needs cut_min < cut_max and steps ≥ 1"):
         cut_values(low, high, steps)
+
+
+def test_yield_weights():
+    # 0.002 pb x 35866 pb^-1 / 0.25 = 286.928 events
+    np.testing.assert_allclose(yield_weights([0.002, 1.0], 35866.0, 0.25), [286.928, 143464.0])
+    assert yield_weights(np.array([0.5]), 10.0, 0.5).dtype == np.float64
+    # negative (NLO) weights stay negative
+    np.testing.assert_allclose(yield_weights([-0.1, 0.3], 10.0, 0.5), [-2.0, 6.0])
 
 
 def test_yield_above_against_brute_force():
@@ -185,10 +205,19 @@ LUMINOSITY, FRACTION, F = 10.0, 0.5, 0.2
 CUTS = np.array([0.7, 0.8, 0.9])
 
 
+def options(signal_processes=(), min_background_events=0):
+    return {
+        "luminosity": LUMINOSITY,
+        "relative_background_uncertainty": F,
+        "signal_processes": list(signal_processes),
+        "min_background_events": min_background_events,
+    }
+
+
 def original_formula_z(s, b, f):
     """Z as published, in plain floats (fine for these moderate yields)."""
-    if s <= 0:
-        return 0.0  # the convention; the float formula would give rounding noise
+    if s <= 0 or b <= 0:
+        return 0.0  # the conventions; the float formula would give rounding noise or NaN
     var = (f * b) ** 2
     z2 = 2 * (
         (s + b) * math.log((s + b) * (b + var) / (b * b + (s + b) * var))
@@ -213,10 +242,24 @@ def predictions():
     # yields: S1 2, S2 1, W 10, TT 20, W 4, W 40
 
 
-def check_scan(scan, signal, background, all_signal, all_background):
+def check_scan(scan, signal, background, all_signal, all_background, n_signal, n_background):
+    assert list(scan.columns) == [
+        "cut",
+        "fom",
+        "signal_yield",
+        "background_yield",
+        "signal_events",
+        "background_events",
+        "signal_efficiency",
+        "background_efficiency",
+    ]
     np.testing.assert_array_equal(scan["cut"], CUTS)
     np.testing.assert_allclose(scan["signal_yield"], signal, rtol=1e-12)
     np.testing.assert_allclose(scan["background_yield"], background, rtol=1e-12)
+    assert scan["signal_events"].tolist() == n_signal
+    assert scan["background_events"].tolist() == n_background
+    assert pd.api.types.is_integer_dtype(scan["signal_events"])
+    assert pd.api.types.is_integer_dtype(scan["background_events"])
     np.testing.assert_allclose(scan["signal_efficiency"], np.array(signal) / all_signal)
     np.testing.assert_allclose(scan["background_efficiency"], np.array(background) / all_background)
     expected = [original_formula_z(s, b, F) for s, b in zip(signal, background, strict=True)]
@@ -224,44 +267,120 @@ def check_scan(scan, signal, background, all_signal, all_background):
 
 
 def test_scan_binary(predictions):
-    scan = scan_split(predictions, CUTS, FRACTION, LUMINOSITY, F, "binary", "Signal")
-    check_scan(scan, [3.0, 2.0, 0.0], [34.0, 14.0, 4.0], 3.0, 74.0)
+    scan = scan_split(predictions, CUTS, FRACTION, options(), "binary", "Signal")
+    check_scan(scan, [3.0, 2.0, 0.0], [34.0, 14.0, 4.0], 3.0, 74.0, [2, 1, 0], [3, 2, 1])
 
 
 def test_scan_binary_with_signal_processes(predictions):
-    scan = scan_split(predictions, CUTS, FRACTION, LUMINOSITY, F, "binary", "Signal", ["S1.root"])
+    scan = scan_split(predictions, CUTS, FRACTION, options(["S1.root"]), "binary", "Signal")
     # S2 is neither signal nor background
-    check_scan(scan, [2.0, 2.0, 0.0], [34.0, 14.0, 4.0], 2.0, 74.0)
+    check_scan(scan, [2.0, 2.0, 0.0], [34.0, 14.0, 4.0], 2.0, 74.0, [1, 1, 0], [3, 2, 1])
 
 
 def test_scan_multiclass_counts_only_predicted_signal(predictions):
-    scan = scan_split(predictions, CUTS, FRACTION, LUMINOSITY, F, "multiclass", "Signal")
+    scan = scan_split(predictions, CUTS, FRACTION, options(), "multiclass", "Signal")
     # S2 (predicted Wjets) and TT (predicted TTbar) drop out; efficiencies stay relative
     # to all signal / background events of the split
-    check_scan(scan, [2.0, 2.0, 0.0], [14.0, 14.0, 4.0], 3.0, 74.0)
+    check_scan(scan, [2.0, 2.0, 0.0], [14.0, 14.0, 4.0], 3.0, 74.0, [1, 1, 0], [2, 2, 1])
 
 
 def test_scan_multiclass_with_signal_processes(predictions):
     predictions.loc[1, "predicted_class"] = "Signal"  # S2 now predicted signal
-    scan = scan_split(
-        predictions, CUTS, FRACTION, LUMINOSITY, F, "multiclass", "Signal", ["S2.root"]
+    scan = scan_split(predictions, CUTS, FRACTION, options(["S2.root"]), "multiclass", "Signal")
+    check_scan(scan, [1.0, 0.0, 0.0], [14.0, 14.0, 4.0], 1.0, 74.0, [1, 0, 0], [2, 2, 1])
+
+
+@pytest.mark.parametrize(
+    ("minimum", "kept"),
+    [(0, [True, True, True]), (1, [True, True, True]), (2, [True, True, False]),
+     (3, [True, False, False]), (4, [False, False, False])],
+)  # fmt: skip
+def test_min_background_events_zeroes_the_fom(predictions, minimum, kept):
+    # simulated background events above the cuts 0.7, 0.8, 0.9: 3, 2, 1
+    free = scan_split(predictions, CUTS, FRACTION, options(), "binary", "Signal")
+    scan = scan_split(predictions, CUTS, FRACTION, options((), minimum), "binary", "Signal")
+    np.testing.assert_array_equal(scan["fom"], np.where(kept, free["fom"], 0.0))
+    # only the FOM changes
+    pd.testing.assert_frame_equal(scan.drop(columns="fom"), free.drop(columns="fom"))
+
+
+def test_scan_counts_and_threshold_on_a_hand_built_frame():
+    """Counts are of simulated events (a negative weight counts as one event), strictly
+    above the cut; the FOM vanishes below ``min_background_events``."""
+    frame = pd.DataFrame(
+        {
+            "score_S": [0.95, 0.91, 0.85, 0.82, 0.81, 0.72, 0.65, 0.80],
+            "weight": [1.0, 0.5, -0.2, 2.0, 1.0, 3.0, 1.0, 7.0],
+            "class": ["S", "B1", "B2", "S", "B1", "B2", "S", "B1"],
+            "process": ["s", "b1", "b2", "s", "b1", "b2", "s", "b1"],
+        }
     )
-    check_scan(scan, [1.0, 0.0, 0.0], [14.0, 14.0, 4.0], 1.0, 74.0)
+    cuts = np.array([0.6, 0.8, 0.9])
+    scan = scan_split(frame, cuts, FRACTION, options((), 3), "binary", "S")
+    # by hand, yield = 20 x weight; the event at exactly 0.80 is not above the cut 0.8
+    assert scan["signal_events"].tolist() == [3, 2, 1]
+    assert scan["background_events"].tolist() == [5, 3, 1]
+    np.testing.assert_allclose(scan["signal_yield"], [80.0, 60.0, 20.0], rtol=1e-12)
+    np.testing.assert_allclose(scan["background_yield"], [226.0, 26.0, 10.0], rtol=1e-12)
+    expected = [original_formula_z(80.0, 226.0, F), original_formula_z(60.0, 26.0, F), 0.0]
+    np.testing.assert_allclose(scan["fom"], expected, rtol=1e-9)
+    assert scan["fom"].iloc[2] == 0.0 and expected[1] > 0
+
+
+def test_predicted_as_signal_and_masks(predictions):
+    assert predicted_as_signal(predictions, "binary", "Signal") is predictions
+    chosen = predicted_as_signal(predictions, "multiclass", "Signal")
+    assert chosen.index.tolist() == [0, 2, 4]
+    signal, background = signal_and_background(predictions, "Signal")
+    assert signal.tolist() == [True, True, False, False, False, False]
+    assert background.tolist() == [False, False, True, True, True, True]
+    signal, background = signal_and_background(predictions, "Signal", ["S2.root"])
+    assert signal.tolist() == [False, True, False, False, False, False]
+    assert background.tolist() == [False, False, True, True, True, True]  # S1: neither
+
+
+def test_check_signal_processes(predictions):
+    check_signal_processes(predictions, "Signal", [])
+    check_signal_processes(predictions, "Signal", ["S2.root", "S1.root"])
+    with pytest.raises(ValueError) as info:
+        check_signal_processes(predictions, "Signal", ["S1.root", "S3.root", "W.root"])
+    message = str(info.value)
+    assert "['S3.root', 'W.root']" in message  # the unknown ones (W is background)
+    assert "Signal" in message
+    assert "['S1.root', 'S2.root']" in message  # the available signal processes
 
 
 def test_background_yields_by_class(predictions):
-    binary = background_yields_by_class(predictions, 0.7, FRACTION, LUMINOSITY, "binary", "Signal")
+    names = ["Signal", "Wjets", "TTbar"]
+    binary = background_yields_by_class(predictions, 0.7, FRACTION, LUMINOSITY, "binary", names)
     assert binary == pytest.approx({"Wjets": 14.0, "TTbar": 20.0})
-    multi = background_yields_by_class(
-        predictions, 0.7, FRACTION, LUMINOSITY, "multiclass", "Signal"
-    )
-    assert multi == pytest.approx({"Wjets": 14.0})
+    multi = background_yields_by_class(predictions, 0.7, FRACTION, LUMINOSITY, "multiclass", names)
+    # TT is predicted TTbar, so no TTbar yield is left, but the class is still listed
+    assert multi == pytest.approx({"Wjets": 14.0, "TTbar": 0.0})
+    assert list(multi) == ["Wjets", "TTbar"]
+
+
+def test_background_yields_by_class_lists_every_class_in_order(predictions):
+    names = ["Signal", "TTbar", "Other", "Wjets"]
+    yields = background_yields_by_class(predictions, 0.7, FRACTION, LUMINOSITY, "binary", names)
+    assert list(yields) == ["TTbar", "Other", "Wjets"]
+    assert yields == pytest.approx({"TTbar": 20.0, "Other": 0.0, "Wjets": 14.0})
+    assert all(type(value) is float for value in yields.values())
+    nothing = background_yields_by_class(predictions, 0.99, FRACTION, LUMINOSITY, "binary", names)
+    assert nothing == {"TTbar": 0.0, "Other": 0.0, "Wjets": 0.0}
+    assert list(nothing) == ["TTbar", "Other", "Wjets"]
 
 
 def test_best_cut_summary_uses_validation_argmax():
     cuts = [0.7, 0.8, 0.9, 0.95]
     validation = pd.DataFrame(
-        {"cut": cuts, "fom": [1.0, 2.0, 3.0, 2.5], "signal_yield": 0.0, "background_yield": 0.0}
+        {
+            "cut": cuts,
+            "fom": [1.0, 2.0, 3.0, 2.5],
+            "signal_yield": 0.0,
+            "background_yield": 0.0,
+            "background_events": [9, 9, 9, 9],
+        }
     )
     test = pd.DataFrame(
         {
@@ -269,6 +388,7 @@ def test_best_cut_summary_uses_validation_argmax():
             "fom": [4.0, 1.5, 2.2, 0.1],
             "signal_yield": [10.0, 8.0, 6.0, 1.0],
             "background_yield": [50.0, 30.0, 12.0, 2.0],
+            "background_events": np.array([400, 210, 37, 5], dtype=np.int64),
         }
     )
     summary = best_cut_summary({"train": test * 0, "validation": validation, "test": test})
@@ -280,5 +400,8 @@ def test_best_cut_summary_uses_validation_argmax():
         "cut_test_max": 0.7,
         "signal_yield_test_at_best_cut": 6.0,
         "background_yield_test_at_best_cut": 12.0,
+        "background_events_test_at_best_cut": 37,
     }
-    assert all(type(value) is float for value in summary.values())
+    counts = {"background_events_test_at_best_cut"}
+    assert all(type(value) is float for key, value in summary.items() if key not in counts)
+    assert type(summary["background_events_test_at_best_cut"]) is int

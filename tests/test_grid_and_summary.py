@@ -147,28 +147,50 @@ def test_single_seed_has_undefined_spread():
     assert np.isnan(table["auc_test_std"].iloc[0])
 
 
-def test_summarise_files(tmp_path):
-    models = []
-    losses = {("p1", 1): 0.30, ("p1", 2): 0.34, ("p2", 1): 0.50, ("p2", 2): 0.40}
+def write_model_files(tmp_path, losses):
+    model_ids, points, facts_files, evaluation_files = [], [], [], []
     for (point, seed), loss in losses.items():
         decay = 0.001 if point == "p1" else 0.0001
         facts_path = tmp_path / f"{point}_{seed}_facts.json"
         evaluation_path = tmp_path / f"{point}_{seed}_evaluation.json"
         write_json(facts(seed, decay, 5 * seed, loss), facts_path)
         write_json({"auc_test": 1.0 - loss, "best_cut": 0.9}, evaluation_path)
-        models.append(
-            {"model": f"{point}/seed-{seed}", "point": point, "facts": facts_path,
-             "evaluation": evaluation_path}
-        )  # fmt: skip
+        model_ids.append(f"{point}/seed-{seed}")
+        points.append(point)
+        facts_files.append(facts_path)
+        evaluation_files.append(evaluation_path)
+    return model_ids, points, facts_files, evaluation_files
+
+
+def test_summarise_files(tmp_path):
+    losses = {("p1", 1): 0.30, ("p1", 2): 0.34, ("p2", 1): 0.50, ("p2", 2): 0.40}
+    model_ids, points, facts_files, evaluation_files = write_model_files(tmp_path, losses)
     summary_path, by_point_path = tmp_path / "summary.csv", tmp_path / "by_point.csv"
-    summarise_files(models, summary_path, by_point_path)
+    summarise_files(model_ids, points, facts_files, evaluation_files, summary_path, by_point_path)
     summary = pd.read_csv(summary_path)
     assert len(summary) == 4
+    assert summary["model"].tolist() == ["p1/seed-1", "p1/seed-2", "p2/seed-1", "p2/seed-2"]
+    assert summary["grid_point"].tolist() == ["p1", "p1", "p2", "p2"]
+    assert summary["seed"].tolist() == [1, 2, 1, 2]
     assert summary["layers"].tolist() == ["64x64"] * 4
     assert summary["best_val_loss"].tolist() == list(losses.values())
+    # the evaluation of each model lands on its own row
+    np.testing.assert_allclose(summary["auc_test"], 1.0 - summary["best_val_loss"])
     by_point = pd.read_csv(by_point_path).set_index("grid_point")
+    assert by_point.index.tolist() == ["p1", "p2"]
     assert by_point["n_seeds"].tolist() == [2, 2]
     assert by_point.loc["p2", "decay_rate"] == 0.0001
     assert by_point.loc["p1", "best_val_loss_mean"] == pytest.approx(0.32)
     assert by_point.loc["p2", "best_val_loss_std"] == pytest.approx(np.std([0.5, 0.4], ddof=1))
     assert by_point.loc["p1", "auc_test_mean"] == pytest.approx(0.68)
+
+
+def test_summarise_files_rejects_lists_of_different_lengths(tmp_path):
+    losses = {("p1", 1): 0.30, ("p1", 2): 0.34}
+    model_ids, points, facts_files, evaluation_files = write_model_files(tmp_path, losses)
+    outputs = (tmp_path / "summary.csv", tmp_path / "by_point.csv")
+    with pytest.raises(ValueError):
+        summarise_files(model_ids, points[:1], facts_files, evaluation_files, *outputs)
+    with pytest.raises(ValueError):
+        summarise_files(model_ids, points, facts_files, evaluation_files[:1], *outputs)
+    assert not outputs[0].exists() and not outputs[1].exists()

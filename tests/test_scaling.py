@@ -178,12 +178,13 @@ def test_unknown_method_rejected(train):
         apply_scaler({"method": "robust", "features": ["Met"]}, train)
 
 
-def test_prepare_training_inputs(tmp_path):
+def write_splits(tmp_path, class_indices):
+    """Small Parquet splits with two variables; ``class_indices`` per split."""
     rng = np.random.default_rng(0)
     sources, outputs, frames = {}, {}, {}
     for offset, split in enumerate(SPLITS):
-        n = 40
-        class_index = np.array([0] * 10 + [1] * 20 + [2] * 10, dtype=np.int32)
+        class_index = np.asarray(class_indices[split], dtype=np.int32)
+        n = len(class_index)
         frame = pd.DataFrame(
             {
                 "a": rng.normal(offset, 1.0, n).astype(np.float32),
@@ -198,23 +199,65 @@ def test_prepare_training_inputs(tmp_path):
         sources[split] = tmp_path / f"{split}.parquet"
         outputs[split] = tmp_path / "prepared" / f"{split}.parquet"
         write_parquet(frame, sources[split])
+    return sources, outputs, frames
+
+
+def test_prepare_training_inputs(tmp_path):
+    balanced = [0] * 10 + [1] * 20 + [2] * 10
+    sources, outputs, frames = write_splits(tmp_path, dict.fromkeys(SPLITS, balanced))
     scaler_path = tmp_path / "prepared" / "scaler.json"
     prepare_training_inputs(
         sources, outputs, scaler_path, ["a", "b"], "minmax", "equal", "multiclass",
         ["S", "B1", "B2"],
     )  # fmt: skip
     scaler = read_json(scaler_path)
+    assert scaler["method"] == "minmax" and scaler["features"] == ["a", "b"]
     assert scaler["minimum"] == pytest.approx(frames["train"][["a", "b"]].min().tolist())
+    assert scaler["maximum"] == pytest.approx(frames["train"][["a", "b"]].max().tolist())
     for split in SPLITS:
         prepared = read_parquet(outputs[split])
         original = frames[split]
         np.testing.assert_allclose(
             prepared[["a", "b"]], apply_scaler(scaler, original), rtol=0, atol=0
         )
-        # the physics weight is kept, the balanced training weight is added
+        # the physics weight and the other columns are kept
         np.testing.assert_array_equal(prepared["weight"], original["weight"])
-        sums = prepared.groupby("class_index")["training_weight"].sum()
-        np.testing.assert_allclose(sums, [10.0, 10.0, 10.0])
+        pd.testing.assert_frame_equal(
+            prepared.drop(columns=["a", "b", "training_weight"], errors="ignore"),
+            original.drop(columns=["a", "b"]),
+        )
+        if split == "test":
+            # the test split keeps only its physics weights
+            assert "training_weight" not in prepared.columns
+        else:
+            # the balanced training weight is added, each split balanced on its own sums
+            sums = prepared.groupby("class_index")["training_weight"].sum()
+            np.testing.assert_allclose(sums, [10.0, 10.0, 10.0])
     train_scaled = read_parquet(outputs["train"])[["a", "b"]].to_numpy()
     np.testing.assert_allclose(train_scaled.min(axis=0), -1.0, atol=1e-6)
     np.testing.assert_allclose(train_scaled.max(axis=0), 1.0, atol=1e-6)
+
+
+def test_prepare_training_inputs_does_not_balance_the_test_split(tmp_path):
+    """The test split is never trained on: one without signal events is prepared all
+    the same, while the splits that are balanced must hold signal and background."""
+    class_indices = {
+        "train": [0] * 5 + [1] * 5,
+        "validation": [0] * 3 + [2] * 4,
+        "test": [1] * 6 + [2] * 2,
+    }
+    sources, outputs, frames = write_splits(tmp_path, class_indices)
+    scaler_path = tmp_path / "prepared" / "scaler.json"
+    arguments = (["a", "b"], "quantile", "equal", "binary", ["S", "B1", "B2"])
+    prepare_training_inputs(sources, outputs, scaler_path, *arguments)
+    test = read_parquet(outputs["test"])
+    assert len(test) == 8 and "training_weight" not in test.columns
+    assert read_json(scaler_path)["method"] == "quantile"
+    validation = read_parquet(outputs["validation"])
+    is_signal = validation["class_index"] == 0
+    assert validation["training_weight"][is_signal].sum() == pytest.approx(4.0)
+    assert validation["training_weight"][~is_signal].sum() == pytest.approx(4.0)
+
+    write_parquet(frames["test"], sources["validation"])  # a validation split without signal
+    with pytest.raises(ValueError, match="validation split"):
+        prepare_training_inputs(sources, outputs, tmp_path / "other.json", *arguments)

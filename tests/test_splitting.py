@@ -10,7 +10,9 @@ from cmsnn.files import read_parquet, write_parquet
 from cmsnn.selection import apply_preselection, preselect_file
 from cmsnn.splitting import (
     SPLITS,
+    assign_splits,
     check_fractions,
+    check_presplit_classes,
     collect_presplit_files,
     split_counts,
     split_events,
@@ -144,23 +146,123 @@ def test_split_files_round_trip(tmp_path, events):
     assert abs(len(parts["test"]) - 0.5 * len(events)) <= len(PROCESS_SIZES)
 
 
+def test_adding_a_process_leaves_the_others_split_unchanged(events):
+    """Each process draws from its own stream (seed and name): a new sample, or one
+    removed, must not reshuffle the training events of the others."""
+    before = split_events(events, FRACTIONS, seed=9)
+    rng = np.random.default_rng(0)
+    n_new = 500
+    new = pd.DataFrame(
+        {
+            "event_id": np.arange(len(events), len(events) + n_new),
+            "Met": rng.exponential(100.0, n_new).astype(np.float32) + 200,
+            "weight": rng.uniform(0.1, 2.0, n_new),
+            # sorts between the existing names, and is interleaved with them
+            "process": "sa_new.root",
+        }
+    )
+    # the new rows are slipped in among the old ones, whose order is kept
+    keys = np.concatenate([np.arange(len(events)), rng.uniform(0, len(events), n_new)])
+    extended = pd.concat([events, new], ignore_index=True).iloc[np.argsort(keys, kind="stable")]
+    assert (extended["process"].iloc[:1000] == "sa_new.root").any()
+    after = split_events(extended, FRACTIONS, seed=9)
+    for split in SPLITS:
+        old = after[split][after[split]["process"] != "sa_new.root"]
+        assert sorted(old["event_id"]) == sorted(before[split]["event_id"]), split
+    # and removing a process
+    reduced = events[events["process"] != "wjets.root"]
+    without = split_events(reduced, FRACTIONS, seed=9)
+    for split in SPLITS:
+        kept = before[split][before[split]["process"] != "wjets.root"]
+        assert sorted(without[split]["event_id"]) == sorted(kept["event_id"]), split
+
+
+def test_split_of_a_process_depends_on_its_name_and_the_seed_only():
+    """The assignment of a process's events is the same alone or among others, and
+    two processes of equal size are not split alike."""
+    fractions = {"train": 0.5, "validation": 0.25, "test": 0.25}
+    alone = assign_splits(pd.Series(["b.root"] * 200), fractions, seed=3)
+    # a.root sorts first: with one stream for all processes it would consume the draws
+    mixed = assign_splits(pd.Series(["a.root"] * 200 + ["b.root"] * 200), fractions, seed=3)
+    np.testing.assert_array_equal(mixed[200:], alone)
+    assert not np.array_equal(mixed[:200], alone)
+    other_seed = assign_splits(pd.Series(["b.root"] * 200), fractions, seed=4)
+    assert not np.array_equal(other_seed, alone)
+
+
+def presplit_frame(processes, classes):
+    return pd.DataFrame(
+        {
+            "x": np.arange(len(processes), dtype=float),
+            "weight": 0.1,
+            "process": processes,
+            "class": classes,
+        }
+    )
+
+
 def test_collect_presplit_files_concatenates(tmp_path):
     sources = {}
     expected = {}
     for split in SPLITS:
-        sig = pd.DataFrame({"x": [1.0, 2.0], "weight": [0.1, 0.2], "process": ["s", "s"]})
-        bkg = pd.DataFrame({"x": [3.0], "weight": [5.0], "process": [f"b_{split}"]})
+        sig = presplit_frame(["s", "s"], ["Signal", "Signal"])
+        bkg = presplit_frame([f"b_{split}"], ["Wjets"])
         paths = [tmp_path / f"{split}_sig.parquet", tmp_path / f"{split}_bkg.parquet"]
         write_parquet(sig, paths[0])
         write_parquet(bkg, paths[1])
         sources[split] = paths
         expected[split] = pd.concat([sig, bkg], ignore_index=True)
     outputs = {split: tmp_path / "out" / f"{split}.parquet" for split in SPLITS}
-    collect_presplit_files(sources, outputs)
+    collect_presplit_files(sources, outputs, "Signal")
     for split in SPLITS:
         got = read_parquet(outputs[split])
         pd.testing.assert_frame_equal(got, expected[split], check_dtype=False)
         assert got["process"].tolist() == ["s", "s", f"b_{split}"]
+
+
+def test_check_presplit_classes_accepts_consistent_files():
+    check_presplit_classes(
+        presplit_frame(["s1", "s2"], ["Signal", "Signal"]), "a/train_sig.parquet", "Signal"
+    )
+    check_presplit_classes(
+        presplit_frame(["w", "t"], ["Wjets", "TTbar"]), "a/val_bkg.parquet", "Signal"
+    )
+    check_presplit_classes(presplit_frame([], []), "a/test_bkg.parquet", "Signal")
+
+
+def test_check_presplit_classes_background_in_a_signal_file():
+    events = presplit_frame(["s", "w1", "w2", "w1"], ["Signal", "Wjets", "Other", "Wjets"])
+    with pytest.raises(ValueError) as info:
+        check_presplit_classes(events, "data/train_sig.parquet", "Signal")
+    message = str(info.value)
+    assert message.startswith("data/train_sig.parquet: a signal file")
+    assert "['w1', 'w2']" in message and "['Other', 'Wjets']" in message
+    assert "'s'" not in message
+
+
+def test_check_presplit_classes_signal_in_a_background_file():
+    events = presplit_frame(["w", "stop.root", "w"], ["Wjets", "Signal", "Wjets"])
+    with pytest.raises(ValueError) as info:
+        check_presplit_classes(events, "data/val_bkg.parquet", "Signal")
+    message = str(info.value)
+    assert message.startswith("data/val_bkg.parquet: a background file")
+    assert "['stop.root']" in message and "['Signal']" in message
+    assert "'w'" not in message
+
+
+def test_collect_presplit_files_names_the_wrong_file(tmp_path):
+    sources = {}
+    for split in SPLITS:
+        sig = presplit_frame(["s"], ["Signal"])
+        # the test background file holds a process the class patterns call signal
+        bkg = presplit_frame(["w", "s_x"], ["Wjets", "Signal" if split == "test" else "Wjets"])
+        sources[split] = [tmp_path / f"{split}_sig.parquet", tmp_path / f"{split}_bkg.parquet"]
+        write_parquet(sig, sources[split][0])
+        write_parquet(bkg, sources[split][1])
+    outputs = {split: tmp_path / "out" / f"{split}.parquet" for split in SPLITS}
+    with pytest.raises(ValueError, match=r"test_bkg\.parquet: a background file .*\['s_x'\]"):
+        collect_presplit_files(sources, outputs, "Signal")
+    assert not outputs["test"].exists()
 
 
 # --- preselection --------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Class balancing of the training weights, and physical yields.
+"""Class balancing of the training weights (physical yields: test_fom.py).
 
 The hand-made sample: signal weights [1, 3] (N_S = 2, W_S = 4), background class 1
 weights [6, 12, 18] (W_1 = 36), class 2 weights [16, 48] (W_2 = 64). Background in
@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cmsnn.weighting import balance_class_weights, training_targets, yield_weights
+import cmsnn.weighting
+from cmsnn.weighting import balance_class_weights, training_targets
 
 WEIGHTS = np.array([1.0, 3.0, 6.0, 12.0, 18.0, 16.0, 48.0])
 CLASS_INDEX = np.array([0, 0, 1, 1, 1, 2, 2])
@@ -127,7 +128,6 @@ def test_unknown_scheme_or_mode_rejected():
         balance_class_weights(WEIGHTS, CLASS_INDEX, "equal", "ternary")
 
 
-def test_yield_weights():
-    # 0.002 pb x 35866 pb^-1 / 0.25 = 286.928 events
-    np.testing.assert_allclose(yield_weights([0.002, 1.0], 35866.0, 0.25), [286.928, 143464.0])
-    assert yield_weights(np.array([0.5]), 10.0, 0.5).dtype == np.float64
+def test_yield_weights_moved_to_fom():
+    """Physical yields belong to the figure of merit; the training step need not load them."""
+    assert not hasattr(cmsnn.weighting, "yield_weights")

@@ -13,7 +13,7 @@ import yaml
 
 from cmsnn.splitting import split_counts
 from cmsnn.toydata import TUTORIAL_FEATURES
-from snakemake_runs import make_workdir, planned_jobs, snakemake
+from snakemake_runs import ROOT, make_workdir, planned_jobs, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -148,6 +148,19 @@ def test_changing_one_decay_rate_reruns_only_that_grid_point(multiclass_run):
     }
 
 
+def test_editing_a_stage_module_reruns_that_stage_only(multiclass_run):
+    # Snakemake compares checksums, so the edit must change the content, not only mtime.
+    module = ROOT / "src" / "cmsnn" / "fom.py"
+    original = module.read_text()
+    module.write_text(original + "\n# an edit\n")
+    try:
+        jobs = planned_jobs(multiclass_run)
+    finally:
+        module.write_text(original)
+    assert jobs == {"evaluate_model": 4, "summarise_models": 1, "all": 1}
+    assert planned_jobs(multiclass_run) == {}
+
+
 def test_changing_a_fom_option_never_retrains(multiclass_run):
     (multiclass_run / "fom.yaml").write_text("fom: {relative_background_uncertainty: 0.1}\n")
     jobs = planned_jobs(multiclass_run, "--configfile", str(multiclass_run / "fom.yaml"))
@@ -171,11 +184,35 @@ def test_binary_pipeline_with_preselection_and_equal_weights(binary_run):
     summary = pd.read_csv(binary_run / "results/fom_summary.csv")
     assert len(summary) == 1 and summary["classification"][0] == "binary"
     assert summary["auc_test"][0] > 0.8
+    log = (binary_run / "results/logs/train_model/decay_rate-0.001/seed-1.log").read_text()
+    assert "TensorFlow threads: intra-op 2, inter-op 2" in log
+
+
+def test_binary_fom_counts_every_event_above_the_cut(binary_run):
+    model = binary_run / "results/models/decay_rate-0.001/seed-1"
+    evaluation = json.loads((model / "evaluation.json").read_text())
+    predictions = pd.read_csv(model / "predictions_test.csv")
+    passing = predictions[predictions["score_Signal"] > evaluation["best_cut"]]
+    to_yield = 35866 / 0.5
+    signal = passing.loc[passing["class"] == "Signal", "weight"].sum() * to_yield
+    background = passing.loc[passing["class"] != "Signal", "weight"].sum() * to_yield
+    assert evaluation["signal_yield_test_at_best_cut"] == pytest.approx(signal)
+    assert evaluation["background_yield_test_at_best_cut"] == pytest.approx(background)
+    assert evaluation["background_events_test_at_best_cut"] == (passing["class"] != "Signal").sum()
+    s, b, f = signal, background, 0.2
+    sigma2 = (f * b) ** 2
+    by_hand = math.sqrt(
+        2
+        * (
+            (s + b) * math.log((s + b) * (b + sigma2) / (b * b + (s + b) * sigma2))
+            - b * b / sigma2 * math.log(1 + sigma2 * s / (b * (b + sigma2)))
+        )
+    )
+    assert evaluation["fom_test_at_best_cut"] == pytest.approx(by_hand, rel=1e-6)
 
 
 def test_the_tutorials_presplit_layout_is_accepted(tmp_path):
     from cmsnn.toydata import generate_process, read_process_table
-    from snakemake_runs import ROOT
 
     table = read_process_table(ROOT / "resources/toy_processes.yaml")
     data = tmp_path / "17var" / "data"
@@ -198,3 +235,19 @@ def test_the_tutorials_presplit_layout_is_accepted(tmp_path):
         events = read(workdir, f"results/split/{split}.parquet")
         assert len(events) == lines[stem, "sig"] + lines[stem, "bkg"]
         assert (events["class"] == "Signal").sum() == lines[stem, "sig"]
+
+
+@pytest.mark.parametrize(
+    ("overlay", "trainings", "a_model"),
+    [
+        (None, 6, "decay_rate-0.0001/seed-3"),
+        ("config.tutorial.yaml", 20, "decay_rate-0.0001/seed-9"),
+    ],
+)
+def test_shipped_configs_plan_their_grid(tmp_path, overlay, trainings, a_model):
+    workdir = make_workdir(tmp_path, yaml.safe_load((ROOT / "config.yaml").read_text()))
+    arguments = ("--configfile", str(ROOT / overlay)) if overlay else ()
+    jobs = planned_jobs(workdir, *arguments)
+    assert jobs["train_model"] == trainings and jobs["generate_toy_sample"] == 13
+    output = snakemake(workdir, "--dry-run", *arguments).stdout
+    assert f"results/models/{a_model}/model.keras" in output

@@ -1,8 +1,11 @@
-"""Reading the user's config the way a physicist writes it."""
+"""Helpers of the workflow's ``common.smk``: reading the config as a physicist writes
+it, and declaring the code each rule runs."""
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 # YAML 1.2 (and every physicist) reads 1e-3 as a number; PyYAML follows YAML 1.1,
 # where a float needs a dot (1.0e-3), and returns the text "1e-3" instead.
@@ -10,11 +13,48 @@ _SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 def scientific_numbers(value):
-    """``value`` with every string in scientific notation (``"1e-3"``) turned into a float."""
+    """``value`` with every string in scientific notation turned into a number: ``"1e-3"``
+    into a float, and a whole ``"1e3"`` into an int, since it may count epochs or units."""
     if isinstance(value, dict):
         return {key: scientific_numbers(item) for key, item in value.items()}
     if isinstance(value, list):
         return [scientific_numbers(item) for item in value]
     if isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):
-        return float(value)
+        number = float(value)
+        return int(number) if number.is_integer() else number
     return value
+
+
+def module_dependencies(package_dir, module: str) -> list[str]:
+    """``module`` and every module of the package it imports, directly or not, sorted.
+
+    Snakemake watches a rule's script but not what the script imports; declaring these
+    files as inputs makes an edit to any of them rerun the rule.
+    """
+    package_dir = Path(package_dir)
+    found, pending = set(), [module]
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            found.add(name)
+            tree = ast.parse((package_dir / f"{name}.py").read_text())
+            pending.extend(_imported_package_modules(tree, package_dir))
+    return sorted(found)
+
+
+def _imported_package_modules(tree: ast.Module, package_dir: Path) -> list[str]:
+    """Package modules named by ``import cmsnn.x``, ``from cmsnn.x import …``,
+    ``from cmsnn import x`` and the relative ``from .x import …``/``from . import x``."""
+    package = package_dir.name
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [a.name.split(".")[1] for a in node.names if a.name.startswith(f"{package}.")]
+        elif isinstance(node, ast.ImportFrom):
+            base = "" if node.level else (node.module or "")
+            relative = node.module if node.level else None
+            if base.startswith(f"{package}.") or relative:
+                names.append((relative or base.split(".")[1]).split(".")[0])
+            elif base == package or (node.level and node.module is None):
+                names += [a.name for a in node.names]
+    return [name for name in names if (package_dir / f"{name}.py").is_file()]

@@ -6,24 +6,34 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import roc_curve
 
 from cmsnn.files import write_csv, write_json
-from cmsnn.fom import background_yields_by_class, best_cut_summary, cut_values, scan_split
+from cmsnn.fom import (
+    background_yields_by_class,
+    best_cut_summary,
+    check_signal_processes,
+    cut_values,
+    scan_split,
+)
 from cmsnn.splitting import SPLITS
 
 
 def weighted_auc(predictions: pd.DataFrame, signal_class: str) -> float:
     """Area under the ROC curve of the signal output, signal class against all other
-    events, each event weighted by its physics weight (scikit-learn)."""
-    is_signal = (predictions["class"] == signal_class).to_numpy()
-    return float(
-        roc_auc_score(
-            is_signal,
-            predictions[f"score_{signal_class}"].to_numpy(),
-            sample_weight=predictions["weight"].to_numpy(),
-        )
+    events, each event weighted by its physics weight.
+
+    The ROC curve comes from scikit-learn; the area is integrated directly, because
+    ``sklearn.metrics.auc`` refuses the non-monotonic curves that negative weights
+    (NLO samples) produce.
+    """
+    false_positive_rate, true_positive_rate, _ = roc_curve(
+        (predictions["class"] == signal_class).to_numpy(),
+        predictions[f"score_{signal_class}"].to_numpy(),
+        sample_weight=predictions["weight"].to_numpy(),
+        drop_intermediate=False,
     )
+    return float(np.trapezoid(true_positive_rate, false_positive_rate))
 
 
 def evaluate_predictions(
@@ -31,20 +41,15 @@ def evaluate_predictions(
     fractions: Mapping[str, float],
     fom_options: Mapping,
     mode: str,
-    signal_class: str,
+    class_names: Sequence[str],
 ) -> tuple[pd.DataFrame, dict]:
     """The FOM scan (one row per cut, columns per split) and the model's key numbers."""
+    signal_class = class_names[0]
+    check_signal_processes(predictions["test"], signal_class, fom_options["signal_processes"])
     cuts = cut_values(fom_options["cut_min"], fom_options["cut_max"], fom_options["steps"])
     scans = {
         split: scan_split(
-            predictions[split],
-            cuts,
-            fractions[split],
-            fom_options["luminosity"],
-            fom_options["relative_background_uncertainty"],
-            mode,
-            signal_class,
-            fom_options["signal_processes"],
+            predictions[split], cuts, fractions[split], fom_options, mode, signal_class
         )
         for split in SPLITS
     }
@@ -60,7 +65,7 @@ def evaluate_predictions(
         fractions["test"],
         fom_options["luminosity"],
         mode,
-        signal_class,
+        class_names,
     )
     numbers |= {f"yield_test_at_best_cut_{name}": value for name, value in per_class.items()}
     return table, numbers
@@ -77,12 +82,6 @@ def evaluate_files(
 ) -> None:
     """Rule entry point: prediction CSVs in; FOM scan CSV and evaluation JSON out."""
     predictions = {split: pd.read_csv(sources[split]) for split in SPLITS}
-    table, numbers = evaluate_predictions(predictions, fractions, fom_options, mode, class_names[0])
-    for name in class_names[1:]:
-        numbers.setdefault(f"yield_test_at_best_cut_{name}", 0.0)
+    table, numbers = evaluate_predictions(predictions, fractions, fom_options, mode, class_names)
     write_csv(table, scan_output)
-    write_json({key: _plain(value) for key, value in numbers.items()}, numbers_output)
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
+    write_json(numbers, numbers_output)

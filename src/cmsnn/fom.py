@@ -22,7 +22,9 @@ remaining difference loses at most log10(1+β) digits (relative error ≈ 1e-16�
 
 Conventions: ``Z = 0`` when ``s ≤ 0``; ``Z = 0`` when ``b ≤ 0``: a cut that leaves no
 simulated background has no background estimate, and such a cut must never be chosen
-as the best one (the tutorial's code gave 0 there too, through a NaN comparison).
+as the best one (the tutorial's code gave 0 there too, through a NaN comparison). The
+scan extends this with ``min_background_events``: the FOM is also 0 where fewer
+simulated background events than that pass the cut.
 """
 
 from __future__ import annotations
@@ -31,8 +33,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-
-from cmsnn.weighting import yield_weights
 
 #: Below this argument ``g`` and ``h`` use their Taylor series.
 _SERIES_LIMIT = 0.05
@@ -62,11 +62,24 @@ def asimov_significance(signal_yield, background_yield, relative_background_unce
     return z if z.ndim else float(z)
 
 
+def yield_weights(weights, luminosity: float, split_fraction: float) -> np.ndarray:
+    """Expected events per simulated event: ``weight × luminosity / split fraction``.
+
+    ``weight`` is in pb (cross section / generated events), ``luminosity`` in pb⁻¹; the
+    split fraction undoes the share of events a split holds, so each split estimates the
+    full yield.
+    """
+    return np.asarray(weights, dtype=np.float64) * luminosity / split_fraction
+
+
 def cut_values(cut_min: float, cut_max: float, steps: int) -> np.ndarray:
     """The scanned lower cuts: ``cut_min + i·(cut_max − cut_min)/steps``, i = 0…steps−1."""
     if not cut_max > cut_min or steps < 1:
-        raise ValueError(f"need cut_min < cut_max and steps ≥ 1, got {cut_min}, {cut_max}, {steps}")
-    return cut_min + np.arange(steps) * ((cut_max - cut_min) / steps)
+        raise ValueError(
+            f"the FOM scan needs cut_min < cut_max and steps ≥ 1, got {cut_min}, {cut_max}, {steps}"
+        )
+    # Rounded so that 0.7 + 57·0.0015 reads 0.7855, not 0.7854999999999999.
+    return np.round(cut_min + np.arange(steps) * ((cut_max - cut_min) / steps), 12)
 
 
 def yield_above(scores: np.ndarray, yields: np.ndarray, cuts: np.ndarray) -> np.ndarray:
@@ -78,64 +91,83 @@ def yield_above(scores: np.ndarray, yields: np.ndarray, cuts: np.ndarray) -> np.
     return tail[np.searchsorted(sorted_scores, cuts, side="right")]
 
 
-def fom_candidates(
-    predictions: pd.DataFrame,
-    mode: str,
-    signal_class: str,
-    signal_processes: Sequence[str],
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The events the FOM counts, and which of them are signal and background.
-
-    Multi-class: only events predicted as signal (highest score on the signal output),
-    as the tutorial. Signal: the signal class, restricted to ``signal_processes`` when
-    given (the other signal processes then count neither as signal nor background).
-    """
-    events = predictions
+def predicted_as_signal(predictions: pd.DataFrame, mode: str, signal_class: str) -> pd.DataFrame:
+    """The events the FOM counts: all of them in binary mode; in multi-class mode those
+    whose highest score is the signal's, as the tutorial."""
     if mode == "multiclass":
-        events = events[events["predicted_class"] == signal_class]
+        return predictions[predictions["predicted_class"] == signal_class]
+    return predictions
+
+
+def signal_and_background(
+    events: pd.DataFrame, signal_class: str, signal_processes: Sequence[str] = ()
+) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the FOM's signal and background events.
+
+    Signal: the signal class, restricted to ``signal_processes`` when given (the other
+    signal processes then count as neither signal nor background). Background: every
+    other class.
+    """
     is_signal_class = (events["class"] == signal_class).to_numpy()
     is_signal = is_signal_class
     if signal_processes:
         is_signal = is_signal_class & events["process"].isin(signal_processes).to_numpy()
-    return events, is_signal, ~is_signal_class
+    return is_signal, ~is_signal_class
+
+
+def check_signal_processes(
+    predictions: pd.DataFrame, signal_class: str, signal_processes: Sequence[str]
+) -> None:
+    """Every name in ``signal_processes`` must be a process of the signal class."""
+    available = set(predictions.loc[predictions["class"] == signal_class, "process"])
+    unknown = sorted(set(signal_processes) - available)
+    if unknown:
+        raise ValueError(
+            f"fom.signal_processes names {unknown}, which are not processes of the "
+            f"{signal_class} class; choose among {sorted(available)}"
+        )
 
 
 def scan_split(
     predictions: pd.DataFrame,
     cuts: np.ndarray,
     split_fraction: float,
-    luminosity: float,
-    relative_background_uncertainty: float,
+    options: Mapping,
     mode: str,
     signal_class: str,
-    signal_processes: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """FOM, yields and efficiencies versus the cut for one split's predictions.
+    """FOM, yields, simulated event counts and efficiencies versus the cut, one split.
 
-    Efficiencies are relative to all signal (background) events of the split, before
-    any requirement on the network output.
+    ``options`` holds ``luminosity``, ``relative_background_uncertainty``,
+    ``signal_processes`` and ``min_background_events``: where fewer simulated background
+    events than that pass a cut, the background estimate is too poor and the FOM is 0.
+    Efficiencies are relative to all signal (background) events of the split, before any
+    requirement on the network output.
     """
-    all_events = predictions
-    all_yields = yield_weights(all_events["weight"], luminosity, split_fraction)
-    _, all_signal, all_background = fom_candidates(
-        all_events, "binary", signal_class, signal_processes
-    )
-    events, is_signal, is_background = fom_candidates(
-        predictions, mode, signal_class, signal_processes
-    )
-    yields = yield_weights(events["weight"], luminosity, split_fraction)
+    signal_processes = options["signal_processes"]
+    all_signal, all_background = signal_and_background(predictions, signal_class, signal_processes)
+    all_yields = yield_weights(predictions["weight"], options["luminosity"], split_fraction)
+    events = predicted_as_signal(predictions, mode, signal_class)
+    is_signal, is_background = signal_and_background(events, signal_class, signal_processes)
+    yields = yield_weights(events["weight"], options["luminosity"], split_fraction)
     scores = events[f"score_{signal_class}"].to_numpy()
+    ones = np.ones(len(events))
     signal = yield_above(scores[is_signal], yields[is_signal], cuts)
     background = yield_above(scores[is_background], yields[is_background], cuts)
+    n_background = yield_above(scores[is_background], ones[is_background], cuts)
+    fom = asimov_significance(signal, background, options["relative_background_uncertainty"])
+    fom = np.where(n_background >= options["min_background_events"], fom, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         signal_efficiency = signal / all_yields[all_signal].sum()
         background_efficiency = background / all_yields[all_background].sum()
     return pd.DataFrame(
         {
             "cut": cuts,
-            "fom": asimov_significance(signal, background, relative_background_uncertainty),
+            "fom": fom,
             "signal_yield": signal,
             "background_yield": background,
+            "signal_events": yield_above(scores[is_signal], ones[is_signal], cuts).astype(int),
+            "background_events": n_background.astype(int),
             "signal_efficiency": signal_efficiency,
             "background_efficiency": background_efficiency,
         }
@@ -148,14 +180,15 @@ def background_yields_by_class(
     split_fraction: float,
     luminosity: float,
     mode: str,
-    signal_class: str,
+    class_names: Sequence[str],
 ) -> dict[str, float]:
-    """Background yield of every background class above ``cut``."""
-    events, _, is_background = fom_candidates(predictions, mode, signal_class, ())
-    above = is_background & (events[f"score_{signal_class}"].to_numpy() > cut)
-    yields = yield_weights(events["weight"].to_numpy()[above], luminosity, split_fraction)
-    per_class = pd.Series(yields).groupby(events["class"].to_numpy()[above]).sum()
-    return {str(name): float(value) for name, value in per_class.items()}
+    """Yield above ``cut`` of every background class (``class_names[1:]``), in that order."""
+    signal_class = class_names[0]
+    events = predicted_as_signal(predictions, mode, signal_class)
+    above = events[events[f"score_{signal_class}"].to_numpy() > cut]
+    yields = yield_weights(above["weight"], luminosity, split_fraction)
+    per_class = pd.Series(yields).groupby(above["class"].to_numpy()).sum()
+    return {name: float(per_class.get(name, 0.0)) for name in class_names[1:]}
 
 
 def best_cut_summary(scans: Mapping[str, pd.DataFrame]) -> dict:
@@ -171,6 +204,7 @@ def best_cut_summary(scans: Mapping[str, pd.DataFrame]) -> dict:
         "cut_test_max": float(test["cut"].iloc[best_test]),
         "signal_yield_test_at_best_cut": float(test["signal_yield"].iloc[best]),
         "background_yield_test_at_best_cut": float(test["background_yield"].iloc[best]),
+        "background_events_test_at_best_cut": int(test["background_events"].iloc[best]),
     }
 
 

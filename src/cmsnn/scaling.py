@@ -3,8 +3,9 @@
 - ``minmax``: each variable mapped linearly onto [-1, 1] (the tutorial's choice);
 - ``standard``: z-score, ``(x - mean) / std``;
 - ``quantile``: each variable mapped through its training quantiles onto a standard
-  normal. Heavy tails (transverse momenta, HT, MET) are squeezed into the range the
-  network's activations respond to, which makes training converge much faster.
+  normal. Heavy tails (transverse momenta, HT, MET) and outliers no longer set the
+  scale, so the bulk of the events lands where the activations respond
+  (``benchmarks/scaling_convergence.py`` compares the three).
 
 A fitted scaler is a plain JSON document (never a pickle), so it can be read, diffed and
 applied to new events by any later step.
@@ -90,20 +91,22 @@ def prepare_training_inputs(
     mode: str,
     class_names: Sequence[str],
 ) -> None:
-    """Rule entry point: fit the scaler on the training split, scale every split and add
-    the balanced ``training_weight`` (each split balanced on its own sums, as the
-    tutorial balances training and validation alike)."""
+    """Rule entry point: fit the scaler on the training split, scale every split, and add
+    the balanced ``training_weight`` to the training and validation splits (each
+    balanced on its own sums, as the tutorial balances them alike; the test split keeps
+    only its physics weights)."""
     splits = {split: read_parquet(sources[split]) for split in SPLITS}
     scaler = fit_scaler(splits["train"][list(features)], scaling)
     for split, events in splits.items():
         prepared = events.copy()
         prepared[list(features)] = apply_scaler(scaler, events)
-        try:
-            prepared["training_weight"] = balance_class_weights(
-                events["weight"], events["class_index"], balancing, mode, class_names
-            )
-        except ValueError as error:
-            raise ValueError(f"{split} split ({sources[split]}): {error}") from None
+        if split != "test":
+            try:
+                prepared["training_weight"] = balance_class_weights(
+                    events["weight"], events["class_index"], balancing, mode, class_names
+                )
+            except ValueError as error:
+                raise ValueError(f"{split} split ({sources[split]}): {error}") from None
         write_parquet(prepared, outputs[split])
     write_json(scaler, scaler_output)
 

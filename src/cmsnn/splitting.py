@@ -3,12 +3,14 @@
 Every process is split with the same fractions, so the three samples have the same
 composition (the tutorial's requirement that training and validation be "exactly
 similar"). Events keep their original weight; a yield in a split is therefore
-``weight × luminosity / fraction`` (see :func:`cmsnn.weighting.yield_weights`).
+``weight × luminosity / fraction`` (see :func:`cmsnn.fom.yield_weights`).
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,12 +38,16 @@ def split_counts(n_events: int, fractions: Mapping[str, float]) -> dict[str, int
 
 
 def assign_splits(processes: pd.Series, fractions: Mapping[str, float], seed: int) -> np.ndarray:
-    """The split name of every event, drawn at random within each process."""
+    """The split name of every event, drawn at random within each process.
+
+    Each process has its own random stream (from the seed and its name), so adding or
+    removing a process leaves the split of the others unchanged.
+    """
     check_fractions(fractions)
-    rng = np.random.default_rng(seed)
     assignment = np.empty(len(processes), dtype=object)
     groups = processes.groupby(processes, sort=True).indices
     for process in sorted(groups):
+        rng = np.random.default_rng([seed, zlib.crc32(str(process).encode())])
         positions = rng.permutation(groups[process])
         counts = split_counts(len(positions), fractions)
         start = 0
@@ -68,9 +74,29 @@ def split_files(
         write_parquet(table, outputs[split])
 
 
-def collect_presplit_files(sources: Mapping[str, Sequence], outputs: Mapping[str, str]) -> None:
+def collect_presplit_files(
+    sources: Mapping[str, Sequence], outputs: Mapping[str, str], signal_class: str
+) -> None:
     """Rule entry point for the tutorial's layout: files already split
-    (``train_sig.csv``, ``train_bkg.csv``, …) are only concatenated per split."""
+    (``train_sig``, ``train_bkg``, …) are only concatenated per split, after checking
+    that the ``*_sig`` files hold only signal and the ``*_bkg`` files none."""
     for split in SPLITS:
-        tables = [read_parquet(path) for path in sources[split]]
+        tables = []
+        for path in sources[split]:
+            events = read_parquet(path)
+            check_presplit_classes(events, path, signal_class)
+            tables.append(events)
         write_parquet(pd.concat(tables, ignore_index=True), outputs[split])
+
+
+def check_presplit_classes(events: pd.DataFrame, path, signal_class: str) -> None:
+    """A ``*_sig`` file must hold only the signal class, a ``*_bkg`` file none of it."""
+    is_signal_file = Path(path).stem.endswith("_sig")
+    wrong = events[(events["class"] == signal_class) != is_signal_file]
+    if len(wrong):
+        kind = "signal" if is_signal_file else "background"
+        raise ValueError(
+            f"{path}: a {kind} file holds events of {sorted(wrong['process'].unique())}, "
+            f"which the class patterns put in {sorted(wrong['class'].unique())}; fix "
+            f"`classes:` in the config so that the processes of the file are {kind}"
+        )

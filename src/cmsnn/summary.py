@@ -43,16 +43,25 @@ def aggregate_over_seeds(summary: pd.DataFrame, settings_columns: Sequence[str])
     return table.join(statistics).reset_index()
 
 
-def summarise_files(models: Sequence[Mapping], summary_output, by_point_output) -> None:
-    """Rule entry point: ``models`` lists ``{model, point, facts, evaluation}`` paths."""
+def summarise_files(
+    model_ids: Sequence[str],
+    points: Sequence[str],
+    facts_files: Sequence,
+    evaluation_files: Sequence,
+    summary_output,
+    by_point_output,
+) -> None:
+    """Rule entry point: the models' training facts and evaluations, in the same order."""
+    facts = [read_json(path) for path in facts_files]
     rows = [
-        model_row(m["model"], m["point"], read_json(m["facts"]), read_json(m["evaluation"]))
-        for m in models
+        model_row(model_id, point, model_facts, read_json(evaluation))
+        for model_id, point, model_facts, evaluation in zip(
+            model_ids, points, facts, evaluation_files, strict=True
+        )
     ]
     summary = pd.DataFrame(rows)
-    settings_columns = list(read_json(models[0]["facts"])["settings"])
     write_csv(summary, summary_output)
-    write_csv(aggregate_over_seeds(summary, settings_columns), by_point_output)
+    write_csv(aggregate_over_seeds(summary, list(facts[0]["settings"])), by_point_output)
 
 
 def _cell(value):

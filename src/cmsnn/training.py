@@ -66,8 +66,18 @@ def configure_tensorflow(threads: int) -> str:
 
     Returns a description of the device the model will train on.
     """
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            f"Keras runs on {keras.backend.backend()!r} (KERAS_BACKEND); the training step "
+            "needs TensorFlow: unset KERAS_BACKEND or set it to 'tensorflow'"
+        )
     limit_threads(threads)
     tf.config.experimental.enable_op_determinism()
+    log.info(
+        "TensorFlow threads: intra-op %d, inter-op %d",
+        tf.config.threading.get_intra_op_parallelism_threads(),
+        tf.config.threading.get_inter_op_parallelism_threads(),
+    )
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         return "GPU: " + ", ".join(gpu.name for gpu in gpus)
@@ -105,6 +115,11 @@ def train_model(
         callbacks=[keeper],
         verbose=2,
     )
+    if keeper.best_weights is None:
+        raise FloatingPointError(
+            "the validation loss was never finite (NaN or infinite from the first epoch); "
+            "lower training.learning_rate, check the inputs' scaling, or the weights"
+        )
     facts = {
         "best_epoch": keeper.best_epoch,
         "best_val_loss": keeper.best_val_loss,

@@ -1,4 +1,4 @@
-"""Event weights: balancing for training, and physical yields for the figure of merit.
+"""Training weights: balancing the classes the network learns to separate.
 
 Physics weights (cross section / generated events) differ by orders of magnitude
 between processes; trained on as they are, the loss is dominated by a few processes
@@ -70,16 +70,6 @@ def balance_class_weights(
             target = n_signal * np.sqrt(group_sum / signal_sum)
         balanced[members] = weights[members] * (target / group_sum)
     return balanced
-
-
-def yield_weights(weights: np.ndarray, luminosity: float, split_fraction: float) -> np.ndarray:
-    """Expected events per simulated event: ``weight × luminosity / split fraction``.
-
-    ``weight`` is in pb (cross section / generated events), ``luminosity`` in pb⁻¹; the
-    split fraction undoes the share of events a split holds, so each split estimates the
-    full yield.
-    """
-    return np.asarray(weights, dtype=np.float64) * luminosity / split_fraction
 
 
 def _positive_sum(weights: np.ndarray, what: str) -> float:

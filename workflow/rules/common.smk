@@ -3,14 +3,19 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from cmsnn.configuration import scientific_numbers
+from cmsnn.configuration import module_dependencies, scientific_numbers
+from cmsnn.fom import cut_values
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
-from cmsnn.splitting import SPLITS
+from cmsnn.splitting import SPLITS, check_fractions
 from cmsnn.toydata import read_process_table
 
 
 config.update(scientific_numbers(dict(config)))
 validate(config, schema="../schemas/config.schema.yaml")
+
+# Checks the schema cannot express, done now rather than in a job after training.
+check_fractions(config["split"]["fractions"])
+cut_values(config["fom"]["cut_min"], config["fom"]["cut_max"], config["fom"]["steps"])
 
 GRID = expand_grid(config["grid"])
 SEEDS = config["seeds"]
@@ -30,11 +35,12 @@ wildcard_constraints:
     balancing="equal|sqrt|none",
 
 
-def package_code(*modules):
-    """The package modules a job runs, as inputs, so that editing one reruns the job
-    (Snakemake itself only watches the script file)."""
+def package_code(stage):
+    """The package modules a stage runs (its module and all it imports), as inputs, so
+    that editing one reruns the job (Snakemake itself only watches the script file)."""
     package = Path(workflow.basedir) / "src" / "cmsnn"
-    return [str(package / f"{module}.py") for module in ("files", *modules)]
+    modules = set(module_dependencies(package, stage)) | set(module_dependencies(package, "logs"))
+    return [str(package / f"{module}.py") for module in sorted(modules)]
 
 
 def toy_processes_file():
@@ -55,11 +61,15 @@ def input_csv_files():
         return {sample: f"{RESULTS}/toy_data/{sample}.csv" for sample in toy_processes()}
     if SOURCE == "presplit":
         folder = Path(config["data"]["presplit_directory"])
-        return {
+        files = {
             f"{stem}_{kind}": str(folder / f"{stem}_{kind}.csv")
             for stem in PRESPLIT_STEMS.values()
             for kind in ("sig", "bkg")
         }
+        missing = [path for path in files.values() if not Path(path).is_file()]
+        if missing:
+            raise ValueError(f"data.presplit_directory: missing {missing}")
+        return files
     files = {}
     for pattern in config["data"]["csv_files"]:
         matches = sorted(glob.glob(pattern))
@@ -73,6 +83,18 @@ def input_csv_files():
 
 
 INPUT_CSV = input_csv_files()
+
+
+def check_toy_signal_processes():
+    """With the embedded data the process names are known now: check the FOM's."""
+    if SOURCE == "toy":
+        names = [name for name, _ in toy_processes().values()]
+        unknown = sorted(set(config["fom"]["signal_processes"]) - set(names))
+        if unknown:
+            raise ValueError(f"fom.signal_processes: {unknown} are not among {names}")
+
+
+check_toy_signal_processes()
 
 
 def ingested_files():
@@ -109,21 +131,16 @@ def model_dir(point, seed):
 
 
 def model_outputs(filename):
+    """``filename`` of every model, in the order of :func:`model_ids`."""
     return [f"{model_dir(point, seed)}/{filename}" for point in GRID for seed in SEEDS]
 
 
-def summary_models():
-    """What the summary reads, per model."""
-    return [
-        {
-            "model": f"{point}/seed-{seed}",
-            "point": point,
-            "facts": f"{model_dir(point, seed)}/training.json",
-            "evaluation": f"{model_dir(point, seed)}/evaluation.json",
-        }
-        for point in GRID
-        for seed in SEEDS
-    ]
+def model_ids():
+    return [f"{point}/seed-{seed}" for point in GRID for seed in SEEDS]
+
+
+def model_points():
+    return [point for point in GRID for seed in SEEDS]
 
 
 def training_resources(name):

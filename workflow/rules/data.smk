@@ -1,7 +1,6 @@
 rule generate_toy_sample:
     """One process of the embedded default dataset, as a headerless CSV."""
     input:
-        processes=toy_processes_file(),
         code=package_code("toydata"),
     output:
         csv=f"{RESULTS}/toy_data/{{sample}}.csv",

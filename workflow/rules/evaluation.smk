@@ -4,7 +4,7 @@ rule evaluate_model:
         train=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_train.csv",
         validation=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_validation.csv",
         test=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_test.csv",
-        code=package_code("evaluation", "fom", "weighting"),
+        code=package_code("evaluation"),
     output:
         scan=f"{RESULTS}/models/{{point}}/seed-{{seed}}/fom_scan.csv",
         evaluation=f"{RESULTS}/models/{{point}}/seed-{{seed}}/evaluation.json",
@@ -35,7 +35,8 @@ rule summarise_models:
         summary=f"{RESULTS}/fom_summary.csv",
         by_point=f"{RESULTS}/fom_summary_by_point.csv",
     params:
-        models=summary_models(),
+        models=model_ids(),
+        points=model_points(),
     log:
         f"{RESULTS}/logs/summarise_models.log",
     threads: 1

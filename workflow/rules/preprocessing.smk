@@ -4,7 +4,7 @@ rule prepare_inputs:
         train=selected_split("train"),
         validation=selected_split("validation"),
         test=selected_split("test"),
-        code=package_code("scaling", "weighting"),
+        code=package_code("scaling"),
     output:
         train=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/train.parquet",
         validation=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/validation.parquet",

@@ -14,6 +14,10 @@ if SOURCE == "presplit":
             train=f"{RESULTS}/split/train.parquet",
             validation=f"{RESULTS}/split/validation.parquet",
             test=f"{RESULTS}/split/test.parquet",
+        params:
+            source=SOURCE,
+            directory=config["data"]["presplit_directory"],
+            signal_class=CLASS_NAMES[0],
         log:
             f"{RESULTS}/logs/collect_presplit.log",
         threads: 1
@@ -37,6 +41,7 @@ else:
             validation=f"{RESULTS}/split/validation.parquet",
             test=f"{RESULTS}/split/test.parquet",
         params:
+            source=SOURCE,
             fractions=canonical(config["split"]["fractions"]),
             seed=config["split"]["seed"],
         log:

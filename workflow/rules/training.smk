@@ -3,7 +3,7 @@ rule train_model:
     input:
         train=prepared_split("train"),
         validation=prepared_split("validation"),
-        code=package_code("model", "training", "weighting"),
+        code=package_code("training"),
     output:
         model=f"{RESULTS}/models/{{point}}/seed-{{seed}}/model.keras",
         history=f"{RESULTS}/models/{{point}}/seed-{{seed}}/history.csv",
@@ -36,7 +36,7 @@ rule predict:
         train=prepared_split("train"),
         validation=prepared_split("validation"),
         test=prepared_split("test"),
-        code=package_code("model", "prediction"),
+        code=package_code("prediction"),
     output:
         train=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_train.csv",
         validation=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_validation.csv",

@@ -1,0 +1,214 @@
+"""Helpers of the workflow's common.smk: numbers in scientific notation, and the package
+modules each stage runs (declared as rule inputs so that editing one reruns the rule)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import cmsnn
+from cmsnn.configuration import module_dependencies, scientific_numbers
+from cmsnn.grid import expand_grid
+
+PACKAGE = Path(cmsnn.__file__).resolve().parent
+LIGHT_STAGES = [
+    "reading", "splitting", "selection", "scaling", "weighting", "fom", "evaluation",
+    "summary", "toydata",
+]  # fmt: skip
+HEAVY = {"model", "training", "prediction"}
+
+# --- scientific_numbers ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("1e-3", 0.001), ("5e-5", 5e-05), ("2.5e-1", 0.25), ("1E-4", 0.0001), ("-3e-2", -0.03),
+     ("+1.25e0", 1.25), (".5e-1", 0.05), (" 1e-3 ", 0.001), ("3.3e-07", 3.3e-07),
+     ("25e-1", 2.5)],
+)  # fmt: skip
+def test_fractional_numbers_become_floats(text, number):
+    value = scientific_numbers(text)
+    assert type(value) is float
+    assert value == number
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("1e3", 1000), ("1E3", 1000), ("1.5e3", 1500), ("-2e2", -200), ("+1e2", 100),
+     ("1.e2", 100), (".5e1", 5), ("1e0", 1), ("0e5", 0), ("3.5866e4", 35866),
+     ("1e+2", 100), ("250e-1", 25)],
+)  # fmt: skip
+def test_whole_numbers_become_ints(text, number):
+    value = scientific_numbers(text)
+    assert type(value) is int
+    assert value == number
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["relu", "T2DegStop_500_470.root", "1e-3x", "e3", "1e", "1.5", "100", "0x1e3",
+     "1e-3 GeV", "Met > 1e3", "1e3-1e4", "", "1,5e3", "1e3.5", "inf", "nan"],
+)  # fmt: skip
+def test_other_strings_are_left_alone(text):
+    value = scientific_numbers(text)
+    assert value == text and type(value) is str
+
+
+@pytest.mark.parametrize("value", [0.001, 1000.0, 5, True, False, None, -2])
+def test_non_strings_are_left_alone(value):
+    result = scientific_numbers(value)
+    assert result == value and type(result) is type(value)
+
+
+def test_nested_dicts_and_lists():
+    config = {
+        "training": {"learning_rate": "5e-5", "epochs": "1e3", "layers": [64, 64]},
+        "grid": {"decay_rate": ["1e-3", "1E-4"], "batch_size": ["1.28e2", 256]},
+        "preselection": "Met > 2e2",
+        "fom": {"luminosity": "3.5866e4", "signal_processes": ["T2DegStop_550_520.root"]},
+        "deep": [[{"x": "1e-2"}], "2e1"],
+    }
+    original = json.loads(json.dumps(config))
+    result = scientific_numbers(config)
+    assert result == {
+        "training": {"learning_rate": 5e-05, "epochs": 1000, "layers": [64, 64]},
+        "grid": {"decay_rate": [0.001, 0.0001], "batch_size": [128, 256]},
+        "preselection": "Met > 2e2",
+        "fom": {"luminosity": 35866, "signal_processes": ["T2DegStop_550_520.root"]},
+        "deep": [[{"x": 0.01}], 20],
+    }
+    assert type(result["training"]["epochs"]) is int
+    assert type(result["grid"]["batch_size"][0]) is int
+    assert type(result["deep"][0][0]["x"]) is float
+    assert list(result) == list(config)  # key order kept
+    assert config == original  # the input is not modified
+
+
+def test_what_pyyaml_reads_as_text_becomes_the_number_yaml_1_2_means():
+    text = "lr: 1e-3\nepochs: 1e3\nalready: 1.0e+3\nname: 1e3x\n"
+    loaded = yaml.safe_load(text)
+    assert loaded == {"lr": "1e-3", "epochs": "1e3", "already": 1000.0, "name": "1e3x"}
+    result = scientific_numbers(loaded)
+    assert result == {"lr": 0.001, "epochs": 1000, "already": 1000.0, "name": "1e3x"}
+    assert type(result["epochs"]) is int
+    assert type(result["already"]) is float  # a float PyYAML read stays a float
+
+
+def test_grid_point_names_from_scientific_notation():
+    """An epoch count written 1e2 names its folder ``100``, not ``100.0``."""
+    grid = scientific_numbers({"epochs": ["1e2"], "learning_rate": ["1e-3", "5e-4"]})
+    assert list(expand_grid(grid)) == [
+        "epochs-100_learning_rate-0.001",
+        "epochs-100_learning_rate-0.0005",
+    ]
+
+
+# --- module_dependencies ---------------------------------------------------------------
+
+
+def test_dependencies_of_training():
+    modules = module_dependencies(PACKAGE, "training")
+    assert modules == sorted(modules)
+    assert {"training", "model", "weighting", "files"} <= set(modules)
+    assert "fom" not in modules and "evaluation" not in modules
+    assert module_dependencies(str(PACKAGE), "training") == modules  # a str path too
+
+
+def test_dependencies_of_evaluation():
+    modules = module_dependencies(PACKAGE, "evaluation")
+    assert modules == sorted(modules)
+    assert {"evaluation", "fom", "splitting", "files"} <= set(modules)
+    assert not {"training", "model", "prediction", "weighting"} & set(modules)
+
+
+def test_every_module_depends_on_itself_and_on_existing_modules():
+    names = sorted(path.stem for path in PACKAGE.glob("*.py") if path.stem != "__init__")
+    for name in names:
+        modules = module_dependencies(PACKAGE, name)
+        assert name in modules
+        assert len(modules) == len(set(modules))
+        assert set(modules) <= set(names), name
+        assert modules == sorted(modules)
+
+
+@pytest.mark.parametrize("stage", LIGHT_STAGES)
+def test_light_stages_do_not_depend_on_the_network_modules(stage):
+    modules = set(module_dependencies(PACKAGE, stage))
+    assert not modules & HEAVY, (stage, sorted(modules & HEAVY))
+
+
+def test_dependencies_are_the_modules_python_imports():
+    """Independently: the cmsnn modules that importing a stage actually loads."""
+    code = (
+        "import importlib, json, sys\n"
+        f"stages = {LIGHT_STAGES + ['grid', 'files', 'logs', 'configuration']!r}\n"
+        "loaded = {}\n"
+        "for stage in stages:\n"
+        "    for name in [m for m in sys.modules if m.startswith('cmsnn.')]:\n"
+        "        del sys.modules[name]\n"
+        "    importlib.import_module(f'cmsnn.{stage}')\n"
+        "    loaded[stage] = sorted(m[6:] for m in sys.modules if m.startswith('cmsnn.'))\n"
+        "print(json.dumps(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    )
+    loaded = json.loads(result.stdout)
+    for stage, modules in loaded.items():
+        assert module_dependencies(PACKAGE, stage) == modules, stage
+
+
+def write_package(folder: Path, modules: dict[str, str]) -> Path:
+    folder.mkdir()
+    for name, source in modules.items():
+        (folder / f"{name}.py").write_text(source)
+    return folder
+
+
+def test_transitive_cyclic_and_indented_imports(tmp_path):
+    package = write_package(
+        tmp_path / "cmsnn",
+        {
+            "a": "from cmsnn.b import x\nimport numpy as np\n",
+            "b": "import cmsnn.c as c\n\ndef f():\n    from cmsnn.d import y\n",
+            "c": "from cmsnn.a import z  # a cycle\n",
+            "d": '"""No imports of the package."""\nimport os\n',
+            "e": "from cmsnn.d import (\n    y,\n)\n",
+            "unused": "x = 1\n",
+        },
+    )
+    assert module_dependencies(package, "a") == ["a", "b", "c", "d"]
+    assert module_dependencies(package, "c") == ["a", "b", "c", "d"]
+    assert module_dependencies(package, "d") == ["d"]
+    assert module_dependencies(package, "e") == ["d", "e"]
+
+
+def test_other_packages_with_a_similar_name_are_not_followed(tmp_path):
+    package = write_package(
+        tmp_path / "cmsnn",
+        {"a": "from cmsnnx.b import x\nimport cmsnn_tools.c\nfrom mycmsnn.d import y\n"},
+    )
+    assert module_dependencies(package, "a") == ["a"]
+
+
+def test_names_that_are_not_package_modules_are_not_followed(tmp_path):
+    # ``__version__`` is an attribute, ``gone`` does not exist (its import fails at run
+    # time), and an import written inside a docstring is not an import at all.
+    source = (
+        '"""from cmsnn.inside import y"""\n'
+        "from cmsnn import __version__, b\n"
+        "from cmsnn.gone import x\n"
+    )
+    package = write_package(tmp_path / "cmsnn", {"a": source, "b": "", "inside": ""})
+    assert module_dependencies(package, "a") == ["a", "b"]
+
+
+def test_relative_imports_are_followed(tmp_path):
+    source = "from . import b\nfrom .c import z\nfrom .d.e import w\n"
+    package = write_package(tmp_path / "cmsnn", {"a": source, "b": "", "c": "", "d": ""})
+    assert module_dependencies(package, "a") == ["a", "b", "c", "d"]
