@@ -79,7 +79,14 @@ def main() -> None:
             configure_tensorflow(threads=1)
             started = time.perf_counter()
             model, history, facts = train_model(
-                data["train"], data["validation"], features, settings, mode, len(class_names), seed
+                data["train"],
+                data["validation"],
+                features,
+                settings,
+                mode,
+                len(class_names),
+                seed,
+                verbose=0,
             )
             seconds = time.perf_counter() - started
             scores = predict_events(model, data["validation"], features, mode, class_names)

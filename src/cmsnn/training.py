@@ -92,10 +92,12 @@ def train_model(
     mode: str,
     n_classes: int,
     seed: int,
+    verbose: int = 2,
 ) -> tuple[keras.Model, pd.DataFrame, dict]:
     """Train one network; returns the model (best epoch's weights), history and facts.
 
-    ``seed`` fixes the initial weights, the dropout masks and the shuffling.
+    ``seed`` fixes the initial weights, the dropout masks and the shuffling; ``verbose``
+    is Keras' (2: one line per epoch, as the rule's log shows).
     """
     keras.utils.set_random_seed(seed)
     x_train, y_train, w_train = _arrays(train, features, mode, n_classes)
@@ -113,7 +115,7 @@ def train_model(
         batch_size=settings["batch_size"],
         shuffle=settings["shuffle"],
         callbacks=[keeper],
-        verbose=2,
+        verbose=verbose,
     )
     if keeper.best_weights is None:
         raise FloatingPointError(

@@ -6,8 +6,10 @@ from snakemake.utils import validate
 from cmsnn.configuration import module_dependencies, scientific_numbers
 from cmsnn.fom import cut_values
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
+from cmsnn.scaling import SCALING_METHODS
 from cmsnn.splitting import SPLITS, check_fractions
 from cmsnn.toydata import read_process_table
+from cmsnn.weighting import BALANCING_SCHEMES
 
 
 config.update(scientific_numbers(dict(config)))
@@ -31,8 +33,8 @@ wildcard_constraints:
     seed=r"\d+",
     split="|".join(SPLITS),
     sample="[^/]+",
-    scaling="minmax|standard|quantile",
-    balancing="equal|sqrt|none",
+    scaling="|".join(SCALING_METHODS),
+    balancing="|".join(BALANCING_SCHEMES),
 
 
 def package_code(stage):
