@@ -9,17 +9,22 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/splitting.smk"
 include: "workflow/rules/preprocessing.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/plots.smk"
 
 
 localrules:
     all,
     summarise_models,
+    plot_seed_spread,
 
 
 rule all:

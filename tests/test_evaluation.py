@@ -7,9 +7,16 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import confusion_matrix, roc_auc_score
 
-from cmsnn.evaluation import evaluate_files, evaluate_predictions, weighted_auc
+from cmsnn.evaluation import (
+    evaluate_files,
+    evaluate_predictions,
+    roc_curve_of,
+    roc_curves,
+    weighted_auc,
+    weighted_confusion_matrix,
+)
 from cmsnn.fom import asimov_significance
 from cmsnn.splitting import SPLITS
 
@@ -257,3 +264,152 @@ def test_evaluate_predictions_takes_the_class_order_from_class_names():
         "yield_test_at_best_cut_Wjets",
     ]
     assert numbers["yield_test_at_best_cut_Other"] == 0.0
+
+
+# --- ROC curves and confusion matrices (the figures' numbers) ---------------------------
+
+THREE_CLASSES = ["Signal", "Wjets", "TTbar"]
+
+
+def softmax_predictions(rng, n):
+    """Multi-class outputs: a softmax whose largest logit tends to be the true class."""
+    class_index = rng.integers(0, 3, n)
+    logits = rng.normal(0, 1, (n, 3)) + 1.2 * np.eye(3)[class_index]
+    scores = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    frame = pd.DataFrame(scores.round(3), columns=[f"score_{name}" for name in THREE_CLASSES])
+    frame["weight"] = rng.uniform(0.01, 1.0, n) * np.where(class_index == 0, 0.05, 1.0)
+    frame["class"] = np.array(THREE_CLASSES)[class_index]
+    frame["predicted_class"] = np.array(THREE_CLASSES)[np.argmax(scores, axis=1)]
+    return frame
+
+
+def test_roc_curve_of_matches_sklearn_auc():
+    rng = np.random.default_rng(21)
+    predictions = softmax_predictions(rng, 800)
+    for target in THREE_CLASSES:
+        fpr, tpr, area = roc_curve_of(predictions, target)
+        expected = roc_auc_score(
+            predictions["class"] == target,
+            predictions[f"score_{target}"],
+            sample_weight=predictions["weight"],
+        )
+        assert isinstance(area, float)
+        assert area == pytest.approx(expected, rel=1e-12)
+        assert 0.6 < area < 1.0
+        # a proper ROC curve from (0, 0) to (1, 1), monotonic for positive weights
+        assert len(fpr) == len(tpr)
+        assert (fpr[0], tpr[0]) == (0.0, 0.0)
+        assert fpr[-1] == pytest.approx(1.0) and tpr[-1] == pytest.approx(1.0)
+        assert (np.diff(fpr) >= 0).all() and (np.diff(tpr) >= 0).all()
+        assert area == pytest.approx(np.trapezoid(tpr, fpr), rel=1e-15)
+
+
+def test_roc_curves_multiclass_is_one_vs_rest_per_split():
+    rng = np.random.default_rng(22)
+    predictions = {split: softmax_predictions(rng, 500) for split in SPLITS}
+    curves = roc_curves(predictions, "multiclass", THREE_CLASSES)
+    assert list(curves) == THREE_CLASSES
+    for target in THREE_CLASSES:
+        assert list(curves[target]) == list(SPLITS)
+        for split, frame in predictions.items():
+            fpr, tpr, area = curves[target][split]
+            expected = roc_auc_score(
+                frame["class"] == target, frame[f"score_{target}"], sample_weight=frame["weight"]
+            )
+            assert area == pytest.approx(expected, rel=1e-12)
+            np.testing.assert_array_equal(fpr, roc_curve_of(frame, target)[0])
+            np.testing.assert_array_equal(tpr, roc_curve_of(frame, target)[1])
+    # the signal's curve is the one weighted_auc integrates
+    for split, frame in predictions.items():
+        assert curves["Signal"][split][2] == weighted_auc(frame, "Signal")
+
+
+def test_roc_curves_binary_only_the_signal():
+    rng = np.random.default_rng(23)
+    predictions = {split: random_predictions(rng, 400, "binary") for split in SPLITS}
+    curves = roc_curves(predictions, "binary", CLASS_NAMES)
+    assert list(curves) == ["Signal"]
+    assert list(curves["Signal"]) == list(SPLITS)
+    for split, frame in predictions.items():
+        expected = roc_auc_score(
+            frame["class"] == "Signal", frame["score_Signal"], sample_weight=frame["weight"]
+        )
+        assert curves["Signal"][split][2] == pytest.approx(expected, rel=1e-12)
+
+
+def confusion_by_hand(true, predicted, weights, labels):
+    """Row-normalised weighted confusion matrix from explicit sums."""
+    true, predicted, weights = np.asarray(true), np.asarray(predicted), np.asarray(weights)
+    matrix = np.array(
+        [[weights[(true == t) & (predicted == p)].sum() for p in labels] for t in labels]
+    )
+    return matrix / matrix.sum(axis=1, keepdims=True)
+
+
+def test_weighted_confusion_matrix_multiclass():
+    rng = np.random.default_rng(24)
+    predictions = softmax_predictions(rng, 1000)
+    matrix = weighted_confusion_matrix(predictions, "multiclass", THREE_CLASSES)
+    assert list(matrix.index) == THREE_CLASSES and list(matrix.columns) == THREE_CLASSES
+    assert matrix.index.name == "true class"
+    assert matrix.columns.name == "predicted class"
+    expected = confusion_by_hand(
+        predictions["class"], predictions["predicted_class"], predictions["weight"], THREE_CLASSES
+    )
+    np.testing.assert_allclose(matrix.to_numpy(), expected, rtol=1e-12)
+    reference = confusion_matrix(
+        predictions["class"].to_numpy(),
+        predictions["predicted_class"].to_numpy(),
+        labels=THREE_CLASSES,
+        sample_weight=predictions["weight"].to_numpy(),
+        normalize="true",
+    )
+    np.testing.assert_allclose(matrix.to_numpy(), reference, rtol=1e-12)
+    np.testing.assert_allclose(matrix.sum(axis=1), 1.0, rtol=1e-12)
+    # mostly right, not perfectly
+    assert (np.diag(matrix) > 0.4).all() and (np.diag(matrix) < 1.0).all()
+    # the weights matter
+    unweighted = confusion_by_hand(
+        predictions["class"], predictions["predicted_class"], np.ones(1000), THREE_CLASSES
+    )
+    assert not np.allclose(matrix.to_numpy(), unweighted, atol=1e-3)
+
+
+def test_weighted_confusion_matrix_follows_the_class_order():
+    rng = np.random.default_rng(25)
+    predictions = softmax_predictions(rng, 300)
+    order = ["TTbar", "Signal", "Wjets"]
+    matrix = weighted_confusion_matrix(predictions, "multiclass", order)
+    assert list(matrix.index) == order and list(matrix.columns) == order
+    original = weighted_confusion_matrix(predictions, "multiclass", THREE_CLASSES)
+    pd.testing.assert_frame_equal(matrix, original.loc[order, order])
+
+
+def test_weighted_confusion_matrix_binary():
+    rng = np.random.default_rng(26)
+    predictions = random_predictions(rng, 800, "binary")
+    # scores exactly at the threshold are background (signal needs > 0.5)
+    predictions.loc[:9, "score_Signal"] = 0.5
+    matrix = weighted_confusion_matrix(predictions, "binary", CLASS_NAMES)
+    labels = ["Signal", "background"]
+    assert list(matrix.index) == labels and list(matrix.columns) == labels
+    true = np.where(predictions["class"] == "Signal", "Signal", "background")
+    predicted = np.where(predictions["score_Signal"] > 0.5, "Signal", "background")
+    expected = confusion_by_hand(true, predicted, predictions["weight"], labels)
+    np.testing.assert_allclose(matrix.to_numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(matrix.sum(axis=1), 1.0, rtol=1e-12)
+    assert 0 < matrix.loc["Signal", "Signal"] < 1
+    assert 0 < matrix.loc["background", "background"] < 1
+
+
+def test_weighted_confusion_matrix_binary_threshold_by_hand():
+    predictions = pd.DataFrame(
+        {
+            "score_Signal": [0.9, 0.5, 0.2, 0.51, 0.5, 0.1],
+            "weight": [3.0, 1.0, 1.0, 2.0, 5.0, 3.0],
+            "class": ["Signal", "Signal", "Signal", "Wjets", "TTbar", "Wjets"],
+        }
+    )
+    matrix = weighted_confusion_matrix(predictions, "binary", ["Signal", "Wjets", "TTbar"])
+    # signal: 3 of 5 above 0.5; background: 2 of 10 above 0.5 (0.5 itself is not)
+    np.testing.assert_allclose(matrix.to_numpy(), [[0.6, 0.4], [0.2, 0.8]], rtol=1e-14)

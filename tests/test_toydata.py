@@ -140,3 +140,103 @@ def test_events_scale_sets_the_number_of_events(tmp_path, table):
     output = tmp_path / "ww.csv"
     write_toy_sample(output, name, table[name], events_scale=1e-9, seed=1)
     assert len(output.read_text().splitlines()) == 1  # at least one event
+
+
+# --- the 2-D chapter's Gaussian toy --------------------------------------------------------
+
+TOY2D_TABLE = PROCESS_TABLE.parent / "toy2d_processes.yaml"
+
+
+@pytest.fixture(scope="module")
+def toy2d_table():
+    return read_process_table(TOY2D_TABLE)
+
+
+@pytest.fixture(scope="module")
+def toy2d_samples(toy2d_table):
+    return {
+        name: generate_process(name, p, p["events"], seed=12) for name, p in toy2d_table.items()
+    }
+
+
+def test_toy2d_table_is_gaussian(toy2d_table):
+    assert set(toy2d_table) == {"Signal2D.root", "Background2D.root"}
+    for parameters in toy2d_table.values():
+        assert parameters["generator"] == "gaussian"
+        assert parameters["events"] == 40000
+
+
+def test_gaussian_columns_and_weights(toy2d_table, toy2d_samples):
+    for name, frame in toy2d_samples.items():
+        assert list(frame.columns) == ["x1", "x2", "Weights", "Process"]
+        assert len(frame) == 40000
+        assert (frame["Process"] == name).all()
+        assert np.isfinite(frame[["x1", "x2"]].to_numpy()).all()
+        expected = toy2d_table[name]["cross_section_pb"] / 40000
+        np.testing.assert_allclose(frame["Weights"], expected, rtol=1e-15)
+        assert frame["Weights"].sum() == pytest.approx(toy2d_table[name]["cross_section_pb"])
+
+
+def test_gaussian_mean_and_covariance(toy2d_table, toy2d_samples):
+    for name, frame in toy2d_samples.items():
+        values = frame[["x1", "x2"]].to_numpy()
+        mean = np.asarray(toy2d_table[name]["mean"], dtype=float)
+        covariance = np.asarray(toy2d_table[name]["covariance"], dtype=float)
+        np.testing.assert_allclose(values.mean(axis=0), mean, atol=0.05, err_msg=name)
+        sample_covariance = np.cov(values, rowvar=False)
+        scale = np.sqrt(np.outer(np.diag(covariance), np.diag(covariance)))
+        # within 10 % of sqrt(C_ii C_jj) (relative, also for a zero off-diagonal)
+        assert (np.abs(sample_covariance - covariance) <= 0.1 * scale).all(), name
+        np.testing.assert_allclose(np.diag(sample_covariance), np.diag(covariance), rtol=0.1)
+    # the signal's x1–x2 correlation (0.2 / 0.5 = 0.4) is there, the background's is not
+    signal = toy2d_samples["Signal2D.root"][["x1", "x2"]].to_numpy()
+    background = toy2d_samples["Background2D.root"][["x1", "x2"]].to_numpy()
+    assert np.corrcoef(signal, rowvar=False)[0, 1] == pytest.approx(0.4, abs=0.03)
+    assert np.corrcoef(background, rowvar=False)[0, 1] == pytest.approx(0.0, abs=0.03)
+
+
+def test_gaussian_in_more_dimensions():
+    parameters = {
+        "generator": "gaussian",
+        "mean": [1.0, -2.0, 0.5],
+        "covariance": [[1.0, 0.3, 0.0], [0.3, 2.0, -0.5], [0.0, -0.5, 1.5]],
+        "cross_section_pb": 4.0,
+    }
+    frame = generate_process("Three.root", parameters, 20000, seed=1)
+    assert list(frame.columns) == ["x1", "x2", "x3", "Weights", "Process"]
+    values = frame[["x1", "x2", "x3"]].to_numpy()
+    np.testing.assert_allclose(values.mean(axis=0), parameters["mean"], atol=0.05)
+    np.testing.assert_allclose(np.cov(values, rowvar=False), parameters["covariance"], atol=0.08)
+    np.testing.assert_allclose(frame["Weights"], 4.0 / 20000, rtol=1e-15)
+
+
+def test_gaussian_deterministic_per_seed(toy2d_table):
+    name = "Signal2D.root"
+    first = generate_process(name, toy2d_table[name], 500, seed=7)
+    again = generate_process(name, toy2d_table[name], 500, seed=7)
+    other = generate_process(name, toy2d_table[name], 500, seed=8)
+    pd.testing.assert_frame_equal(first, again)
+    assert not np.allclose(first["x1"], other["x1"])
+    # the seed depends on the process name: identical parameters, other events
+    renamed = generate_process("Other2D.root", toy2d_table[name], 500, seed=7)
+    assert not np.allclose(first["x1"], renamed["x1"])
+
+
+def test_unknown_generator_is_rejected(toy2d_table):
+    parameters = dict(toy2d_table["Signal2D.root"], generator="lorentzian")
+    with pytest.raises(ValueError, match="lorentzian"):
+        generate_process("Signal2D.root", parameters, 10, seed=1)
+
+
+def test_gaussian_sample_is_readable_by_ingestion(tmp_path, toy2d_table):
+    name = "Background2D.root"
+    output = tmp_path / "toy2d" / "Background2D.csv"
+    write_toy_sample(output, name, toy2d_table[name], events_scale=0.01, seed=3)
+    first_line = output.read_text().splitlines()[0]
+    assert len(first_line.split(",")) == 4  # x1, x2, Weights, Process; no header
+    events = read_events(output, ["x1", "x2"], "Weights", "Process", header=False)
+    assert len(events) == 400
+    assert events["process"].unique().tolist() == [name]
+    assert events["weight"].sum() == pytest.approx(toy2d_table[name]["cross_section_pb"])
+    generated = generate_process(name, toy2d_table[name], 400, seed=3)
+    np.testing.assert_allclose(events["x1"], generated["x1"].astype(np.float32))

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from sklearn.metrics import roc_auc_score
 
 from cmsnn.splitting import split_counts
 from cmsnn.toydata import TUTORIAL_FEATURES
@@ -157,14 +158,57 @@ def test_editing_a_stage_module_reruns_that_stage_only(multiclass_run):
         jobs = planned_jobs(multiclass_run)
     finally:
         module.write_text(original)
-    assert jobs == {"evaluate_model": 4, "summarise_models": 1, "all": 1}
+    assert jobs == {
+        "evaluate_model": 4, "summarise_models": 1, "plot_model": 4, "plot_seed_spread": 1, "all": 1
+    }  # fmt: skip
     assert planned_jobs(multiclass_run) == {}
+
+
+def test_every_figure_is_written_as_png_and_pdf(multiclass_run):
+    for seed in (1, 2):
+        folder = multiclass_run / f"results/models/decay_rate-0.001/seed-{seed}/plots"
+        for name in (
+            "training_history", "roc", "output_distributions", "confusion_matrix", "fom_scan",
+            "importance",
+        ):  # fmt: skip
+            assert (folder / f"{name}.png").read_bytes().startswith(b"\x89PNG"), name
+            assert (folder / f"{name}.pdf").read_bytes().startswith(b"%PDF"), name
+    for name in ("input_distributions", "correlations", "seed_spread"):
+        assert (multiclass_run / f"results/plots/{name}.png").stat().st_size > 10_000
+
+
+def test_overtraining_table_and_importance_are_written_per_model(multiclass_run):
+    ks = pd.read_csv(multiclass_run / MODEL / "overtraining_ks.csv")
+    assert list(ks["class"]) == ["Signal", "Wjets", "TTbar", "Z2nu", "Other"]
+    assert ks["statistic"].between(0, 1).all() and ks["p_value"].between(0, 1).all()
+    importance = pd.read_csv(multiclass_run / MODEL / "importance.csv")
+    assert sorted(importance["feature"]) == sorted(TUTORIAL_FEATURES)
+    assert importance["auc_drop"].is_monotonic_decreasing
+    summary = pd.read_csv(multiclass_run / "results/fom_summary.csv").set_index("model")
+    auc = summary.loc["decay_rate-0.001/seed-1", "auc_validation"]
+    assert importance["auc_reference"].iloc[0] == pytest.approx(auc)
+
+
+def test_the_report_builds_with_figures_and_tables(multiclass_run):
+    snakemake(multiclass_run, "--report", "results/report.html")
+    html = (multiclass_run / "results/report.html").read_text()
+    for text in ("Models", "Across models", "Inputs", "fom_summary.csv", "overtraining_ks.csv"):
+        assert text in html, text
+    assert html.count("output_distributions.png") >= 4
+
+
+def test_changing_a_plotting_option_reruns_only_plotting(multiclass_run):
+    (multiclass_run / "plots.yaml").write_text("plots: {bins: 20, units: {Met: TeV}}\n")
+    jobs = planned_jobs(multiclass_run, "--configfile", str(multiclass_run / "plots.yaml"))
+    assert jobs == {"plot_inputs": 1, "plot_model": 4, "all": 1}
 
 
 def test_changing_a_fom_option_never_retrains(multiclass_run):
     (multiclass_run / "fom.yaml").write_text("fom: {relative_background_uncertainty: 0.1}\n")
     jobs = planned_jobs(multiclass_run, "--configfile", str(multiclass_run / "fom.yaml"))
-    assert jobs == {"evaluate_model": 4, "summarise_models": 1, "all": 1}
+    assert jobs == {
+        "evaluate_model": 4, "summarise_models": 1, "plot_model": 4, "plot_seed_spread": 1, "all": 1
+    }  # fmt: skip
 
 
 def test_binary_pipeline_with_preselection_and_equal_weights(binary_run):
@@ -251,3 +295,22 @@ def test_shipped_configs_plan_their_grid(tmp_path, overlay, trainings, a_model):
     assert jobs["train_model"] == trainings and jobs["generate_toy_sample"] == 13
     output = snakemake(workdir, "--dry-run", *arguments).stdout
     assert f"results/models/{a_model}/model.keras" in output
+
+
+def test_the_two_dimensional_toy_comes_within_0_005_of_the_optimal_auc(tmp_path):
+    from scipy.stats import multivariate_normal
+
+    workdir = make_workdir(tmp_path, yaml.safe_load((ROOT / "config.yaml").read_text()))
+    snakemake(workdir, "--configfile", str(ROOT / "config.toy2d.yaml"))
+    test = read(workdir, "results/split/test.parquet")
+    x = test[["x1", "x2"]].to_numpy()
+    # The optimal classifier: the likelihood ratio of the two generating Gaussians.
+    log_ratio = multivariate_normal([1.5, 2.0], [[0.5, 0.2], [0.2, 0.5]]).logpdf(x)
+    log_ratio -= multivariate_normal([0.0, 0.0], 9.0 * np.eye(2)).logpdf(x)
+    optimal = roc_auc_score(test["class"] == "Signal", log_ratio, sample_weight=test["weight"])
+    summary = pd.read_csv(workdir / "results/fom_summary.csv")
+    assert len(test) == 40_000 and optimal == pytest.approx(0.965, abs=0.005)
+    assert abs(summary["auc_test"][0] - optimal) < 0.005
+    model = workdir / "results/models/decay_rate-0.0001/seed-1/plots"
+    assert (model / "two_dimensional_classification.png").stat().st_size > 10_000
+    assert (workdir / "results/plots/two_dimensional_samples.pdf").stat().st_size > 1_000

@@ -43,6 +43,11 @@ def predict_events(
     return predictions
 
 
+def load_network(model_path) -> keras.Model:
+    """A trained network saved by the training step."""
+    return keras.saving.load_model(model_path)
+
+
 def predict_files(
     model_path,
     sources: Mapping[str, str],
@@ -54,7 +59,7 @@ def predict_files(
 ) -> None:
     """Rule entry point: one model, a prediction CSV per split."""
     limit_threads(threads)
-    model = keras.saving.load_model(model_path)
+    model = load_network(model_path)
     for split, source in sources.items():
         predictions = predict_events(model, read_parquet(source), features, mode, class_names)
         write_csv(predictions, outputs[split])

@@ -45,8 +45,18 @@ def process_seed(base_seed: int, process: str) -> np.random.SeedSequence:
 
 
 def generate_process(process: str, parameters: Mapping, n_events: int, seed: int) -> pd.DataFrame:
-    """Generate ``n_events`` events of one process; weight = cross section / events."""
+    """Generate ``n_events`` events of one process; weight = cross section / events.
+
+    ``parameters["generator"]`` picks the model: ``stop_search`` (the default, the 17
+    variables below) or ``gaussian`` (``mean`` and ``covariance`` of a multivariate
+    normal, as the 2-D chapter's toy; its columns are ``x1``, ``x2``, …).
+    """
     rng = np.random.default_rng(process_seed(seed, process))
+    generator = parameters.get("generator", "stop_search")
+    if generator == "gaussian":
+        return _gaussian_process(rng, process, parameters, n_events)
+    if generator != "stop_search":
+        raise ValueError(f"{process}: unknown generator {generator!r} (stop_search, gaussian)")
     p = parameters
     n = n_events
 
@@ -112,6 +122,14 @@ def write_toy_sample(
     n_events = max(1, round(parameters["events"] * events_scale))
     frame = generate_process(process, parameters, n_events, seed)
     write_csv(frame, output, header=False)
+
+
+def _gaussian_process(rng, process: str, p: Mapping, n: int) -> pd.DataFrame:
+    values = rng.multivariate_normal(p["mean"], p["covariance"], size=n)
+    frame = pd.DataFrame(values, columns=[f"x{i + 1}" for i in range(values.shape[1])])
+    frame["Weights"] = p["cross_section_pb"] / n
+    frame["Process"] = process
+    return frame
 
 
 def _hadronic_activity(rng, p: Mapping, met: np.ndarray, n: int) -> np.ndarray:

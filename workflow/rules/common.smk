@@ -149,5 +149,42 @@ def training_resources(name):
     return config["resources"][name]
 
 
+def figure(name, stem, caption, category, subcategory):
+    """The PNG (shown in the report with its caption) and PDF outputs of one figure."""
+    return {
+        f"{name}_png": report(
+            f"{stem}.png",
+            caption=f"../../report/{caption}",
+            category=category,
+            subcategory=subcategory,
+        ),
+        f"{name}_pdf": f"{stem}.pdf",
+    }
+
+
+def two_dimensional():
+    """The 2-D chapter's views are drawn when the network has exactly two inputs."""
+    return len(config["data"]["features"]) == 2
+
+
+MODEL_FIGURES = [
+    "training_history",
+    "roc",
+    "output_distributions",
+    "confusion_matrix",
+    "fom_scan",
+    "importance",
+]
+
+
 def get_final_outputs():
-    return [f"{RESULTS}/fom_summary.csv", f"{RESULTS}/fom_summary_by_point.csv"]
+    figures = MODEL_FIGURES + (["two_dimensional_classification"] if two_dimensional() else [])
+    dataset = ["input_distributions", "correlations", "seed_spread"]
+    dataset += ["two_dimensional_samples"] if two_dimensional() else []
+    return [
+        f"{RESULTS}/fom_summary.csv",
+        f"{RESULTS}/fom_summary_by_point.csv",
+        *model_outputs("overtraining_ks.csv"),
+        *(f"{RESULTS}/plots/{name}.{ext}" for name in dataset for ext in ("png", "pdf")),
+        *(path for name in figures for ext in ("png", "pdf") for path in model_outputs(f"plots/{name}.{ext}")),
+    ]

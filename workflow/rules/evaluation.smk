@@ -32,8 +32,18 @@ rule summarise_models:
         evaluation=model_outputs("evaluation.json"),
         code=package_code("summary"),
     output:
-        summary=f"{RESULTS}/fom_summary.csv",
-        by_point=f"{RESULTS}/fom_summary_by_point.csv",
+        summary=report(
+            f"{RESULTS}/fom_summary.csv",
+            caption="../../report/summary.rst",
+            category="3. Across models",
+            subcategory="Tables",
+        ),
+        by_point=report(
+            f"{RESULTS}/fom_summary_by_point.csv",
+            caption="../../report/summary_by_point.rst",
+            category="3. Across models",
+            subcategory="Tables",
+        ),
     params:
         models=model_ids(),
         points=model_points(),

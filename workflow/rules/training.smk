@@ -56,3 +56,30 @@ rule predict:
         "../../envs/training.yaml"
     script:
         "../scripts/predict.py"
+
+
+rule permutation_importance:
+    """Drop in validation AUC when each input variable is shuffled, ranked."""
+    input:
+        model=f"{RESULTS}/models/{{point}}/seed-{{seed}}/model.keras",
+        validation=prepared_split("validation"),
+        code=package_code("importance"),
+    output:
+        table=f"{RESULTS}/models/{{point}}/seed-{{seed}}/importance.csv",
+    params:
+        features=config["data"]["features"],
+        mode=config["classification"],
+        class_names=CLASS_NAMES,
+        repeats=config["importance"]["repeats"],
+        seed=config["importance"]["seed"],
+    log:
+        f"{RESULTS}/logs/permutation_importance/{{point}}/seed-{{seed}}.log",
+    threads: training_resources("prediction")["threads"]
+    resources:
+        mem_mb=training_resources("prediction")["mem_mb"],
+        runtime=training_resources("prediction")["runtime"],
+        gpu=training_resources("prediction")["gpu"],
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../scripts/permutation_importance.py"

@@ -1,0 +1,106 @@
+"""Entry points of the plotting rules: read a stage's files, compute what a figure
+shows, draw it with :mod:`cmsnn.plots`, and save it as PNG (for the report) and PDF
+(for papers). The numbers behind the figures come from the evaluation modules, so
+they are tested there; the drawing stays in ``plots``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from cmsnn import plots
+from cmsnn.evaluation import roc_curves, weighted_confusion_matrix
+from cmsnn.files import read_json, read_parquet, write_csv
+from cmsnn.inputs import correlation_matrices
+from cmsnn.overtraining import ks_per_class
+from cmsnn.splitting import SPLITS
+
+#: The summary columns whose spread over seeds the seed-spread figure shows.
+SEED_SPREAD_METRICS = ("auc_validation", "auc_test", "fom_test_at_best_cut", "fom_test_max")
+
+
+def save(figure, outputs: Mapping[str, str], name: str) -> None:
+    """Save ``figure`` to the outputs ``<name>_png`` and ``<name>_pdf``."""
+    plots.save_figure(figure, outputs[f"{name}_png"], outputs[f"{name}_pdf"])
+
+
+def plot_dataset_files(
+    events_path,
+    outputs: Mapping[str, str],
+    features: Sequence[str],
+    class_names: Sequence[str],
+    units: Mapping[str, str],
+    bins: int,
+) -> None:
+    """Input-variable distributions and correlation matrices per class (training split,
+    before scaling)."""
+    events = read_parquet(events_path)
+    distributions = plots.plot_input_distributions(events, features, class_names, units, bins)
+    save(distributions, outputs, "inputs")
+    matrices = correlation_matrices(events, features, class_names)
+    save(plots.plot_correlation_matrices(matrices), outputs, "correlations")
+
+
+def plot_model_files(
+    inputs: Mapping[str, str],
+    outputs: Mapping[str, str],
+    mode: str,
+    class_names: Sequence[str],
+    bins: int,
+) -> None:
+    """Every figure of one model, and its overtraining (KS) table."""
+    predictions = {split: pd.read_csv(inputs[f"predictions_{split}"]) for split in SPLITS}
+    facts = read_json(inputs["facts"])
+    history = pd.read_csv(inputs["history"])
+    save(plots.plot_training_history(history, facts["best_epoch"]), outputs, "history")
+    save(plots.plot_roc_curves(roc_curves(predictions, mode, class_names)), outputs, "roc")
+
+    score = f"score_{class_names[0]}"
+    ks = ks_per_class(predictions["train"], predictions["validation"], score, class_names)
+    write_csv(ks.reset_index(), outputs["ks_table"])
+    figure = plots.plot_output_distributions(
+        predictions["train"], predictions["validation"], score, class_names, ks, bins
+    )
+    save(figure, outputs, "outputs")
+
+    matrix = weighted_confusion_matrix(predictions["test"], mode, class_names)
+    save(plots.plot_confusion_matrix(matrix), outputs, "confusion")
+    scan, numbers = pd.read_csv(inputs["scan"]), read_json(inputs["evaluation"])
+    save(plots.plot_fom_scan(scan, numbers, class_names), outputs, "fom")
+    save(plots.plot_importance(pd.read_csv(inputs["importance"])), outputs, "importance")
+
+
+def plot_seed_spread_files(summary_path, outputs: Mapping[str, str]) -> None:
+    """Validation AUC and test FOM of every seed, per grid point, side by side."""
+    summary = pd.read_csv(summary_path)
+    save(plots.plot_seed_spread(summary, SEED_SPREAD_METRICS), outputs, "spread")
+
+
+def plot_two_dimensional_samples_files(
+    events_paths: Sequence, outputs: Mapping[str, str], features: Sequence[str], signal_class: str
+) -> None:
+    """The 2-D chapter's contour view of the signal and background samples."""
+    events = pd.concat([read_parquet(path) for path in events_paths], ignore_index=True)
+    is_signal = events["class"] == signal_class
+    x, y = features
+    figure = plots.plot_two_dimensional_samples(events[is_signal], events[~is_signal], x, y)
+    save(figure, outputs, "samples")
+
+
+def plot_two_dimensional_classification_files(
+    events_path, predictions_path, outputs: Mapping[str, str], features, signal_class: str
+) -> None:
+    """Test events drawn as correctly classified or misclassified (signal output > 0.5)."""
+    events = read_parquet(events_path)
+    predictions = pd.read_csv(predictions_path)
+    if len(events) != len(predictions):
+        raise ValueError(f"{events_path} and {predictions_path} hold different events")
+    is_signal = (events["class"] == signal_class).to_numpy()
+    predicted_signal = predictions[f"score_{signal_class}"].to_numpy() > 0.5
+    x, y = features
+    figure = plots.plot_two_dimensional_classification(
+        events, x, y, is_signal, np.asarray(predicted_signal)
+    )
+    save(figure, outputs, "classification")

@@ -1,0 +1,477 @@
+"""Figures in the CMS style (mplhep): training history, ROC curves, output and input
+distributions, confusion and correlation matrices, the FOM scan, feature importance,
+the spread over seeds and the two-dimensional toy views.
+
+Every function takes data and returns a :class:`matplotlib.figure.Figure`; none reads
+a file or touches pyplot's global state, so the module runs headless and in parallel
+jobs. :func:`save_figure` writes a figure atomically.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+import matplotlib.style
+import mplhep
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+from cmsnn.files import write_with
+
+#: The splits in the order they are drawn, with their colours.
+SPLIT_COLOURS = {"train": "C0", "validation": "C1", "test": "C2"}
+#: Smaller text for figures made of many panels.
+GRID_STYLE = {"font.size": 16}
+#: The chapter's two-dimensional view: range and bins in both variables, contour
+#: levels in events per bin.
+PLANE_RANGE = (-10.0, 10.0)
+PLANE_BINS = 50
+CONTOUR_LEVELS = [1, 5, 10, 25, 50, 70, 80, 100]
+PNG_DPI = 150
+
+
+@contextmanager
+def hep_style(overrides: Mapping | None = None) -> Iterator[None]:
+    """Apply the CMS style (plus ``overrides``) inside the block, restoring it after."""
+    with matplotlib.style.context([mplhep.style.CMS, dict(overrides or {})]):
+        yield
+
+
+def save_figure(figure: Figure, png_path, pdf_path=None) -> None:
+    """Write ``figure`` as PNG (150 dpi) and optionally as PDF, each atomically."""
+    with hep_style():
+        write_with(png_path, lambda temporary: figure.savefig(temporary, format="png", dpi=PNG_DPI))
+        if pdf_path is not None:
+            write_with(pdf_path, lambda temporary: figure.savefig(temporary, format="pdf"))
+
+
+# --- training -----------------------------------------------------------------------
+
+
+def plot_training_history(history: pd.DataFrame, best_epoch: int) -> Figure:
+    """Loss and accuracy per epoch, training and validation, with the kept epoch marked."""
+    with hep_style():
+        figure = Figure(figsize=(10, 12), layout="constrained")
+        panels = figure.subplots(2, 1, sharex=True)
+        for axes, metric in zip(panels, ("loss", "accuracy"), strict=True):
+            axes.plot(history["epoch"], history[metric], color="C0", label="Training")
+            axes.plot(history["epoch"], history[f"val_{metric}"], color="C1", label="Validation")
+            axes.axvline(best_epoch, color="grey", ls="--", label=f"Kept epoch ({best_epoch})")
+            axes.set_ylabel(metric.capitalize())
+            axes.legend()
+        panels[-1].set_xlabel("Epoch")
+        _cms_label(panels[0])
+    return figure
+
+
+# --- classifier performance ---------------------------------------------------------
+
+
+def plot_roc_curves(
+    curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray, float]]],
+) -> Figure:
+    """One panel per target class (one-vs-rest): the ROC curve of each split."""
+    with hep_style(GRID_STYLE if len(curves) > 1 else None):
+        figure, panels = _panel_grid(len(curves), max_columns=2, panel_size=(7, 7))
+        for axes, (class_name, by_split) in zip(panels, curves.items(), strict=False):
+            for split, (false_positive_rate, true_positive_rate, auc) in by_split.items():
+                axes.plot(
+                    false_positive_rate,
+                    true_positive_rate,
+                    color=SPLIT_COLOURS.get(split),
+                    label=f"{split} (AUC = {auc:.4f})",
+                )
+            axes.plot([0, 1], [0, 1], color="grey", ls=":")
+            axes.set(xlim=(0, 1), ylim=(0, 1.05))
+            axes.set_xlabel("False positive rate")
+            axes.set_ylabel("True positive rate")
+            axes.legend(title=f"{class_name} vs rest" if len(curves) > 1 else class_name)
+        _cms_label(panels[0])
+    return figure
+
+
+def plot_output_distributions(
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    score_column: str,
+    class_names: Sequence[str],
+    ks: pd.DataFrame,
+    bins: int = 40,
+) -> Figure:
+    """The network output per class, normalised to unit area: training as filled
+    histograms, validation as points with weighted errors; KS p-values in the legend."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    with hep_style():
+        figure = Figure(figsize=(12, 10), layout="constrained")
+        axes = figure.subplots()
+        drawn = []
+        for index, name in enumerate(class_names):
+            colour = f"C{index}"
+            training, _ = _unit_area_histogram(train, name, score_column, edges)
+            axes.stairs(
+                training,
+                edges,
+                fill=True,
+                facecolor=to_rgba(colour, 0.25),
+                edgecolor=colour,
+                lw=1.5,
+                label=f"{name} train",
+            )
+            density, error = _unit_area_histogram(validation, name, score_column, edges)
+            drawn += [training, density]
+            label = f"{name} validation{_ks_text(ks, name)}"
+            axes.errorbar(centres, density, yerr=error, fmt="o", ms=5, color=colour, label=label)
+        _log_range_with_headroom(axes, np.concatenate(drawn), headroom=0.4)
+        axes.set_xlim(0, 1)
+        axes.set_xlabel(f"Network output ({score_column})")
+        axes.set_ylabel("Normalised to unit area")
+        axes.legend(fontsize="x-small", ncols=2, loc="upper center")
+        _cms_label(axes)
+    return figure
+
+
+def plot_confusion_matrix(matrix: pd.DataFrame) -> Figure:
+    """Rows: true class, columns: predicted class, each row normalised to one."""
+    values = matrix.to_numpy(dtype=float)
+    with hep_style():
+        figure = Figure(figsize=(11, 10), layout="constrained")
+        axes = figure.subplots()
+        image = axes.imshow(values, cmap="Blues", vmin=0.0, vmax=1.0)
+        for (row, column), value in np.ndenumerate(values):
+            colour = "white" if value > 0.5 else "black"
+            axes.text(column, row, f"{value:.2f}", ha="center", va="center", color=colour)
+        _category_ticks(axes, matrix.columns, matrix.index, rotation=30, fontsize="small")
+        axes.set_xlabel("Predicted class")
+        axes.set_ylabel("True class")
+        figure.colorbar(image, ax=axes, label="Fraction of the true class")
+        _cms_label(axes)
+    return figure
+
+
+def plot_fom_scan(scan: pd.DataFrame, evaluation: Mapping, class_names: Sequence[str]) -> Figure:
+    """Top: the FOM against the cut per split, the chosen cut and the test maximum
+    marked. Bottom: validation signal and background efficiencies, test yields at the cut."""
+    best_cut = evaluation["best_cut"]
+    with hep_style():
+        figure = Figure(figsize=(12, 13), layout="constrained")
+        fom_axes, efficiency_axes = figure.subplots(
+            2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]}
+        )
+        for split, colour in SPLIT_COLOURS.items():
+            fom_axes.plot(scan["cut"], scan[f"fom_{split}"], color=colour, label=split)
+        fom_axes.axvline(
+            best_cut,
+            color="black",
+            ls="--",
+            label=f"Chosen cut {best_cut:.3f}: test Z = {evaluation['fom_test_at_best_cut']:.3f}"
+            f"\n(max validation Z = {evaluation['fom_validation_max']:.3f})",
+        )
+        fom_axes.axvline(
+            evaluation["cut_test_max"],
+            color="grey",
+            ls=":",
+            label=f"Test maximum {evaluation['cut_test_max']:.3f}: "
+            f"Z = {evaluation['fom_test_max']:.3f}",
+        )
+        fom_axes.set_ylabel("Asimov significance Z")
+        fom_axes.legend(fontsize="x-small")
+        _plot_efficiencies(efficiency_axes, scan, best_cut, _yield_label(evaluation, class_names))
+        _cms_label(fom_axes)
+    return figure
+
+
+def plot_importance(importance: pd.DataFrame) -> Figure:
+    """Horizontal bars of the AUC drop per feature, the most important at the top."""
+    positions = np.arange(len(importance))[::-1]
+    errors = importance["auc_drop_std"] if "auc_drop_std" in importance else None
+    with hep_style():
+        figure = Figure(figsize=(12, max(6.0, 0.6 * len(importance) + 3)), layout="constrained")
+        axes = figure.subplots()
+        axes.barh(positions, importance["auc_drop"], xerr=errors, color="C0", capsize=4)
+        axes.set_yticks(positions, importance["feature"], fontsize="x-small")
+        axes.tick_params(axis="y", which="minor", left=False, right=False)
+        axes.axvline(0.0, color="black", lw=1)
+        axes.set_xlabel("AUC drop")
+        _cms_label(axes)
+    return figure
+
+
+# --- inputs -----------------------------------------------------------------------
+
+
+def plot_input_distributions(
+    events: pd.DataFrame,
+    features: Sequence[str],
+    class_names: Sequence[str],
+    units: Mapping[str, str],
+    bins: int = 40,
+) -> Figure:
+    """One panel per feature: each class's weighted distribution, normalised to unit
+    area, on common bins over the central 99 % of all events."""
+    with hep_style(GRID_STYLE):
+        figure, panels = _panel_grid(len(features), max_columns=4, panel_size=(5.5, 5))
+        for axes, feature in zip(panels, features, strict=False):
+            edges = input_bin_edges(events[feature].to_numpy(), events["weight"].to_numpy(), bins)
+            for index, name in enumerate(class_names):
+                density, _ = _unit_area_histogram(events, name, feature, edges)
+                axes.stairs(density, edges, color=f"C{index}", lw=2, label=name)
+            axes.set_yscale("log")
+            if _is_integer_valued(events[feature].to_numpy()):
+                axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+            axes.set_xlabel(f"{feature} [{units[feature]}]" if units.get(feature) else feature)
+            axes.set_ylabel("Normalised")
+        figure.legend(
+            *panels[0].get_legend_handles_labels(),
+            loc="outside upper center",
+            ncols=len(class_names),
+        )
+    return figure
+
+
+def input_bin_edges(values: np.ndarray, weights: np.ndarray, bins: int) -> np.ndarray:
+    """``bins`` equal bins over the 0.5-99.5 % weighted quantiles; integer-valued
+    features get bins centred on integers (several integers per bin if needed)."""
+    low, high = _weighted_quantiles(values, np.abs(weights), [0.005, 0.995])
+    if _is_integer_valued(values):
+        low, high = math.floor(low), math.ceil(high)
+        step = max(1, math.ceil((high - low + 1) / bins))
+        return np.arange(low - 0.5, high + 0.5 + step, step, dtype=float)
+    if high <= low:
+        low, high = low - 0.5, high + 0.5
+    return np.linspace(low, high, bins + 1)
+
+
+def plot_correlation_matrices(matrices: Mapping[str, pd.DataFrame]) -> Figure:
+    """One heat map of the feature correlations per class, with a shared colour bar."""
+    with hep_style(GRID_STYLE):
+        figure, panels = _panel_grid(len(matrices), max_columns=2, panel_size=(9, 8.5))
+        for axes, (class_name, matrix) in zip(panels, matrices.items(), strict=False):
+            image = axes.imshow(matrix.to_numpy(dtype=float), cmap="RdBu_r", vmin=-1, vmax=1)
+            _category_ticks(axes, matrix.columns, matrix.index, fontsize=9)
+            axes.set_title(class_name, loc="right")
+        figure.colorbar(image, ax=panels, label="Correlation coefficient", shrink=0.8)
+    return figure
+
+
+# --- over models --------------------------------------------------------------------
+
+
+def plot_seed_spread(summary: pd.DataFrame, metrics: Sequence[str]) -> Figure:
+    """One panel per metric: every seed's value per grid point and their mean ± std."""
+    points = list(dict.fromkeys(summary["grid_point"]))
+    positions = {point: index for index, point in enumerate(points)}
+    with hep_style(GRID_STYLE):
+        figure, panels = _panel_grid(
+            len(metrics), max_columns=len(metrics), panel_size=(max(6, 1.5 * len(points)), 6)
+        )
+        for axes, metric in zip(panels, metrics, strict=True):
+            for index, (seed, runs) in enumerate(summary.groupby("seed", sort=True)):
+                x = runs["grid_point"].map(positions).to_numpy() - 0.15
+                axes.plot(
+                    x, runs[metric], ls="none", ms=6, label=f"seed {seed}", **_seed_marker(index)
+                )
+            statistics = summary.groupby("grid_point", sort=False)[metric].agg(["mean", "std"])
+            statistics = statistics.reindex(points).fillna({"std": 0.0})
+            axes.errorbar(
+                np.arange(len(points)) + 0.15,
+                statistics["mean"].to_numpy(dtype=float),
+                yerr=statistics["std"].to_numpy(dtype=float),
+                fmt="s",
+                ms=10,
+                color="black",
+                capsize=5,
+                label="mean ± std",
+            )
+            _category_ticks(axes, points, [], rotation=20, fontsize=10)
+            axes.set_xlim(-0.5, len(points) - 0.5)
+            axes.set_ylabel(metric)
+        panels[0].legend(fontsize="xx-small", ncols=2)
+    return figure
+
+
+# --- the chapter's two-dimensional toy --------------------------------------------
+
+
+def plot_two_dimensional_samples(
+    signal: pd.DataFrame, background: pd.DataFrame, x: str, y: str
+) -> Figure:
+    """Contours of the 2-D histograms (50 x 50 bins over [-10, 10]²) of both samples."""
+    edges = np.linspace(*PLANE_RANGE, PLANE_BINS + 1)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    handles = []
+    with hep_style():
+        figure = Figure(figsize=(10, 10), layout="constrained")
+        axes = figure.subplots()
+        for sample, colour_map, name in (
+            (signal, "Reds", "Signal"),
+            (background, "Blues", "Background"),
+        ):
+            counts, _, _ = np.histogram2d(sample[x], sample[y], bins=[edges, edges])
+            axes.contour(centres, centres, counts.T, levels=CONTOUR_LEVELS, cmap=colour_map)
+            handles.append(Line2D([], [], color=matplotlib.colormaps[colour_map](0.7), label=name))
+        axes.set(xlim=PLANE_RANGE, ylim=PLANE_RANGE)
+        axes.set_xlabel(x)
+        axes.set_ylabel(y)
+        axes.legend(handles=handles)
+    return figure
+
+
+def plot_two_dimensional_classification(
+    events: pd.DataFrame, x: str, y: str, is_signal: np.ndarray, predicted_signal: np.ndarray
+) -> Figure:
+    """Signal and background test events, correctly classified in green, misclassified
+    in red, with the misclassified fraction in each panel's title."""
+    is_signal = np.asarray(is_signal, dtype=bool)
+    correct = np.asarray(predicted_signal, dtype=bool) == is_signal
+    with hep_style():
+        figure = Figure(figsize=(18, 9), layout="constrained")
+        panels = figure.subplots(1, 2, sharex=True, sharey=True)
+        for axes, name, members in zip(
+            panels, ("Signal", "Background"), (is_signal, ~is_signal), strict=True
+        ):
+            for selection, colour, label in (
+                (correct, "green", "correct"),
+                (~correct, "red", "misclassified"),
+            ):
+                chosen = events[members & selection]
+                axes.scatter(chosen[x], chosen[y], s=2, color=colour, label=label, rasterized=True)
+            wrong = float(np.mean(~correct[members])) if members.any() else 0.0
+            axes.set_title(f"{name}: {wrong:.1%} misclassified", loc="right")
+            axes.set_xlabel(x)
+            axes.set_ylabel(y)
+            axes.legend(markerscale=4)
+    return figure
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _cms_label(axes: Axes) -> None:
+    """Write "CMS Simulation Private Work" above the top left corner of ``axes``: these
+    are not approved CMS figures. (``mplhep.cms.text`` would, but it calls
+    ``pyplot.gca()`` and so leaves a pyplot figure behind.)"""
+    cms = axes.text(
+        0.0,
+        1.01,
+        "CMS",
+        transform=axes.transAxes,
+        fontweight="bold",
+        fontsize="large",
+        ha="left",
+        va="bottom",
+    )
+    axes.annotate(
+        "Simulation Private Work",
+        xy=(1.0, 0.0),
+        xycoords=cms,
+        xytext=(8, 0),
+        textcoords="offset points",
+        style="italic",
+        ha="left",
+        va="bottom",
+    )
+
+
+def _panel_grid(
+    count: int, max_columns: int, panel_size: tuple[float, float]
+) -> tuple[Figure, list[Axes]]:
+    """A figure with ``count`` panels in rows of at most ``max_columns``; the unused
+    cells of the last row removed."""
+    columns = max(1, min(count, max_columns))
+    rows = max(1, math.ceil(count / columns))
+    figure = Figure(figsize=(panel_size[0] * columns, panel_size[1] * rows), layout="constrained")
+    panels = list(figure.subplots(rows, columns, squeeze=False).ravel())
+    for unused in panels[count:]:
+        figure.delaxes(unused)
+    return figure, panels[:count]
+
+
+def _category_ticks(axes: Axes, columns, rows, rotation=90, fontsize=None) -> None:
+    """Name the columns on the x axis and (if any) the rows on the y axis; no minor ticks."""
+    alignment = {"ha": "right", "rotation_mode": "anchor"} if rotation % 90 else {}
+    axes.set_xticks(range(len(columns)), columns, rotation=rotation, fontsize=fontsize, **alignment)
+    axes.tick_params(axis="x", which="minor", bottom=False, top=False)
+    if len(rows):
+        axes.set_yticks(range(len(rows)), rows, fontsize=fontsize)
+        axes.tick_params(axis="y", which="minor", left=False, right=False)
+
+
+def _seed_marker(index: int) -> dict:
+    """Colour and marker of the ``index``-th seed: ten colours, then the next marker."""
+    markers = "o^vDPX<>"
+    return {"color": matplotlib.colormaps["tab10"](index % 10), "marker": markers[index // 10 % 8]}
+
+
+def _unit_area_histogram(
+    events: pd.DataFrame, class_name: str, column: str, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One class's weighted histogram of ``column`` normalised to unit area, and its
+    error (square root of the sum of squared weights, normalised alike)."""
+    members = events[events["class"] == class_name]
+    values, weights = members[column].to_numpy(), members["weight"].to_numpy()
+    sums, _ = np.histogram(values, bins=edges, weights=weights)
+    squares, _ = np.histogram(values, bins=edges, weights=weights**2)
+    total = float(np.sum(sums))
+    if total == 0.0:
+        return np.zeros_like(sums), np.zeros_like(sums)
+    norm = total * np.diff(edges)
+    return sums / norm, np.sqrt(squares) / norm
+
+
+def _is_integer_valued(values: np.ndarray) -> bool:
+    return bool(np.all(values == np.round(values)))
+
+
+def _log_range_with_headroom(axes: Axes, values: np.ndarray, headroom: float) -> None:
+    """Log y axis from half the smallest positive value (empty bins would reach down to
+    zero) to a top leaving the fraction ``headroom`` of the height free for the legend."""
+    axes.set_yscale("log")
+    positive = values[values > 0]
+    if positive.size == 0:
+        return
+    low, high = 0.5 * positive.min(), positive.max()
+    decades = max(np.log10(high / low), 1.0)
+    axes.set_ylim(low, high * 10 ** (decades * headroom / (1 - headroom)))
+
+
+def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles) -> np.ndarray:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    if cumulative[-1] <= 0:
+        return np.quantile(values, quantiles)
+    positions = (cumulative - 0.5 * weights[order]) / cumulative[-1]
+    return np.interp(quantiles, positions, values[order])
+
+
+def _ks_text(ks: pd.DataFrame, class_name: str) -> str:
+    """The legend suffix ", KS p = 0.43" of a class; empty where its p-value is missing."""
+    p_value = ks["p_value"].get(class_name, np.nan)
+    if not np.isfinite(p_value):
+        return ""
+    return f", KS p = {p_value:.2f}" if p_value >= 0.01 else f", KS p = {p_value:.1e}"
+
+
+def _yield_label(evaluation: Mapping, class_names: Sequence[str]) -> str:
+    lines = [f"{class_names[0]}: {evaluation['signal_yield_test_at_best_cut']:.4g}"]
+    lines += [
+        f"{name}: {evaluation[f'yield_test_at_best_cut_{name}']:.4g}" for name in class_names[1:]
+    ]
+    return "Test yields at the chosen cut\n" + "\n".join(lines)
+
+
+def _plot_efficiencies(axes: Axes, scan: pd.DataFrame, best_cut: float, yields: str) -> None:
+    axes.plot(scan["cut"], scan["signal_efficiency_validation"], color="C3", label="Signal")
+    axes.plot(scan["cut"], scan["background_efficiency_validation"], color="C0", label="Background")
+    axes.axvline(best_cut, color="black", ls="--", label=yields)
+    axes.set_yscale("log")
+    axes.set_xlabel("Lower cut on the signal output")
+    axes.set_ylabel("Efficiency (validation)")
+    axes.legend(fontsize="xx-small")

@@ -1,0 +1,144 @@
+MODEL = f"{RESULTS}/models/{{point}}/seed-{{seed}}"
+MODEL_CATEGORY = "2. Models"
+MODEL_SUBCATEGORY = "{point}, seed {seed}"
+
+
+rule plot_inputs:
+    """Input variables per class and their correlations: what the network is given."""
+    input:
+        events=selected_split("train"),
+        code=package_code("figures"),
+    output:
+        **figure(
+            "inputs", f"{RESULTS}/plots/input_distributions", "inputs.rst", "1. Inputs", "Distributions"
+        ),
+        **figure(
+            "correlations", f"{RESULTS}/plots/correlations", "correlations.rst", "1. Inputs", "Correlations"
+        ),
+    params:
+        features=config["data"]["features"],
+        class_names=CLASS_NAMES,
+        units=canonical(config["plots"]["units"]),
+        bins=config["plots"]["bins"],
+    log:
+        f"{RESULTS}/logs/plot_inputs.log",
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["light"]["mem_mb"],
+        runtime=config["resources"]["light"]["runtime"],
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/plot_inputs.py"
+
+
+rule plot_model:
+    """Training curves, ROC curves, output distributions with the KS overtraining test,
+    confusion matrix, FOM scan and variable importance of one model."""
+    input:
+        history=f"{MODEL}/history.csv",
+        facts=f"{MODEL}/training.json",
+        predictions_train=f"{MODEL}/predictions_train.csv",
+        predictions_validation=f"{MODEL}/predictions_validation.csv",
+        predictions_test=f"{MODEL}/predictions_test.csv",
+        scan=f"{MODEL}/fom_scan.csv",
+        evaluation=f"{MODEL}/evaluation.json",
+        importance=f"{MODEL}/importance.csv",
+        code=package_code("figures"),
+    output:
+        **figure("history", f"{MODEL}/plots/training_history", "history.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
+        **figure("roc", f"{MODEL}/plots/roc", "roc.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
+        **figure("outputs", f"{MODEL}/plots/output_distributions", "outputs.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
+        **figure("confusion", f"{MODEL}/plots/confusion_matrix", "confusion.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
+        **figure("fom", f"{MODEL}/plots/fom_scan", "fom.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
+        **figure("importance", f"{MODEL}/plots/importance", "importance.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
+        ks_table=report(
+            f"{MODEL}/overtraining_ks.csv",
+            caption="../../report/ks_table.rst",
+            category=MODEL_CATEGORY,
+            subcategory=MODEL_SUBCATEGORY,
+        ),
+    params:
+        mode=config["classification"],
+        class_names=CLASS_NAMES,
+        bins=config["plots"]["bins"],
+    log:
+        f"{RESULTS}/logs/plot_model/{{point}}/seed-{{seed}}.log",
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["light"]["mem_mb"],
+        runtime=config["resources"]["light"]["runtime"],
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/plot_model.py"
+
+
+rule plot_seed_spread:
+    """Validation AUC and test FOM of every seed, per grid point, side by side."""
+    input:
+        summary=f"{RESULTS}/fom_summary.csv",
+        code=package_code("figures"),
+    output:
+        **figure("spread", f"{RESULTS}/plots/seed_spread", "seed_spread.rst", "3. Across models", "Seeds"),
+    log:
+        f"{RESULTS}/logs/plot_seed_spread.log",
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["light"]["mem_mb"],
+        runtime=config["resources"]["light"]["runtime"],
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/plot_seed_spread.py"
+
+
+rule plot_two_dimensional_samples:
+    """The 2-D chapter's view of the two samples (only for two input variables)."""
+    input:
+        events=[selected_split(split) for split in SPLITS],
+        code=package_code("figures"),
+    output:
+        **figure("samples", f"{RESULTS}/plots/two_dimensional_samples", "toy2d_samples.rst", "1. Inputs", "2-D view"),
+    params:
+        features=config["data"]["features"],
+        signal_class=CLASS_NAMES[0],
+    log:
+        f"{RESULTS}/logs/plot_two_dimensional_samples.log",
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["light"]["mem_mb"],
+        runtime=config["resources"]["light"]["runtime"],
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/plot_two_dimensional_samples.py"
+
+
+rule plot_two_dimensional_classification:
+    """Test events drawn as correctly classified or misclassified (two input variables)."""
+    input:
+        events=selected_split("test"),
+        predictions=f"{MODEL}/predictions_test.csv",
+        code=package_code("figures"),
+    output:
+        **figure(
+            "classification",
+            f"{MODEL}/plots/two_dimensional_classification",
+            "toy2d_classification.rst",
+            MODEL_CATEGORY,
+            MODEL_SUBCATEGORY,
+        ),
+    params:
+        features=config["data"]["features"],
+        signal_class=CLASS_NAMES[0],
+    log:
+        f"{RESULTS}/logs/plot_two_dimensional_classification/{{point}}/seed-{{seed}}.log",
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["light"]["mem_mb"],
+        runtime=config["resources"]["light"]["runtime"],
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/plot_two_dimensional_classification.py"

@@ -1,0 +1,17 @@
+from cmsnn.logs import redirect_output_to_log
+
+redirect_output_to_log(snakemake.log[0])
+
+from cmsnn.importance import importance_files
+
+importance_files(
+    snakemake.input.model,
+    snakemake.input.validation,
+    snakemake.output.table,
+    features=snakemake.params.features,
+    mode=snakemake.params.mode,
+    class_names=snakemake.params.class_names,
+    repeats=snakemake.params.repeats,
+    seed=snakemake.params.seed,
+    threads=snakemake.threads,
+)

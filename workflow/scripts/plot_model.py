@@ -1,0 +1,13 @@
+from cmsnn.logs import redirect_output_to_log
+
+redirect_output_to_log(snakemake.log[0])
+
+from cmsnn.figures import plot_model_files
+
+plot_model_files(
+    snakemake.input,
+    snakemake.output,
+    mode=snakemake.params.mode,
+    class_names=snakemake.params.class_names,
+    bins=snakemake.params.bins,
+)

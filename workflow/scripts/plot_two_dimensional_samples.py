@@ -1,0 +1,12 @@
+from cmsnn.logs import redirect_output_to_log
+
+redirect_output_to_log(snakemake.log[0])
+
+from cmsnn.figures import plot_two_dimensional_samples_files
+
+plot_two_dimensional_samples_files(
+    snakemake.input.events,
+    snakemake.output,
+    features=snakemake.params.features,
+    signal_class=snakemake.params.signal_class,
+)
