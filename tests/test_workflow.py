@@ -143,8 +143,11 @@ def test_changing_one_decay_rate_reruns_only_that_grid_point(multiclass_run):
     assert jobs == {
         "train_model": 2,
         "predict": 2,
+        "permutation_importance": 2,
         "evaluate_model": 2,
+        "plot_model": 2,
         "summarise_models": 1,
+        "plot_seed_spread": 1,
         "all": 1,
     }
 

@@ -18,6 +18,8 @@ def weighted_correlation(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     centred = values - np.average(values, axis=0, weights=weights)
     covariance = (centred * weights[:, None]).T @ centred / weights.sum()
     spread = np.sqrt(np.diag(covariance))
+    # A constant column's computed spread is rounding noise, not zero: test it exactly.
+    spread[np.ptp(values, axis=0) == 0] = np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
         correlation = covariance / np.outer(spread, spread)
     np.fill_diagonal(correlation, 1.0)
