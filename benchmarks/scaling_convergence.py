@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cmsnn.evaluation import weighted_auc
 from cmsnn.grid import point_settings
+from cmsnn.metrics import weighted_auc
 from cmsnn.prediction import predict_events
 from cmsnn.reading import label_classes
 from cmsnn.scaling import SCALING_METHODS, apply_scaler, fit_scaler

@@ -9,15 +9,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
-from cmsnn.evaluation import (
-    evaluate_files,
-    evaluate_predictions,
-    roc_curve_of,
-    roc_curves,
-    weighted_auc,
-    weighted_confusion_matrix,
-)
+from cmsnn.evaluation import evaluate_files, evaluate_predictions
 from cmsnn.fom import asimov_significance
+from cmsnn.metrics import roc_curve_of, roc_curves, weighted_auc, weighted_confusion_matrix
 from cmsnn.splitting import SPLITS
 
 CLASS_NAMES = ["Signal", "Wjets", "TTbar", "Other"]

@@ -99,7 +99,8 @@ def test_predictions_have_one_score_per_output_and_the_event_columns():
 def test_stages_that_do_not_train_never_import_tensorflow():
     light = [
         "reading", "splitting", "selection", "scaling", "weighting", "fom", "evaluation",
-        "summary", "toydata", "grid", "files", "logs",
+        "summary", "toydata", "grid", "files", "logs", "metrics", "overtraining", "inputs",
+        "plots", "figures", "configuration",
     ]  # fmt: skip
     code = (
         "import sys\n"

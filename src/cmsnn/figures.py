@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from cmsnn import plots
-from cmsnn.evaluation import roc_curves, weighted_confusion_matrix
 from cmsnn.files import read_json, read_parquet, write_csv
 from cmsnn.inputs import correlation_matrices
+from cmsnn.metrics import roc_curves, weighted_confusion_matrix
 from cmsnn.overtraining import ks_per_class
 from cmsnn.splitting import SPLITS
 

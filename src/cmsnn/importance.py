@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from cmsnn.evaluation import weighted_auc
 from cmsnn.files import read_parquet, write_csv
+from cmsnn.metrics import weighted_auc
 
 
 def permutation_importance(

@@ -1,0 +1,77 @@
+"""Classifier metrics with event weights: ROC curves, their areas, confusion matrices.
+
+Kept apart from the figure of merit so that the steps using only these (variable
+importance, plots) do not rerun when the FOM code changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import confusion_matrix, roc_curve
+
+
+def weighted_auc(predictions: pd.DataFrame, signal_class: str) -> float:
+    """Area under the ROC curve of the signal output, signal class against all other
+    events, each event weighted by its physics weight.
+
+    The ROC curve comes from scikit-learn; the area is integrated directly, because
+    ``sklearn.metrics.auc`` refuses the non-monotonic curves that negative weights
+    (NLO samples) produce.
+    """
+    return roc_curve_of(predictions, signal_class)[2]
+
+
+def roc_curve_of(
+    predictions: pd.DataFrame, target_class: str
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Weighted ROC curve of ``score_<target_class>``, that class against all others:
+    ``(false positive rate, true positive rate, area)``."""
+    false_positive_rate, true_positive_rate, _ = roc_curve(
+        (predictions["class"] == target_class).to_numpy(),
+        predictions[f"score_{target_class}"].to_numpy(),
+        sample_weight=predictions["weight"].to_numpy(),
+        drop_intermediate=False,
+    )
+    area = float(np.trapezoid(true_positive_rate, false_positive_rate))
+    return false_positive_rate, true_positive_rate, area
+
+
+def roc_curves(
+    predictions: Mapping[str, pd.DataFrame], mode: str, class_names: Sequence[str]
+) -> dict[str, dict[str, tuple]]:
+    """``{class: {split: (fpr, tpr, auc)}}``: the signal in binary mode, every class
+    against the rest (one-vs-rest) in multi-class mode."""
+    targets = class_names[:1] if mode == "binary" else class_names
+    return {
+        target: {split: roc_curve_of(events, target) for split, events in predictions.items()}
+        for target in targets
+    }
+
+
+def weighted_confusion_matrix(
+    predictions: pd.DataFrame, mode: str, class_names: Sequence[str]
+) -> pd.DataFrame:
+    """Weighted confusion matrix normalised per true class (rows sum to 1).
+
+    Multi-class: the predicted class is the highest output. Binary: signal when the
+    signal output exceeds 0.5, and the classes are signal and background.
+    """
+    if mode == "multiclass":
+        labels = list(class_names)
+        true, predicted = predictions["class"], predictions["predicted_class"]
+    else:
+        signal = class_names[0]
+        labels = [signal, "background"]
+        true = predictions["class"].where(predictions["class"] == signal, "background")
+        predicted = np.where(predictions[f"score_{signal}"] > 0.5, signal, "background")
+    matrix = confusion_matrix(
+        true, predicted, labels=labels, sample_weight=predictions["weight"], normalize="true"
+    )
+    return pd.DataFrame(
+        matrix,
+        index=pd.Index(labels, name="true class"),
+        columns=pd.Index(labels, name="predicted class"),
+    )
