@@ -17,8 +17,13 @@ from cmsnn.metrics import roc_curves, weighted_confusion_matrix
 from cmsnn.overtraining import ks_per_class
 from cmsnn.splitting import SPLITS
 
-#: The summary columns whose spread over seeds the seed-spread figure shows.
-SEED_SPREAD_METRICS = ("auc_validation", "auc_test", "fom_test_at_best_cut", "fom_test_max")
+#: The summary columns whose spread over seeds the seed-spread figure shows, and labels.
+SEED_SPREAD_METRICS = {
+    "auc_validation": "Validation AUC",
+    "auc_test": "Test AUC",
+    "fom_test_at_best_cut": "Test FOM at the chosen cut",
+    "fom_test_max": "Maximum test FOM",
+}
 
 
 def save(figure, outputs: Mapping[str, str], name: str) -> None:
@@ -75,7 +80,8 @@ def plot_model_files(
 def plot_seed_spread_files(summary_path, outputs: Mapping[str, str]) -> None:
     """Validation AUC and test FOM of every seed, per grid point, side by side."""
     summary = pd.read_csv(summary_path)
-    save(plots.plot_seed_spread(summary, SEED_SPREAD_METRICS), outputs, "spread")
+    figure = plots.plot_seed_spread(summary, list(SEED_SPREAD_METRICS), SEED_SPREAD_METRICS)
+    save(figure, outputs, "spread")
 
 
 def plot_two_dimensional_samples_files(

@@ -264,8 +264,12 @@ def plot_correlation_matrices(matrices: Mapping[str, pd.DataFrame]) -> Figure:
 # --- over models --------------------------------------------------------------------
 
 
-def plot_seed_spread(summary: pd.DataFrame, metrics: Sequence[str]) -> Figure:
-    """One panel per metric: every seed's value per grid point and their mean ± std."""
+def plot_seed_spread(
+    summary: pd.DataFrame, metrics: Sequence[str], labels: Mapping[str, str] | None = None
+) -> Figure:
+    """One panel per metric: every seed's value per grid point and their mean ± std;
+    ``labels`` gives the y-axis label of a metric (default: its column name)."""
+    labels = labels or {}
     points = list(dict.fromkeys(summary["grid_point"]))
     positions = {point: index for index, point in enumerate(points)}
     with hep_style(GRID_STYLE):
@@ -292,7 +296,7 @@ def plot_seed_spread(summary: pd.DataFrame, metrics: Sequence[str]) -> Figure:
             )
             _category_ticks(axes, points, [], rotation=20, fontsize=10)
             axes.set_xlim(-0.5, len(points) - 0.5)
-            axes.set_ylabel(metric)
+            axes.set_ylabel(labels.get(metric, metric))
         panels[0].legend(fontsize="xx-small", ncols=2)
     return figure
 
