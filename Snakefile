@@ -12,6 +12,12 @@ configfile: "config.yaml"
 report: "report/workflow.rst"
 
 
+# A GPU is counted per machine: locally, `--resources gpu=1` trains one model at a time;
+# on a cluster every job gets its own node's GPUs, so all jobs are submitted at once.
+resource_scopes:
+    gpu="local",
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/splitting.smk"

@@ -25,7 +25,7 @@ from cmsnn.reading import label_classes
 from cmsnn.scaling import SCALING_METHODS, apply_scaler, fit_scaler
 from cmsnn.splitting import split_events
 from cmsnn.toydata import generate_process, read_process_table
-from cmsnn.training import configure_tensorflow, train_model
+from cmsnn.training import configure_backend, train_model
 from cmsnn.weighting import balance_class_weights
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +76,7 @@ def main() -> None:
     for scaling in SCALING_METHODS:
         data = prepared(splits, features, scaling, settings["balancing"], mode, class_names)
         for seed in arguments.seeds:
-            configure_tensorflow(threads=1)
+            configure_backend(threads=1)
             started = time.perf_counter()
             model, history, facts = train_model(
                 data["train"],

@@ -2,8 +2,8 @@
 
 The weights of the epoch with the lowest weighted validation loss are kept (the
 tutorial's ``ModelCheckpoint(save_best_only=True)``), and the per-epoch history is
-written as CSV. The same seed gives the same model: Keras' seeds are set and
-TensorFlow's operations are made deterministic.
+written as CSV. The same seed gives the same model: Keras' seeds are set and the
+backend's operations are made deterministic.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
+from cmsnn.backend import batch_job_environment
 from cmsnn.files import read_parquet, write_csv, write_json, write_with
 from cmsnn.model import build_model, limit_threads
 from cmsnn.weighting import training_targets
@@ -61,27 +61,40 @@ class KeepBestWeights(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
-def configure_tensorflow(threads: int) -> str:
-    """Use ``threads`` CPU threads and make operations deterministic.
+def configure_backend(threads: int) -> str:
+    """Use ``threads`` CPU threads and deterministic operations on Keras' backend.
 
-    Returns a description of the device the model will train on.
+    Returns a description of the device the model will train on (a GPU when the job
+    was given one, otherwise the CPU).
     """
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(
-            f"Keras runs on {keras.backend.backend()!r} (KERAS_BACKEND); the training step "
-            "needs TensorFlow: unset KERAS_BACKEND or set it to 'tensorflow'"
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        limit_threads(threads)
+        tf.config.experimental.enable_op_determinism()
+        log.info(
+            "TensorFlow threads: intra-op %d, inter-op %d",
+            tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads(),
         )
-    limit_threads(threads)
-    tf.config.experimental.enable_op_determinism()
-    log.info(
-        "TensorFlow threads: intra-op %d, inter-op %d",
-        tf.config.threading.get_intra_op_parallelism_threads(),
-        tf.config.threading.get_inter_op_parallelism_threads(),
-    )
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        return "GPU: " + ", ".join(gpu.name for gpu in gpus)
-    return f"CPU: {platform.processor() or platform.machine()}, {threads} thread(s)"
+        devices = [gpu.name for gpu in tf.config.list_physical_devices("GPU")]
+    elif backend == "jax":
+        import jax
+
+        devices = [str(device) for device in jax.devices() if device.platform == "gpu"]
+    else:
+        raise RuntimeError(f"Keras runs on {backend!r}; the training step supports tensorflow, jax")
+    if devices:
+        return f"GPU ({backend}): " + ", ".join(devices)
+    return f"CPU ({backend}): {platform.processor() or platform.machine()}, {threads} thread(s)"
+
+
+def backend_versions() -> dict[str, str]:
+    """Keras' version and its backend's."""
+    backend = keras.backend.backend()
+    module = __import__(backend)
+    return {"keras": keras.__version__, backend: module.__version__}
 
 
 def train_model(
@@ -147,8 +160,10 @@ def train_files(
     threads: int,
 ) -> None:
     """Rule entry point: prepared Parquet in; model, history CSV and facts JSON out."""
-    device = configure_tensorflow(threads)
+    device = configure_backend(threads)
+    batch_job = batch_job_environment()
     log.info("training on %s", device)
+    log.info("batch job: %s", batch_job or "none (local run)")
     model, history, facts = train_model(
         read_parquet(train_path),
         read_parquet(validation_path),
@@ -169,7 +184,8 @@ def train_files(
             "settings": dict(settings),
             **facts,
             "device": device,
-            "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
+            "batch_job": batch_job,
+            "versions": backend_versions(),
         },
         facts_output,
     )

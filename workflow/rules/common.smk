@@ -145,8 +145,29 @@ def model_points():
     return [point for point in GRID for seed in SEEDS]
 
 
-def training_resources(name):
-    return config["resources"][name]
+def threads_of(kind):
+    return config["resources"][kind]["threads"]
+
+
+def job_resources(kind):
+    """The resources of a kind of job (training, prediction, light), under the names each
+    executor reads: ``mem_mb``/``runtime``/``gpu``/``gpu_model`` (local runs, Slurm) and
+    ``htcondor_request_mem_mb``/``htcondor_request_disk_mb``/``request_gpus``/
+    ``require_gpus`` (HTCondor). One config value feeds both, so they never disagree."""
+    wanted = config["resources"][kind]
+    resources = {
+        "mem_mb": wanted["mem_mb"],
+        "runtime": wanted["runtime"],
+        "disk_mb": wanted["disk_mb"],
+        "htcondor_request_mem_mb": wanted["mem_mb"],
+        "htcondor_request_disk_mb": wanted["disk_mb"],
+    }
+    if wanted["gpu"] > 0:
+        resources |= {"gpu": wanted["gpu"], "request_gpus": wanted["gpu"]}
+        if wanted["gpu_model"]:
+            resources["gpu_model"] = wanted["gpu_model"]
+            resources["require_gpus"] = f'DeviceName == "{wanted["gpu_model"]}"'
+    return resources
 
 
 def figure(name, stem, caption, category, subcategory):

@@ -11,10 +11,9 @@ rule generate_toy_sample:
         seed=config["data"]["toy"]["seed"],
     log:
         f"{RESULTS}/logs/generate_toy_sample/{{sample}}.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
-        mem_mb=config["resources"]["light"]["mem_mb"],
-        runtime=config["resources"]["light"]["runtime"],
+        **job_resources("light"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -36,10 +35,9 @@ rule ingest_csv:
         classes=canonical(config["classes"]),
     log:
         f"{RESULTS}/logs/ingest_csv/{{sample}}.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
-        mem_mb=config["resources"]["light"]["mem_mb"],
-        runtime=config["resources"]["light"]["runtime"],
+        **job_resources("light"),
     conda:
         "../../envs/data.yaml"
     script:

@@ -15,10 +15,9 @@ rule evaluate_model:
         class_names=CLASS_NAMES,
     log:
         f"{RESULTS}/logs/evaluate_model/{{point}}/seed-{{seed}}.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
-        mem_mb=config["resources"]["light"]["mem_mb"],
-        runtime=config["resources"]["light"]["runtime"],
+        **job_resources("light"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -49,10 +48,9 @@ rule summarise_models:
         points=model_points(),
     log:
         f"{RESULTS}/logs/summarise_models.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
-        mem_mb=config["resources"]["light"]["mem_mb"],
-        runtime=config["resources"]["light"]["runtime"],
+        **job_resources("light"),
     conda:
         "../../envs/data.yaml"
     script:

@@ -22,10 +22,9 @@ rule plot_inputs:
         bins=config["plots"]["bins"],
     log:
         f"{RESULTS}/logs/plot_inputs.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
-        mem_mb=config["resources"]["light"]["mem_mb"],
-        runtime=config["resources"]["light"]["runtime"],
+        **job_resources("light"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -64,10 +63,9 @@ rule plot_model:
         bins=config["plots"]["bins"],
     log:
         f"{RESULTS}/logs/plot_model/{{point}}/seed-{{seed}}.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
-        mem_mb=config["resources"]["light"]["mem_mb"],
-        runtime=config["resources"]["light"]["runtime"],
+        **job_resources("light"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -83,10 +81,9 @@ rule plot_seed_spread:
         **figure("spread", f"{RESULTS}/plots/seed_spread", "seed_spread.rst", "3. Across models", "Seeds"),
     log:
         f"{RESULTS}/logs/plot_seed_spread.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
-        mem_mb=config["resources"]["light"]["mem_mb"],
-        runtime=config["resources"]["light"]["runtime"],
+        **job_resources("light"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -105,10 +102,9 @@ rule plot_two_dimensional_samples:
         signal_class=CLASS_NAMES[0],
     log:
         f"{RESULTS}/logs/plot_two_dimensional_samples.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
-        mem_mb=config["resources"]["light"]["mem_mb"],
-        runtime=config["resources"]["light"]["runtime"],
+        **job_resources("light"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -134,10 +130,9 @@ rule plot_two_dimensional_classification:
         signal_class=CLASS_NAMES[0],
     log:
         f"{RESULTS}/logs/plot_two_dimensional_classification/{{point}}/seed-{{seed}}.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
-        mem_mb=config["resources"]["light"]["mem_mb"],
-        runtime=config["resources"]["light"]["runtime"],
+        **job_resources("light"),
     conda:
         "../../envs/data.yaml"
     script:

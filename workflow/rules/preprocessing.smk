@@ -16,10 +16,9 @@ rule prepare_inputs:
         class_names=CLASS_NAMES,
     log:
         f"{RESULTS}/logs/prepare_inputs/{{scaling}}-{{balancing}}.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
-        mem_mb=config["resources"]["light"]["mem_mb"],
-        runtime=config["resources"]["light"]["runtime"],
+        **job_resources("light"),
     conda:
         "../../envs/data.yaml"
     script:

@@ -20,10 +20,9 @@ if SOURCE == "presplit":
             signal_class=CLASS_NAMES[0],
         log:
             f"{RESULTS}/logs/collect_presplit.log",
-        threads: 1
+        threads: threads_of("light")
         resources:
-            mem_mb=config["resources"]["light"]["mem_mb"],
-            runtime=config["resources"]["light"]["runtime"],
+            **job_resources("light"),
         conda:
             "../../envs/data.yaml"
         script:
@@ -46,10 +45,9 @@ else:
             seed=config["split"]["seed"],
         log:
             f"{RESULTS}/logs/split_events.log",
-        threads: 1
+        threads: threads_of("light")
         resources:
-            mem_mb=config["resources"]["light"]["mem_mb"],
-            runtime=config["resources"]["light"]["runtime"],
+            **job_resources("light"),
         conda:
             "../../envs/data.yaml"
         script:
@@ -67,10 +65,9 @@ rule preselect:
         cut=config["preselection"],
     log:
         f"{RESULTS}/logs/preselect/{{split}}.log",
-    threads: 1
+    threads: threads_of("light")
     resources:
-        mem_mb=config["resources"]["light"]["mem_mb"],
-        runtime=config["resources"]["light"]["runtime"],
+        **job_resources("light"),
     conda:
         "../../envs/data.yaml"
     script:

@@ -14,15 +14,14 @@ rule train_model:
         mode=config["classification"],
         class_names=CLASS_NAMES,
         seed=lambda wildcards: int(wildcards.seed),
+        backend=config["training"]["backend"],
     log:
         f"{RESULTS}/logs/train_model/{{point}}/seed-{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_model/{{point}}/seed-{{seed}}.tsv"
-    threads: training_resources("training")["threads"]
+    threads: threads_of("training")
     resources:
-        mem_mb=training_resources("training")["mem_mb"],
-        runtime=training_resources("training")["runtime"],
-        gpu=training_resources("training")["gpu"],
+        **job_resources("training"),
     conda:
         "../../envs/training.yaml"
     script:
@@ -45,13 +44,12 @@ rule predict:
         features=config["data"]["features"],
         mode=config["classification"],
         class_names=CLASS_NAMES,
+        backend=config["training"]["backend"],
     log:
         f"{RESULTS}/logs/predict/{{point}}/seed-{{seed}}.log",
-    threads: training_resources("prediction")["threads"]
+    threads: threads_of("prediction")
     resources:
-        mem_mb=training_resources("prediction")["mem_mb"],
-        runtime=training_resources("prediction")["runtime"],
-        gpu=training_resources("prediction")["gpu"],
+        **job_resources("prediction"),
     conda:
         "../../envs/training.yaml"
     script:
@@ -72,13 +70,12 @@ rule permutation_importance:
         class_names=CLASS_NAMES,
         repeats=config["importance"]["repeats"],
         seed=config["importance"]["seed"],
+        backend=config["training"]["backend"],
     log:
         f"{RESULTS}/logs/permutation_importance/{{point}}/seed-{{seed}}.log",
-    threads: training_resources("prediction")["threads"]
+    threads: threads_of("prediction")
     resources:
-        mem_mb=training_resources("prediction")["mem_mb"],
-        runtime=training_resources("prediction")["runtime"],
-        gpu=training_resources("prediction")["gpu"],
+        **job_resources("prediction"),
     conda:
         "../../envs/training.yaml"
     script:

@@ -1,0 +1,103 @@
+"""The cluster side without a cluster: profiles, resources per executor, environments."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import types
+
+import pytest
+import yaml
+
+from snakemake_runs import ROOT, make_workdir, snakemake
+
+GPU_RULES = ("train_model", "predict", "permutation_importance")
+
+
+def planned_resources(output: str) -> dict[str, list[dict[str, str]]]:
+    """``{rule: [resources of each planned job]}`` from a dry run's output."""
+    planned: dict[str, list[dict[str, str]]] = {}
+    for block in output.split("rule ")[1:]:
+        rule = block.split(":", 1)[0].strip()
+        match = re.search(r"^\s+resources: (.*)$", block, re.MULTILINE)
+        if match:
+            pairs = (item.split("=", 1) for item in match.group(1).split(", "))
+            planned.setdefault(rule, []).append({key: value for key, value in pairs})
+    return planned
+
+
+@pytest.fixture(scope="module")
+def htcondor_plan(tmp_path_factory):
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config["resources"]["training"]["gpu_model"] = "NVIDIA A100-SXM4-40GB"
+    workdir = make_workdir(tmp_path_factory.mktemp("htcondor"), config)
+    result = snakemake(workdir, "--dry-run", "--profile", str(ROOT / "htcondor-gpu"))
+    return planned_resources(result.stdout + result.stderr)
+
+
+def test_htcondor_profile_hands_every_gpu_job_its_request(htcondor_plan):
+    for rule in GPU_RULES:
+        assert len(htcondor_plan[rule]) == 6, rule
+        for resources in htcondor_plan[rule]:
+            assert resources["request_gpus"] == "1"
+            assert resources["htcondor_request_mem_mb"] == "4000"
+            assert resources["max_retries"] == "2" and resources["universe"] == "vanilla"
+    for resources in htcondor_plan["train_model"]:
+        assert resources["require_gpus"] == 'DeviceName == "NVIDIA A100-SXM4-40GB"'
+    for rule in ("ingest_csv", "split_events", "evaluate_model", "plot_model"):
+        for resources in htcondor_plan[rule]:
+            assert "request_gpus" not in resources and "gpu" not in resources
+            assert resources["htcondor_request_mem_mb"] == "2000"
+
+
+def test_the_htcondor_plugin_would_submit_that_gpu_request(htcondor_plan):
+    """The plugin's own code turns a training job's resources into its submit
+    description (HTCondor's daemons cannot run here, so nothing is submitted)."""
+    from snakemake_executor_plugin_htcondor import Executor
+
+    resources = htcondor_plan["train_model"][0]
+    job = types.SimpleNamespace(resources={key: _number(value) for key, value in resources.items()})
+    submit: dict = {}
+    for key in ("request_gpus", "require_gpus", "max_retries"):
+        Executor._set_resources(None, submit, job, key)
+    assert submit == {
+        "request_gpus": 1,
+        "require_gpus": 'DeviceName == "NVIDIA A100-SXM4-40GB"',
+        "max_retries": 2,
+    }
+
+
+def test_slurm_profile_is_found_from_the_repository_root():
+    result = snakemake(ROOT, "--dry-run", "--profile", "slurm-gpu", "results/fom_summary.csv")
+    plan = planned_resources(result.stdout + result.stderr)
+    for rule in ("train_model", "predict"):
+        for resources in plan.get(rule, []):
+            assert resources["gpu"] == "1" and resources["slurm_partition"] == "gpu"
+
+
+def test_conda_environments_pin_what_pyproject_pins():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = _pins(project["dependencies"]) | _pins(project["optional-dependencies"]["training"])
+    for name, expected_extra in (("data", set()), ("training", {"tensorflow-cpu", "keras"})):
+        environment = yaml.safe_load((ROOT / "envs" / f"{name}.yaml").read_text())
+        conda = [d for d in environment["dependencies"] if isinstance(d, str)]
+        pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
+        listed = _pins([d for d in conda if not d.startswith(("python=", "pip"))])
+        listed |= _pins([d for d in pip if not d.startswith("-e")])
+        for package, spec in listed.items():
+            assert pins.get(package) == spec, f"envs/{name}.yaml: {package}{spec}"
+        light = set(_pins(project["dependencies"]))
+        assert set(listed) == light | expected_extra, name
+
+
+def _pins(requirements) -> dict[str, str]:
+    pins = {}
+    for requirement in requirements:
+        requirement = requirement.split(";")[0].strip()
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)(?:\[[^]]*\])?\s*(.*)", requirement)
+        pins[match.group(1).lower().replace("_", "-")] = match.group(2).replace(" ", "")
+    return pins
+
+
+def _number(text: str):
+    return int(text) if text.isdigit() else text
