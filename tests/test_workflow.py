@@ -317,3 +317,15 @@ def test_the_two_dimensional_toy_comes_within_0_005_of_the_optimal_auc(tmp_path)
     model = workdir / "results/models/decay_rate-0.0001/seed-1/plots"
     assert (model / "two_dimensional_classification.png").stat().st_size > 10_000
     assert (workdir / "results/plots/two_dimensional_samples.pdf").stat().st_size > 1_000
+
+
+def test_the_jax_backend_trains_and_predicts_too(tmp_path):
+    config = yaml.safe_load((ROOT / "tests/configs/tiny_binary.yaml").read_text())
+    config["training"]["backend"] = "jax"
+    workdir = make_workdir(tmp_path, config)
+    snakemake(workdir, "results/fom_summary.csv")
+    facts = json.loads((workdir / MODEL / "training.json").read_text())
+    assert set(facts["versions"]) == {"keras", "jax"}
+    assert facts["device"].startswith("CPU (jax)") and facts["batch_job"] == {}
+    summary = pd.read_csv(workdir / "results/fom_summary.csv")
+    assert summary["backend"][0] == "jax" and summary["auc_test"][0] > 0.8
