@@ -24,8 +24,12 @@ def make_workdir(folder: Path, config: str | dict) -> Path:
     return folder
 
 
-def snakemake(workdir: Path, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run Snakemake on the project's Snakefile in ``workdir``; output is captured."""
+def snakemake(
+    workdir: Path, *arguments: str, check: bool = True, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run Snakemake on the project's Snakefile in ``workdir``; output is captured.
+
+    A run that outlives the timeout is killed (SIGKILL), never left hanging."""
     command = [
         sys.executable, "-m", "snakemake",
         "--snakefile", str(ROOT / "Snakefile"),
@@ -33,7 +37,7 @@ def snakemake(workdir: Path, *arguments: str, check: bool = True) -> subprocess.
         "--cores", "2",
         *arguments,
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
     if check and result.returncode != 0:
         raise AssertionError(
             f"snakemake {' '.join(arguments)} failed ({result.returncode}):\n"
