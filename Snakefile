@@ -29,6 +29,7 @@ include: "workflow/rules/plots.smk"
 
 localrules:
     all,
+    generate_toy_sample,
     summarise_models,
     plot_seed_spread,
 

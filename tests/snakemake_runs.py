@@ -25,11 +25,16 @@ def make_workdir(folder: Path, config: str | dict) -> Path:
 
 
 def snakemake(
-    workdir: Path, *arguments: str, check: bool = True, env: dict | None = None
+    workdir: Path,
+    *arguments: str,
+    check: bool = True,
+    env: dict | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess:
     """Run Snakemake on the project's Snakefile in ``workdir``; output is captured.
 
-    A run that outlives the timeout is killed (SIGKILL), never left hanging."""
+    ``cwd`` is where Snakemake starts (and looks for ``--profile NAME``). A run that
+    outlives the timeout is killed (SIGKILL), never left hanging."""
     command = [
         sys.executable, "-m", "snakemake",
         "--snakefile", str(ROOT / "Snakefile"),
@@ -37,7 +42,7 @@ def snakemake(
         "--cores", "2",
         *arguments,
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env, cwd=cwd)
     if check and result.returncode != 0:
         raise AssertionError(
             f"snakemake {' '.join(arguments)} failed ({result.returncode}):\n"

@@ -41,7 +41,7 @@ def test_htcondor_profile_hands_every_gpu_job_its_request(htcondor_plan):
         for resources in htcondor_plan[rule]:
             assert resources["request_gpus"] == "1"
             assert resources["htcondor_request_mem_mb"] == "4000"
-            assert resources["max_retries"] == "2" and resources["universe"] == "vanilla"
+            assert resources["universe"] == "vanilla" and "max_retries" not in resources
     for resources in htcondor_plan["train_model"]:
         assert resources["require_gpus"] == 'DeviceName == "NVIDIA A100-SXM4-40GB"'
     for rule in ("ingest_csv", "split_events", "evaluate_model", "plot_model"):
@@ -58,21 +58,22 @@ def test_the_htcondor_plugin_would_submit_that_gpu_request(htcondor_plan):
     resources = htcondor_plan["train_model"][0]
     job = types.SimpleNamespace(resources={key: _number(value) for key, value in resources.items()})
     submit: dict = {}
-    for key in ("request_gpus", "require_gpus", "max_retries"):
+    for key in ("request_gpus", "require_gpus", "request_memory"):
         Executor._set_resources(None, submit, job, key)
-    assert submit == {
-        "request_gpus": 1,
-        "require_gpus": 'DeviceName == "NVIDIA A100-SXM4-40GB"',
-        "max_retries": 2,
-    }
+    assert submit == {"request_gpus": 1, "require_gpus": 'DeviceName == "NVIDIA A100-SXM4-40GB"'}
 
 
-def test_slurm_profile_is_found_from_the_repository_root():
-    result = snakemake(ROOT, "--dry-run", "--profile", "slurm-gpu", "results/fom_summary.csv")
+def test_slurm_profile_is_found_from_the_repository_root(tmp_path):
+    workdir = make_workdir(tmp_path, yaml.safe_load((ROOT / "config.yaml").read_text()))
+    # Typed as a user would, from the repository root: the name alone finds the profile.
+    result = snakemake(workdir, "--dry-run", "--profile", "slurm-gpu", cwd=ROOT)
     plan = planned_resources(result.stdout + result.stderr)
     for rule in ("train_model", "predict"):
-        for resources in plan.get(rule, []):
+        assert len(plan[rule]) == 6, rule
+        for resources in plan[rule]:
             assert resources["gpu"] == "1" and resources["slurm_partition"] == "gpu"
+    for resources in plan["ingest_csv"]:
+        assert "gpu" not in resources
 
 
 def test_conda_environments_pin_what_pyproject_pins():

@@ -237,7 +237,8 @@ def test_output_distributions_are_weighted_unit_area_histograms(rng):
     np.testing.assert_allclose(half_lengths, np.sqrt(squares) / sums.sum() / 0.05)
 
     labels = " ".join(legend_texts(axes))
-    assert "KS p = 0.43" in labels and "KS p = 0.05" in labels and "KS p = 1.2e-05" in labels
+    assert "KS D = 0.050, p = 0.43" in labels and "KS D = 0.100, p = 0.05" in labels
+    assert "KS D = 0.300, p = 1.2e-05" in labels
     render(figure)
 
 

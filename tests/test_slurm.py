@@ -34,9 +34,10 @@ PROCESSES = (
     "T2DegStop_550_520.root", "WJetsToLNu_HT200To400.root", "TTJets_DiLept.root",
     "ZJetsToNuNu_HT200To400.root",
 )  # fmt: skip
-#: Jobs of that config that run on the cluster (the others are local rules).
+#: Jobs of that config that run on the cluster (the others, toy generation among them,
+#: are local rules).
 CLUSTER_JOBS = {
-    "generate_toy_sample": 4, "ingest_csv": 4, "split_events": 1, "preselect": 3,
+    "ingest_csv": 4, "split_events": 1, "preselect": 3,
     "prepare_inputs": 1, "train_model": 1, "predict": 1, "permutation_importance": 1,
     "evaluate_model": 1, "plot_inputs": 1, "plot_model": 1,
 }  # fmt: skip
@@ -79,8 +80,9 @@ def runs(tmp_path_factory):
     local = make_workdir(folder / "local", gpu_config(folder))
     snakemake(local)
     cluster = make_workdir(folder / "slurm", gpu_config(folder))
+    # As a user types it, from the repository root.
     result = snakemake(
-        cluster, "--profile", str(ROOT / "slurm-gpu"), *NO_ACCOUNTING, env=slurm_environment()
+        cluster, "--profile", "slurm-gpu", *NO_ACCOUNTING, env=slurm_environment(), cwd=ROOT
     )
     return local, cluster, result.stdout + result.stderr
 
@@ -92,6 +94,7 @@ def test_every_job_but_the_local_rules_ran_as_a_slurm_job(runs):
     )
     assert Counter(submitted) == CLUSTER_JOBS
     assert "Finished jobid" in output and "summarise_models" in output
+    assert "rule_generate_toy_sample" not in output
 
 
 def test_training_was_allocated_the_gpu(runs):
@@ -128,8 +131,8 @@ def test_a_failing_job_is_retried_and_names_its_log(tmp_path):
     config = gpu_config(tmp_path) | {"data": {"source": "csv", "csv_files": [str(broken)]}}
     workdir = make_workdir(tmp_path / "run", config)
     result = snakemake(
-        workdir, "--profile", str(ROOT / "slurm-gpu"), "--retries", "1", *NO_ACCOUNTING,
-        "results/ingested/ttbar.parquet", check=False, env=slurm_environment(),
+        workdir, "--profile", "slurm-gpu", "--retries", "1", *NO_ACCOUNTING,
+        "results/ingested/ttbar.parquet", check=False, env=slurm_environment(), cwd=ROOT,
     )  # fmt: skip
     output = result.stdout + result.stderr
     assert result.returncode != 0

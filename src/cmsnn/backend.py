@@ -26,19 +26,19 @@ BATCH_ENVIRONMENT = (
 
 
 def use_keras_backend(backend: str, threads: int) -> None:
-    """Make Keras run on ``backend`` with ``threads`` CPU threads; call before importing
-    Keras (or any ``cmsnn`` module that does)."""
+    """Make Keras run on ``backend``; call before importing Keras (or any ``cmsnn``
+    module that does). TensorFlow's threads are set later (:func:`cmsnn.model.limit_threads`);
+    JAX is made single-threaded when ``threads`` is 1."""
     if backend not in KERAS_BACKENDS:
         raise ValueError(f"training.backend must be one of {KERAS_BACKENDS}, got {backend!r}")
     if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "tensorflow") != backend:
         raise RuntimeError("Keras is already imported with another backend; choose it first")
     os.environ["KERAS_BACKEND"] = backend
-    if backend == "jax":
-        # XLA reads its thread settings from the environment when JAX starts.
-        os.environ["XLA_FLAGS"] = (
-            f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false "
-            f"intra_op_parallelism_threads={threads}"
-        ).strip()
+    if backend == "jax" and threads == 1:
+        # XLA reads this when JAX starts. It has no setting for N threads: with more
+        # than one, JAX uses its own pool (on a batch node, the cores Slurm gives it).
+        flags = os.environ.get("XLA_FLAGS", "")
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
 
 
 def batch_job_environment() -> dict[str, str]:

@@ -58,8 +58,8 @@ def learning_rate_schedule(settings: Mapping) -> keras.optimizers.schedules.Lear
 
 
 def limit_threads(threads: int) -> None:
-    """Run TensorFlow's operations on ``threads`` threads (the rule's ``threads``); with
-    JAX the threads are set by :func:`cmsnn.backend.use_keras_backend`."""
+    """Run TensorFlow's operations on ``threads`` threads (the rule's ``threads``); for
+    JAX see :func:`cmsnn.backend.use_keras_backend`."""
     if keras.backend.backend() != "tensorflow":
         return
     import tensorflow as tf

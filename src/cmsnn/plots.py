@@ -456,11 +456,14 @@ def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles) -> n
 
 
 def _ks_text(ks: pd.DataFrame, class_name: str) -> str:
-    """The legend suffix ", KS p = 0.43" of a class; empty where its p-value is missing."""
+    """The legend suffix ", KS D = 0.031, p = 0.43" of a class (the weighted KS statistic
+    and its p-value); empty where the test could not be made."""
     p_value = ks["p_value"].get(class_name, np.nan)
     if not np.isfinite(p_value):
         return ""
-    return f", KS p = {p_value:.2f}" if p_value >= 0.01 else f", KS p = {p_value:.1e}"
+    statistic = ks["statistic"].get(class_name, np.nan)
+    shown_p = f"{p_value:.2f}" if p_value >= 0.01 else f"{p_value:.1e}"
+    return f", KS D = {statistic:.3f}, p = {shown_p}"
 
 
 def _yield_label(evaluation: Mapping, class_names: Sequence[str]) -> str:

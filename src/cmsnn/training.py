@@ -78,7 +78,10 @@ def configure_backend(threads: int) -> str:
             tf.config.threading.get_intra_op_parallelism_threads(),
             tf.config.threading.get_inter_op_parallelism_threads(),
         )
-        devices = [gpu.name for gpu in tf.config.list_physical_devices("GPU")]
+        gpus = tf.config.list_physical_devices("GPU")
+        for gpu in gpus:  # take GPU memory as needed, so jobs can share a GPU
+            tf.config.experimental.set_memory_growth(gpu, True)
+        devices = [gpu.name for gpu in gpus]
     elif backend == "jax":
         import jax
 

@@ -33,12 +33,16 @@
 set -euo pipefail
 
 STATE="${1:-/tmp/cmsnn-slurm}"
+PORTS_GIVEN="${SLURMCTLD_PORT:+ctld}${SLURMD_PORT:+slurmd}"
 CTLD_PORT="${SLURMCTLD_PORT:-6817}"
 SLURMD_PORT="${SLURMD_PORT:-6818}"
 TIMEOUT="${SLURM_START_TIMEOUT:-60}"
 GPU_TYPE="${SLURM_GPU_TYPE:-}"   # optional GRES type, e.g. "fake" (see header)
 
 log() { echo "[start_slurm] $*" >&2; }
+
+# The daemons and apt live in sbin, which a non-login root shell may not have on PATH.
+export PATH="$PATH:/usr/sbin:/sbin"
 
 # ---------------------------------------------------------------- (a) install
 need_install=()
@@ -55,9 +59,10 @@ if [ "${#need_install[@]}" -gt 0 ]; then
         printf '#!/bin/sh\nexit 101\n' > "$tmp_policy"; chmod 0755 "$tmp_policy"
         trap 'rm -f "$tmp_policy"' EXIT
     fi
-    apt-get update >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        slurmctld slurmd slurm-client munge >&2
+    apt_options=(-o Acquire::Retries=2 -o DPkg::Lock::Timeout=120)
+    timeout 600 apt-get "${apt_options[@]}" update >&2
+    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get "${apt_options[@]}" install -y \
+        --no-install-recommends slurmctld slurmd slurm-client munge >&2
     if [ -n "$tmp_policy" ]; then rm -f "$tmp_policy"; trap - EXIT; fi
 fi
 
@@ -93,6 +98,15 @@ if [ -s "$PIDS" ]; then
     "$(dirname "$0")/stop_slurm.sh" "$STATE" >&2 || true
 fi
 : > "$PIDS"
+
+# ------------------------------------------------------------------- ports
+# The standard ports unless asked otherwise; where one is taken (a site's own Slurm,
+# a cluster left over from an earlier run), a free one picked by the kernel.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+if [[ "$PORTS_GIVEN" != *ctld* ]] && port_taken "$CTLD_PORT"; then CTLD_PORT="$(free_port)"; fi
+if [[ "$PORTS_GIVEN" != *slurmd* ]] && port_taken "$SLURMD_PORT"; then SLURMD_PORT="$(free_port)"; fi
+log "ports: slurmctld $CTLD_PORT, slurmd $SLURMD_PORT"
 
 # --------------------------------------------------------------- directories
 # munged insists that its directories are not writable by group/other.
