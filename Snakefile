@@ -32,6 +32,11 @@ localrules:
     generate_toy_sample,
     summarise_models,
     plot_seed_spread,
+    plot_fom_by_signal,
+
+
+onsuccess:
+    print_warnings()
 
 
 rule all:

@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
 from cmsnn.evaluation import evaluate_files, evaluate_predictions
-from cmsnn.fom import asimov_significance
+from cmsnn.fom import asimov_significance, asimov_significance_with_uncertainty
 from cmsnn.metrics import roc_curve_of, roc_curves, weighted_auc, weighted_confusion_matrix
 from cmsnn.splitting import SPLITS
 
@@ -112,6 +112,9 @@ FOM_OPTIONS = {
     "steps": 30,
     "signal_processes": [],
     "min_background_events": 0,
+    "include_mc_statistics": False,
+    "bootstrap_replicas": 0,
+    "bootstrap_seed": 0,
 }
 FRACTIONS = {"train": 0.25, "validation": 0.25, "test": 0.5}
 
@@ -120,7 +123,7 @@ FRACTIONS = {"train": 0.25, "validation": 0.25, "test": 0.5}
 def test_evaluate_files(tmp_path, mode):
     rng = np.random.default_rng(1)
     fractions = FRACTIONS
-    fom_options = FOM_OPTIONS
+    fom_options = FOM_OPTIONS | {"include_mc_statistics": True, "bootstrap_replicas": 20}
     sources, frames = {}, {}
     for split in SPLITS:
         frames[split] = random_predictions(rng, 400, mode)
@@ -128,7 +131,9 @@ def test_evaluate_files(tmp_path, mode):
         frames[split].to_csv(sources[split], index=False)
     scan_path = tmp_path / "out" / "fom_scan.csv"
     numbers_path = tmp_path / "out" / "evaluation.json"
-    evaluate_files(sources, scan_path, numbers_path, fractions, fom_options, mode, CLASS_NAMES)
+    by_signal_path = tmp_path / "out" / "fom_by_signal.csv"
+    outputs = {"scan": scan_path, "evaluation": numbers_path, "by_signal": by_signal_path}
+    evaluate_files(sources, outputs, fractions, fom_options, mode, CLASS_NAMES)
 
     scan = pd.read_csv(scan_path)
     expected_columns = ["cut"] + [
@@ -136,10 +141,14 @@ def test_evaluate_files(tmp_path, mode):
         for split in SPLITS
         for quantity in (
             "fom",
+            "fom_stat_error",
             "signal_yield",
             "background_yield",
+            "background_uncertainty",
+            "background_mc_relative_uncertainty",
             "signal_events",
             "background_events",
+            "background_effective_events",
             "signal_efficiency",
             "background_efficiency",
         )
@@ -164,9 +173,14 @@ def test_evaluate_files(tmp_path, mode):
             assert getattr(row, f"background_yield_{split}") == pytest.approx(b, rel=1e-9)
             assert getattr(row, f"signal_events_{split}") == np.count_nonzero(above & signal)
             assert getattr(row, f"background_events_{split}") == np.count_nonzero(above & ~signal)
+            # sigma_b^2 = (f b)^2 + sum of squared yields above the cut
+            sigma = np.sqrt((0.2 * b) ** 2 + (yields[above & ~signal] ** 2).sum())
+            assert getattr(row, f"background_uncertainty_{split}") == pytest.approx(sigma)
             assert getattr(row, f"fom_{split}") == pytest.approx(
-                asimov_significance(s, b, 0.2), rel=1e-9
+                asimov_significance_with_uncertainty(s, b, sigma), rel=1e-9
             )
+            if s > 0 and b > 0:  # the MC statistics lower the FOM
+                assert getattr(row, f"fom_{split}") < asimov_significance(s, b, 0.2)
 
     numbers = json.loads(numbers_path.read_text())
     for split in SPLITS:
@@ -177,7 +191,16 @@ def test_evaluate_files(tmp_path, mode):
         assert numbers[f"auc_{split}"] == pytest.approx(expected_auc, rel=1e-12)
     best = int(np.argmax(scan["fom_validation"]))
     assert numbers["best_cut"] == pytest.approx(scan["cut"][best])
-    assert numbers["fom_validation_max"] == pytest.approx(scan["fom_validation"].max())
+    assert numbers["fom_validation_at_best_cut"] == pytest.approx(scan["fom_validation"].max())
+    for split in ("validation", "test"):
+        error = numbers[f"fom_{split}_at_best_cut_stat_error"]
+        assert error == pytest.approx(scan[f"fom_stat_error_{split}"][best])
+    assert numbers["fom_validation_at_best_cut_stat_error"] > 0
+    # the per-signal-process table: one process here, so the headline numbers again
+    by_signal = pd.read_csv(by_signal_path)
+    assert by_signal["signal_process"].tolist() == ["sig.root"]
+    assert by_signal["best_cut"][0] == pytest.approx(numbers["best_cut"])
+    assert by_signal["fom_test_at_best_cut"][0] == pytest.approx(numbers["fom_test_at_best_cut"])
     assert numbers["fom_test_at_best_cut"] == pytest.approx(scan["fom_test"][best])
     assert numbers["fom_test_max"] == pytest.approx(scan["fom_test"].max())
     assert numbers["signal_yield_test_at_best_cut"] == pytest.approx(
@@ -228,21 +251,21 @@ def test_evaluate_predictions_min_background_events(mode):
     free_table, free = evaluate_predictions(predictions, FRACTIONS, scan_range, mode, CLASS_NAMES)
     # without a minimum the best cut sits where a handful of background events remain
     free_best = int(np.argmax(free_table["fom_validation"]))
-    assert free_table["background_events_validation"][free_best] < 10
+    assert free_table["background_effective_events_validation"][free_best] < 10
     options = scan_range | {"min_background_events": 10}
     table, numbers = evaluate_predictions(predictions, FRACTIONS, options, mode, CLASS_NAMES)
-    for split in SPLITS:
-        enough = free_table[f"background_events_{split}"] >= 10
-        assert enough.any() and not enough.all()
-        np.testing.assert_array_equal(
-            table[f"fom_{split}"], np.where(enough, free_table[f"fom_{split}"], 0.0)
-        )
-    # the best cut is now chosen among cuts with enough validation background
-    best = int(np.argmax(table["fom_validation"]))
-    assert table["background_events_validation"][best] >= 10
-    assert best < free_best and numbers["best_cut"] < free["best_cut"]
+    # the scan itself is unchanged: the requirement only restricts the choice
+    pd.testing.assert_frame_equal(table, free_table)
+    enough = table["background_effective_events_validation"] >= 10
+    assert enough.any() and not enough.all()
+    best = int(np.argmax(np.where(enough, table["fom_validation"], 0.0)))
     assert numbers["best_cut"] == pytest.approx(table["cut"][best])
+    assert best < free_best and numbers["best_cut"] < free["best_cut"]
+    # the test FOM at the chosen cut is the test FOM there, whatever the test count
+    assert numbers["fom_test_at_best_cut"] == table["fom_test"][best]
     assert numbers["background_events_test_at_best_cut"] == table["background_events_test"][best]
+    test_enough = table["background_effective_events_test"] >= 10
+    assert numbers["fom_test_max"] == np.where(test_enough, table["fom_test"], 0.0).max()
     # the AUCs do not depend on the cut
     for split in SPLITS:
         assert numbers[f"auc_{split}"] == free[f"auc_{split}"]

@@ -16,6 +16,7 @@ from cmsnn.fom import (
     best_cut_summary,
     check_signal_processes,
     cut_values,
+    enough_background,
     predicted_as_signal,
     scan_split,
     signal_and_background,
@@ -205,12 +206,14 @@ LUMINOSITY, FRACTION, F = 10.0, 0.5, 0.2
 CUTS = np.array([0.7, 0.8, 0.9])
 
 
-def options(signal_processes=(), min_background_events=0):
+def options(signal_processes=(), min_background_events=0, include_mc_statistics=False):
     return {
         "luminosity": LUMINOSITY,
         "relative_background_uncertainty": F,
+        "include_mc_statistics": include_mc_statistics,
         "signal_processes": list(signal_processes),
         "min_background_events": min_background_events,
+        "bootstrap_replicas": 0,
     }
 
 
@@ -246,13 +249,18 @@ def check_scan(scan, signal, background, all_signal, all_background, n_signal, n
     assert list(scan.columns) == [
         "cut",
         "fom",
+        "fom_stat_error",
         "signal_yield",
         "background_yield",
+        "background_uncertainty",
+        "background_mc_relative_uncertainty",
         "signal_events",
         "background_events",
+        "background_effective_events",
         "signal_efficiency",
         "background_efficiency",
     ]
+    assert scan["fom_stat_error"].isna().all()  # no bootstrap asked for
     np.testing.assert_array_equal(scan["cut"], CUTS)
     np.testing.assert_allclose(scan["signal_yield"], signal, rtol=1e-12)
     np.testing.assert_allclose(scan["background_yield"], background, rtol=1e-12)
@@ -291,17 +299,30 @@ def test_scan_multiclass_with_signal_processes(predictions):
 
 
 @pytest.mark.parametrize(
-    ("minimum", "kept"),
-    [(0, [True, True, True]), (1, [True, True, True]), (2, [True, True, False]),
-     (3, [True, False, False]), (4, [False, False, False])],
+    ("minimum", "allowed"),
+    [(0, [True, True, True]), (1, [True, True, True]), (1.5, [True, True, False]),
+     (2, [True, False, False]), (2.5, [False, False, False])],
 )  # fmt: skip
-def test_min_background_events_zeroes_the_fom(predictions, minimum, kept):
-    # simulated background events above the cuts 0.7, 0.8, 0.9: 3, 2, 1
-    free = scan_split(predictions, CUTS, FRACTION, options(), "binary", "Signal")
-    scan = scan_split(predictions, CUTS, FRACTION, options((), minimum), "binary", "Signal")
-    np.testing.assert_array_equal(scan["fom"], np.where(kept, free["fom"], 0.0))
-    # only the FOM changes
-    pd.testing.assert_frame_equal(scan.drop(columns="fom"), free.drop(columns="fom"))
+def test_min_background_events_restricts_the_cuts_that_may_be_chosen(predictions, minimum, allowed):
+    # background yields above the cuts 0.7, 0.8, 0.9: {10, 20, 4}, {10, 4}, {4}: Kish
+    # effective counts 34²/516 = 2.24, 14²/116 = 1.69 and 1 (3, 2, 1 simulated events)
+    scan = scan_split(predictions, CUTS, FRACTION, options(), "binary", "Signal")
+    np.testing.assert_allclose(
+        scan["background_effective_events"], [34**2 / 516, 14**2 / 116, 1.0], rtol=1e-12
+    )
+    np.testing.assert_array_equal(
+        enough_background(scan["background_effective_events"], minimum), allowed
+    )
+    # the same scan as validation and test: the best allowed cut is chosen, its FOM unaltered
+    summary = best_cut_summary({"validation": scan, "test": scan}, minimum)
+    candidates = np.where(allowed, scan["fom"], 0.0)
+    if candidates.max() > 0:
+        best = int(np.argmax(candidates))
+        assert summary["best_cut"] == CUTS[best]
+        assert summary["fom_test_at_best_cut"] == scan["fom"][best]
+        assert summary["fom_test_max"] == candidates.max()
+    else:
+        assert np.isnan(summary["best_cut"]) and summary["warnings"]
 
 
 def test_scan_counts_and_threshold_on_a_hand_built_frame():
@@ -316,15 +337,25 @@ def test_scan_counts_and_threshold_on_a_hand_built_frame():
         }
     )
     cuts = np.array([0.6, 0.8, 0.9])
-    scan = scan_split(frame, cuts, FRACTION, options((), 3), "binary", "S")
-    # by hand, yield = 20 x weight; the event at exactly 0.80 is not above the cut 0.8
+    scan = scan_split(frame, cuts, FRACTION, options(), "binary", "S")
+    # by hand, yield = 20 x weight; the event at exactly 0.80 is not above the cut 0.8;
+    # effective background events 226²/23716 = 2.15, 26²/516 = 1.31, 1
     assert scan["signal_events"].tolist() == [3, 2, 1]
     assert scan["background_events"].tolist() == [5, 3, 1]
+    np.testing.assert_allclose(
+        scan["background_effective_events"], [226**2 / 23716, 26**2 / 516, 1.0], rtol=1e-12
+    )
     np.testing.assert_allclose(scan["signal_yield"], [80.0, 60.0, 20.0], rtol=1e-12)
     np.testing.assert_allclose(scan["background_yield"], [226.0, 26.0, 10.0], rtol=1e-12)
-    expected = [original_formula_z(80.0, 226.0, F), original_formula_z(60.0, 26.0, F), 0.0]
+    expected = [original_formula_z(80.0, 226.0, F), original_formula_z(60.0, 26.0, F)]
+    expected.append(original_formula_z(20.0, 10.0, F))
     np.testing.assert_allclose(scan["fom"], expected, rtol=1e-9)
-    assert scan["fom"].iloc[2] == 0.0 and expected[1] > 0
+    # a requirement of 1.3 effective events allows the first two cuts only
+    assert enough_background(scan["background_effective_events"], 1.3).tolist() == [
+        True,
+        True,
+        False,
+    ]
 
 
 def test_predicted_as_signal_and_masks(predictions):
@@ -371,37 +402,85 @@ def test_background_yields_by_class_lists_every_class_in_order(predictions):
     assert list(nothing) == ["TTbar", "Other", "Wjets"]
 
 
+def scan_frame(cuts, fom, **columns):
+    """A scan as scan_split writes it, with the given columns and zeros elsewhere."""
+    frame = pd.DataFrame({"cut": cuts, "fom": fom})
+    for column in (
+        "fom_stat_error",
+        "signal_yield",
+        "background_yield",
+        "background_mc_relative_uncertainty",
+        "background_effective_events",
+        "signal_efficiency",
+    ):
+        frame[column] = columns.get(column, 0.0)
+    frame["background_events"] = np.asarray(columns.get("background_events", 0), dtype=np.int64)
+    return frame
+
+
 def test_best_cut_summary_uses_validation_argmax():
     cuts = [0.7, 0.8, 0.9, 0.95]
-    validation = pd.DataFrame(
-        {
-            "cut": cuts,
-            "fom": [1.0, 2.0, 3.0, 2.5],
-            "signal_yield": 0.0,
-            "background_yield": 0.0,
-            "background_events": [9, 9, 9, 9],
-        }
-    )
-    test = pd.DataFrame(
-        {
-            "cut": cuts,
-            "fom": [4.0, 1.5, 2.2, 0.1],
-            "signal_yield": [10.0, 8.0, 6.0, 1.0],
-            "background_yield": [50.0, 30.0, 12.0, 2.0],
-            "background_events": np.array([400, 210, 37, 5], dtype=np.int64),
-        }
+    validation = scan_frame(cuts, [1.0, 2.0, 3.0, 2.5], fom_stat_error=[0.1, 0.2, 0.3, 0.4])
+    test = scan_frame(
+        cuts,
+        [4.0, 1.5, 2.2, 0.1],
+        fom_stat_error=[0.5, 0.6, 0.7, 0.8],
+        signal_yield=[10.0, 8.0, 6.0, 1.0],
+        background_yield=[50.0, 30.0, 12.0, 2.0],
+        background_events=[400, 210, 37, 5],
+        background_effective_events=[300.0, 150.0, 20.5, 3.0],
+        background_mc_relative_uncertainty=[0.05, 0.08, 0.22, 0.6],
+        signal_efficiency=[0.9, 0.7, 0.5, 0.1],
     )
     summary = best_cut_summary({"train": test * 0, "validation": validation, "test": test})
     assert summary == {
         "best_cut": 0.9,
-        "fom_validation_max": 3.0,
+        "fom_validation_at_best_cut": 3.0,
+        "fom_validation_at_best_cut_stat_error": 0.3,
         "fom_test_at_best_cut": 2.2,
+        "fom_test_at_best_cut_stat_error": 0.7,
+        "signal_yield_test_at_best_cut": 6.0,
+        "signal_efficiency_test_at_best_cut": 0.5,
+        "background_yield_test_at_best_cut": 12.0,
+        "background_mc_relative_uncertainty_test_at_best_cut": 0.22,
+        "background_events_test_at_best_cut": 37,
+        "background_effective_events_test_at_best_cut": 20.5,
         "fom_test_max": 4.0,
         "cut_test_max": 0.7,
-        "signal_yield_test_at_best_cut": 6.0,
-        "background_yield_test_at_best_cut": 12.0,
-        "background_events_test_at_best_cut": 37,
+        "warnings": [],
     }
-    counts = {"background_events_test_at_best_cut"}
+    counts = {"background_events_test_at_best_cut", "warnings"}
     assert all(type(value) is float for key, value in summary.items() if key not in counts)
     assert type(summary["background_events_test_at_best_cut"]) is int
+
+
+def test_best_cut_summary_never_reports_a_zero_fom_as_a_result():
+    cuts = [0.7, 0.8, 0.9]
+    validation = scan_frame(cuts, [0.0, 0.0, 0.0])
+    test = scan_frame(cuts, [0.0, 1.0, 0.0])
+    summary = best_cut_summary({"validation": validation, "test": test})
+    assert np.isnan(summary["best_cut"]) and np.isnan(summary["fom_test_at_best_cut"])
+    assert summary["background_events_test_at_best_cut"] is None
+    assert summary["fom_test_max"] == 1.0
+    assert len(summary["warnings"]) == 1
+    assert "validation FOM is 0 at every allowed cut of the scan [0.7, 0.9]" in summary["warnings"][0]
+
+
+@pytest.mark.parametrize(
+    ("validation_fom", "test_fom", "expected"),
+    [
+        ([3.0, 2.0, 1.0], [1.0, 1.0, 1.0], ["lowest scanned", "lower fom.cut_min"]),
+        ([1.0, 2.0, 3.0], [1.0, 1.0, 1.0], ["highest scanned", "raise fom.cut_max"]),
+        ([1.0, 3.0, 2.0], [0.0, 0.0, 0.0], ["test FOM is 0 at every scanned cut"]),
+        ([1.0, 3.0, 2.0], [1.0, 1.0, 1.0], []),
+    ],
+)
+def test_best_cut_summary_warns_about_suspect_cuts(validation_fom, test_fom, expected):
+    cuts = [0.7, 0.8, 0.9]
+    summary = best_cut_summary(
+        {"validation": scan_frame(cuts, validation_fom), "test": scan_frame(cuts, test_fom)}
+    )
+    text = " ".join(summary["warnings"])
+    assert all(fragment in text for fragment in expected)
+    assert bool(summary["warnings"]) == bool(expected)
+    assert np.isfinite(summary["best_cut"])

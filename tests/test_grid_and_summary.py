@@ -8,7 +8,14 @@ import pytest
 
 from cmsnn.files import write_json
 from cmsnn.grid import expand_grid, format_value, point_name, point_settings
-from cmsnn.summary import aggregate_over_seeds, model_row, summarise_files
+from cmsnn.summary import (
+    aggregate_over_seeds,
+    model_row,
+    parse_signal_point,
+    summarise_files,
+    summary_warnings,
+    training_warnings,
+)
 
 # --- grid ----------------------------------------------------------------------------
 
@@ -100,11 +107,34 @@ def facts(seed, decay_rate, best_epoch, loss):
 
 
 def test_model_row_flattens_lists():
-    row = model_row("m", "p", facts(1, 0.001, 7, 0.3), {"auc_test": 0.9})
+    row = model_row("m", "p", facts(1, 0.001, 7, 0.3), {"auc_test": 0.9, "warnings": []})
     assert row["layers"] == "64x64"
     assert row["decay_rate"] == 0.001
     assert row["seed"] == 1 and row["classification"] == "multiclass"
     assert row["best_epoch"] == 7 and row["auc_test"] == 0.9
+    assert row["kind"] == "seed" and row["warnings"] == ""
+
+
+def test_a_model_whose_kept_epoch_is_its_last_is_flagged():
+    assert training_warnings(facts(1, 0.001, 39, 0.3)) == []
+    (warning,) = training_warnings(facts(1, 0.001, 40, 0.3))
+    assert "last one trained (40 of 40)" in warning
+    row = model_row("m", "p", facts(1, 0.001, 40, 0.3), {"warnings": ["cut at the edge"]})
+    assert row["warnings"] == f"{warning} | cut at the edge"
+
+
+def test_parse_signal_point():
+    assert parse_signal_point("T2DegStop_550_520.root") == {
+        "signal_model": "T2DegStop",
+        "mass_1": 550.0,
+        "mass_2": 520.0,
+    }
+    assert parse_signal_point("TChiWZ_ext_300_287.5")["mass_2"] == 287.5
+    assert parse_signal_point("signal.root") == {
+        "signal_model": None,
+        "mass_1": None,
+        "mass_2": None,
+    }
 
 
 def test_aggregate_over_seeds_against_numpy():
@@ -147,50 +177,122 @@ def test_single_seed_has_undefined_spread():
     assert np.isnan(table["auc_test_std"].iloc[0])
 
 
-def write_model_files(tmp_path, losses):
-    model_ids, points, facts_files, evaluation_files = [], [], [], []
+def write_model_files(tmp_path, losses, warnings=None):
+    """Training facts, evaluations and per-signal tables of the models in ``losses``
+    (``{(point, seed): loss}``), and of each point's ensemble (its AUC one above the
+    seeds' best); returns the rule's inputs and params."""
+    warnings = warnings or {}
+    inputs = {key: [] for key in ("facts", "evaluation", "by_signal")}
+    inputs |= {"ensemble_evaluation": [], "ensemble_by_signal": []}
+    params = {"models": [], "points": [], "ensemble_points": []}
     for (point, seed), loss in losses.items():
         decay = 0.001 if point == "p1" else 0.0001
-        facts_path = tmp_path / f"{point}_{seed}_facts.json"
-        evaluation_path = tmp_path / f"{point}_{seed}_evaluation.json"
-        write_json(facts(seed, decay, 5 * seed, loss), facts_path)
-        write_json({"auc_test": 1.0 - loss, "best_cut": 0.9}, evaluation_path)
-        model_ids.append(f"{point}/seed-{seed}")
-        points.append(point)
-        facts_files.append(facts_path)
-        evaluation_files.append(evaluation_path)
-    return model_ids, points, facts_files, evaluation_files
+        stem = tmp_path / f"{point}_{seed}"
+        write_json(facts(seed, decay, 5 * seed, loss), f"{stem}_facts.json")
+        evaluation = {
+            "auc_test": 1.0 - loss,
+            "best_cut": 0.9,
+            "fom_test_at_best_cut": 10 * (1.0 - loss),
+            "warnings": warnings.get((point, seed), []),
+        }
+        write_json(evaluation, f"{stem}_evaluation.json")
+        signal_table(1.0 - loss).to_csv(f"{stem}_by_signal.csv", index=False)
+        params["models"].append(f"{point}/seed-{seed}")
+        params["points"].append(point)
+        for key, suffix in (("facts", "facts.json"), ("evaluation", "evaluation.json")):
+            inputs[key].append(f"{stem}_{suffix}")
+        inputs["by_signal"].append(f"{stem}_by_signal.csv")
+    for point in dict.fromkeys(params["points"]):
+        best = max(1.0 - loss for (p, _), loss in losses.items() if p == point)
+        stem = tmp_path / f"{point}_ensemble"
+        write_json(
+            {"auc_test": best + 0.01, "best_cut": 0.95, "fom_test_at_best_cut": 10 * best + 1,
+             "warnings": []},
+            f"{stem}_evaluation.json",
+        )  # fmt: skip
+        signal_table(best + 0.1).to_csv(f"{stem}_by_signal.csv", index=False)
+        params["ensemble_points"].append(point)
+        inputs["ensemble_evaluation"].append(f"{stem}_evaluation.json")
+        inputs["ensemble_by_signal"].append(f"{stem}_by_signal.csv")
+    return inputs, params
+
+
+def signal_table(level):
+    """A per-signal-process table: the heavier point, the higher the FOM."""
+    return pd.DataFrame(
+        {
+            "signal_process": ["T2DegStop_600_570.root", "T2DegStop_500_470.root"],
+            "best_cut": [0.9, 0.8],
+            "fom_test_at_best_cut": [2 * level, level],
+            "warnings": ["", "edge"],
+        }
+    )
+
+
+def summary_outputs(tmp_path):
+    names = ("summary", "by_point", "by_signal", "by_signal_by_point")
+    return {name: tmp_path / "out" / f"{name}.csv" for name in names}
 
 
 def test_summarise_files(tmp_path):
     losses = {("p1", 1): 0.30, ("p1", 2): 0.34, ("p2", 1): 0.50, ("p2", 2): 0.40}
-    model_ids, points, facts_files, evaluation_files = write_model_files(tmp_path, losses)
-    summary_path, by_point_path = tmp_path / "summary.csv", tmp_path / "by_point.csv"
-    summarise_files(model_ids, points, facts_files, evaluation_files, summary_path, by_point_path)
-    summary = pd.read_csv(summary_path)
-    assert len(summary) == 4
-    assert summary["model"].tolist() == ["p1/seed-1", "p1/seed-2", "p2/seed-1", "p2/seed-2"]
-    assert summary["grid_point"].tolist() == ["p1", "p1", "p2", "p2"]
-    assert summary["seed"].tolist() == [1, 2, 1, 2]
-    assert summary["layers"].tolist() == ["64x64"] * 4
-    assert summary["best_val_loss"].tolist() == list(losses.values())
+    inputs, params = write_model_files(tmp_path, losses, {("p2", 2): ["cut at the edge"]})
+    outputs = summary_outputs(tmp_path)
+    summarise_files(inputs, params, outputs)
+    summary = pd.read_csv(outputs["summary"], keep_default_na=False, na_values=[""])
+    assert len(summary) == 6
+    assert summary["model"].tolist() == [
+        "p1/seed-1", "p1/seed-2", "p2/seed-1", "p2/seed-2", "p1/ensemble", "p2/ensemble"
+    ]  # fmt: skip
+    assert summary["kind"].tolist() == ["seed"] * 4 + ["ensemble"] * 2
+    assert summary["grid_point"].tolist() == ["p1", "p1", "p2", "p2", "p1", "p2"]
+    assert summary["seed"].iloc[:4].tolist() == [1, 2, 1, 2]
+    assert summary["seed"].iloc[4:].isna().all()
+    lines = outputs["summary"].read_text().splitlines()
+    assert lines[1].startswith("p1/seed-1,p1,1,seed,")  # a seed stays an integer
+    assert lines[5].startswith("p1/ensemble,p1,,ensemble,")
+    assert summary["layers"].tolist() == ["64x64"] * 6
+    assert summary["best_val_loss"].iloc[:4].tolist() == list(losses.values())
+    assert summary["warnings"].fillna("").tolist() == ["", "", "", "cut at the edge", "", ""]
     # the evaluation of each model lands on its own row
-    np.testing.assert_allclose(summary["auc_test"], 1.0 - summary["best_val_loss"])
-    by_point = pd.read_csv(by_point_path).set_index("grid_point")
+    np.testing.assert_allclose(summary["auc_test"][:4], 1.0 - summary["best_val_loss"][:4])
+    assert summary_warnings(outputs["summary"]) == ["p2/seed-2: cut at the edge"]
+
+    by_point = pd.read_csv(outputs["by_point"]).set_index("grid_point")
     assert by_point.index.tolist() == ["p1", "p2"]
-    assert by_point["n_seeds"].tolist() == [2, 2]
+    assert by_point["n_seeds"].tolist() == [2, 2]  # the ensemble is not a seed
+    assert by_point["n_seeds_with_warnings"].tolist() == [0, 1]
     assert by_point.loc["p2", "decay_rate"] == 0.0001
     assert by_point.loc["p1", "best_val_loss_mean"] == pytest.approx(0.32)
     assert by_point.loc["p2", "best_val_loss_std"] == pytest.approx(np.std([0.5, 0.4], ddof=1))
     assert by_point.loc["p1", "auc_test_mean"] == pytest.approx(0.68)
+    assert by_point.loc["p1", "ensemble_auc_test"] == pytest.approx(0.71)
+    assert by_point.loc["p1", "ensemble_fom_test_at_best_cut"] == pytest.approx(8.0)
+    assert by_point["ensemble_beats_seed_mean"].tolist() == [True, True]
+
+    by_signal = pd.read_csv(outputs["by_signal"])
+    assert len(by_signal) == 2 * 6
+    assert by_signal["signal_model"].unique().tolist() == ["T2DegStop"]
+    assert by_signal["mass_1"].tolist()[:2] == [600.0, 500.0]
+    first = by_signal[by_signal["model"] == "p1/seed-1"]
+    assert first["fom_test_at_best_cut"].tolist() == pytest.approx([1.4, 0.7])
+    by_signal_by_point = pd.read_csv(outputs["by_signal_by_point"])
+    assert len(by_signal_by_point) == 2 * 2
+    row = by_signal_by_point.set_index(["grid_point", "signal_process"]).loc[
+        ("p1", "T2DegStop_500_470.root")
+    ]
+    assert row["n_seeds"] == 2
+    assert row["fom_test_at_best_cut_mean"] == pytest.approx(np.mean([0.7, 0.66]))
+    assert row["ensemble_fom_test_at_best_cut"] == pytest.approx(0.8)
+    assert row["n_seeds_with_warnings"] == 2
 
 
 def test_summarise_files_rejects_lists_of_different_lengths(tmp_path):
     losses = {("p1", 1): 0.30, ("p1", 2): 0.34}
-    model_ids, points, facts_files, evaluation_files = write_model_files(tmp_path, losses)
-    outputs = (tmp_path / "summary.csv", tmp_path / "by_point.csv")
+    inputs, params = write_model_files(tmp_path, losses)
+    outputs = summary_outputs(tmp_path)
     with pytest.raises(ValueError):
-        summarise_files(model_ids, points[:1], facts_files, evaluation_files, *outputs)
+        summarise_files(inputs, params | {"points": params["points"][:1]}, outputs)
     with pytest.raises(ValueError):
-        summarise_files(model_ids, points, facts_files, evaluation_files[:1], *outputs)
-    assert not outputs[0].exists() and not outputs[1].exists()
+        summarise_files(inputs | {"evaluation": inputs["evaluation"][:1]}, params, outputs)
+    assert not any(path.exists() for path in outputs.values())

@@ -21,6 +21,7 @@ from cmsnn.plots import (
     input_bin_edges,
     plot_confusion_matrix,
     plot_correlation_matrices,
+    plot_fom_by_signal,
     plot_fom_scan,
     plot_importance,
     plot_input_distributions,
@@ -280,6 +281,7 @@ def fom_scan_table() -> pd.DataFrame:
     table = {"cut": cuts}
     for number, split in enumerate(("train", "validation", "test")):
         table[f"fom_{split}"] = np.sin(np.pi * cuts) * (1 + 0.1 * number)
+        table[f"fom_stat_error_{split}"] = 0.05 + 0.1 * cuts
         table[f"signal_efficiency_{split}"] = 1 - cuts**2
         table[f"background_efficiency_{split}"] = (1 - cuts) ** 3 + 1e-4
     return pd.DataFrame(table)
@@ -288,8 +290,10 @@ def fom_scan_table() -> pd.DataFrame:
 def fom_evaluation() -> dict:
     return {
         "best_cut": 0.54,
-        "fom_validation_max": 1.1,
+        "fom_validation_at_best_cut": 1.1,
+        "fom_validation_at_best_cut_stat_error": 0.08,
         "fom_test_at_best_cut": 1.1734,
+        "fom_test_at_best_cut_stat_error": 0.11,
         "fom_test_max": 1.2,
         "cut_test_max": 0.45,
         "signal_yield_test_at_best_cut": 12.5,
@@ -308,7 +312,15 @@ def test_fom_scan_draws_every_split_and_marks_the_chosen_and_best_test_cuts():
         assert list(scan[f"fom_{split}"]) in drawn
     assert sorted(vertical_lines(fom_axes)) == [0.45, 0.54]
     labels = " ".join(legend_texts(fom_axes))
-    assert "1.173" in labels and "1.100" in labels and "1.200" in labels
+    assert "1.173 ± 0.11" in labels and "1.100 ± 0.08" in labels and "1.200" in labels
+    # the MC-statistics bands of validation and test: FOM ± its bootstrap error
+    bands = [patch for patch in fom_axes.collections if "MC statistics" in patch.get_label()]
+    assert len(bands) == 2
+    for band, split in zip(bands, ("validation", "test"), strict=True):
+        ys = band.get_paths()[0].vertices[:, 1]
+        upper = scan[f"fom_{split}"] + scan[f"fom_stat_error_{split}"]
+        lower = scan[f"fom_{split}"] - scan[f"fom_stat_error_{split}"]
+        assert ys.max() == pytest.approx(upper.max()) and ys.min() == pytest.approx(lower.min())
 
     drawn = [list(line.get_ydata()) for line in lines_with_x(efficiency_axes, scan["cut"])]
     assert list(scan["signal_efficiency_validation"]) in drawn
@@ -441,6 +453,57 @@ def test_seed_spread_shows_every_seed_and_the_mean_with_the_sample_std():
         ticks = [label.get_text() for label in axes.get_xticklabels()]
         assert ticks == ["decay-0.001", "decay-0.0001"]
     assert {"seed 1", "seed 2", "seed 3", "mean ± std"} <= set(legend_texts(figure.axes[0]))
+    render(figure)
+
+
+def test_fom_scan_without_a_chosen_cut_says_so():
+    evaluation = fom_evaluation() | {"best_cut": float("nan"), "fom_test_at_best_cut": float("nan")}
+    figure = plot_fom_scan(fom_scan_table(), evaluation, CLASSES)
+    fom_axes, efficiency_axes = figure.axes
+    assert vertical_lines(fom_axes) == [0.45]  # only the test maximum
+    assert vertical_lines(efficiency_axes) == []
+    assert "No cut chosen" in fom_axes.get_title()
+    render(figure)
+
+
+def test_seed_spread_marks_the_ensemble():
+    summary = pd.DataFrame(
+        {
+            "grid_point": ["a", "a", "b", "b", "a", "b"],
+            "seed": [1, 2, 1, 2, None, None],
+            "kind": ["seed"] * 4 + ["ensemble"] * 2,
+            "fom_test_at_best_cut": [1.0, 2.0, 3.0, 4.0, 2.5, 3.9],
+        }
+    )
+    figure = plot_seed_spread(summary, ["fom_test_at_best_cut"])
+    (axes,) = figure.axes
+    (marker_line, _, _) = axes.containers[0].lines
+    np.testing.assert_allclose(marker_line.get_ydata(), [1.5, 3.5])  # seeds only
+    (ensemble,) = [line for line in axes.get_lines() if line.get_label() == "seed ensemble"]
+    np.testing.assert_allclose(ensemble.get_ydata(), [2.5, 3.9])
+    render(figure)
+
+
+def test_fom_by_signal_draws_every_point_in_the_given_order():
+    table = pd.DataFrame(
+        {
+            "grid_point": ["p1", "p1", "p2", "p2"],
+            "signal_process": ["S_600_570.root", "S_500_470.root"] * 2,
+            "fom_test_at_best_cut_mean": [3.0, 1.0, 3.5, 1.5],
+            "fom_test_at_best_cut_std": [0.3, 0.1, float("nan"), 0.2],
+            "ensemble_fom_test_at_best_cut": [3.2, 1.1, 3.6, 1.4],
+        }
+    )
+    figure = plot_fom_by_signal(table, ["S_500_470.root", "S_600_570.root"])
+    (axes,) = figure.axes
+    assert [label.get_text() for label in axes.get_xticklabels()] == ["S_500_470", "S_600_570"]
+    first = axes.containers[0]
+    marker_line = first.lines[0]
+    np.testing.assert_allclose(marker_line.get_xdata(), [1 - 0.2, 0 - 0.2])
+    np.testing.assert_allclose(marker_line.get_ydata(), [3.0, 1.0])
+    ensembles = [line for line in axes.get_lines() if "ensemble" in line.get_label()]
+    np.testing.assert_allclose(ensembles[1].get_ydata(), [3.6, 1.4])
+    assert axes.get_ylabel() == "Test Z at the validation-chosen cut"
     render(figure)
 
 

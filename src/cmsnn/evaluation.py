@@ -1,9 +1,12 @@
-"""Per-model evaluation: weighted AUCs and the figure-of-merit scan of every split."""
+"""Per-model evaluation: weighted AUCs, the figure-of-merit scan of every split for the
+headline signal, and the validation-chosen cut for every signal process alone."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from cmsnn.files import write_csv, write_json
@@ -12,10 +15,17 @@ from cmsnn.fom import (
     best_cut_summary,
     check_signal_processes,
     cut_values,
+    scan_range,
     scan_split,
+    signal_process_names,
 )
 from cmsnn.metrics import weighted_auc
 from cmsnn.splitting import SPLITS
+
+log = logging.getLogger(__name__)
+
+#: Separates the warnings of one model in a table cell.
+WARNING_SEPARATOR = " | "
 
 
 def evaluate_predictions(
@@ -25,22 +35,17 @@ def evaluate_predictions(
     mode: str,
     class_names: Sequence[str],
 ) -> tuple[pd.DataFrame, dict]:
-    """The FOM scan (one row per cut, columns per split) and the model's key numbers."""
+    """The headline signal's FOM scan (one row per cut, columns per split) and the
+    model's key numbers, ``warnings`` among them."""
     signal_class = class_names[0]
     check_signal_processes(predictions["test"], signal_class, fom_options["signal_processes"])
-    cuts = cut_values(fom_options["cut_min"], fom_options["cut_max"], fom_options["steps"])
-    scans = {
-        split: scan_split(
-            predictions[split], cuts, fractions[split], fom_options, mode, signal_class
-        )
-        for split in SPLITS
-    }
-    table = pd.DataFrame({"cut": cuts})
+    scans, chosen = scan_signal(predictions, fractions, fom_options, mode, signal_class, stream=0)
+    table = pd.DataFrame({"cut": scans["test"]["cut"]})
     for split, scan in scans.items():
         for column in scan.columns.drop("cut"):
             table[f"{column}_{split}"] = scan[column].to_numpy()
     numbers = {f"auc_{split}": weighted_auc(predictions[split], signal_class) for split in SPLITS}
-    numbers |= best_cut_summary(scans)
+    numbers |= chosen
     per_class = background_yields_by_class(
         predictions["test"],
         numbers["best_cut"],
@@ -53,17 +58,77 @@ def evaluate_predictions(
     return table, numbers
 
 
+def scan_signal(
+    predictions: Mapping[str, pd.DataFrame],
+    fractions: Mapping[str, float],
+    options: Mapping,
+    mode: str,
+    signal_class: str,
+    stream: int,
+) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The scans of every split over one range, for the signal ``options`` names, and
+    the chosen cut's numbers. ``stream`` separates the bootstrap's random numbers of
+    different signals; each split draws its own."""
+    cut_min, cut_max, range_warnings = scan_range(
+        predictions["validation"], options, mode, signal_class
+    )
+    cuts = cut_values(cut_min, cut_max, options["steps"])
+    scans = {
+        split: scan_split(
+            predictions[split],
+            cuts,
+            fractions[split],
+            options,
+            mode,
+            signal_class,
+            rng=np.random.default_rng([options["bootstrap_seed"], stream, index]),
+        )
+        for index, split in enumerate(SPLITS)
+    }
+    chosen = {"scan_cut_min": cut_min, "scan_cut_max": cut_max}
+    chosen |= best_cut_summary(scans, options["min_background_events"])
+    chosen["warnings"] = range_warnings + chosen["warnings"]
+    return scans, chosen
+
+
+def fom_by_signal_process(
+    predictions: Mapping[str, pd.DataFrame],
+    fractions: Mapping[str, float],
+    fom_options: Mapping,
+    mode: str,
+    class_names: Sequence[str],
+) -> pd.DataFrame:
+    """One row per process of the signal class, each alone as the signal against every
+    background: its scan range, validation-chosen cut, validation and test FOMs there
+    with their bootstrap errors, test efficiency, yields and counts, the test maximum."""
+    signal_class = class_names[0]
+    rows = []
+    for stream, process in enumerate(signal_process_names(predictions["test"], signal_class), 1):
+        options = {**fom_options, "signal_processes": [process]}
+        _, chosen = scan_signal(predictions, fractions, options, mode, signal_class, stream)
+        rows.append({"signal_process": process, **chosen})
+    return pd.DataFrame(rows)
+
+
 def evaluate_files(
     sources: Mapping[str, str],
-    scan_output,
-    numbers_output,
+    outputs: Mapping[str, str],
     fractions: Mapping[str, float],
     fom_options: Mapping,
     mode: str,
     class_names: Sequence[str],
 ) -> None:
-    """Rule entry point: prediction CSVs in; FOM scan CSV and evaluation JSON out."""
+    """Rule entry point: prediction CSVs in; the FOM scan CSV, the evaluation JSON and
+    the per-signal-process table out. Warnings go to the log and into the files."""
     predictions = {split: pd.read_csv(sources[split]) for split in SPLITS}
     table, numbers = evaluate_predictions(predictions, fractions, fom_options, mode, class_names)
-    write_csv(table, scan_output)
-    write_json(numbers, numbers_output)
+    by_signal = fom_by_signal_process(predictions, fractions, fom_options, mode, class_names)
+    for warning in numbers["warnings"]:
+        log.warning("headline signal: %s", warning)
+    for row in by_signal.itertuples():
+        for warning in row.warnings:
+            log.warning("%s alone: %s", row.signal_process, warning)
+    by_signal["warnings"] = by_signal["warnings"].map(WARNING_SEPARATOR.join)
+    write_csv(table, outputs["scan"])
+    write_json(numbers, outputs["evaluation"])
+    write_csv(by_signal, outputs["by_signal"])

@@ -16,6 +16,7 @@ from cmsnn.inputs import correlation_matrices
 from cmsnn.metrics import roc_curves, weighted_confusion_matrix
 from cmsnn.overtraining import ks_per_class
 from cmsnn.splitting import SPLITS
+from cmsnn.summary import parse_signal_point
 
 #: The summary columns whose spread over seeds the seed-spread figure shows, and labels.
 SEED_SPREAD_METRICS = {
@@ -72,13 +73,44 @@ def plot_model_files(
 
     matrix = weighted_confusion_matrix(predictions["test"], mode, class_names)
     save(plots.plot_confusion_matrix(matrix), outputs, "confusion")
-    scan, numbers = pd.read_csv(inputs["scan"]), read_json(inputs["evaluation"])
-    save(plots.plot_fom_scan(scan, numbers, class_names), outputs, "fom")
+    plot_fom_scan_files(inputs, outputs, class_names)
     save(plots.plot_importance(pd.read_csv(inputs["importance"])), outputs, "importance")
 
 
+def plot_fom_scan_files(inputs: Mapping[str, str], outputs: Mapping[str, str], class_names) -> None:
+    """The FOM scan of one model (a seed or a seed ensemble), with its bootstrap band."""
+    scan, numbers = pd.read_csv(inputs["scan"]), read_json(inputs["evaluation"])
+    save(plots.plot_fom_scan(scan, numbers, class_names), outputs, "fom")
+
+
+def plot_fom_by_signal_files(by_signal_by_point_path, outputs: Mapping[str, str]) -> None:
+    """Test FOM at the validation-chosen cut versus the signal point, per grid point."""
+    table = pd.read_csv(by_signal_by_point_path)
+    save(
+        plots.plot_fom_by_signal(table, signal_point_order(table["signal_process"])),
+        outputs,
+        "by_signal",
+    )
+
+
+def signal_point_order(processes) -> list[str]:
+    """The signal processes in mass order where every name reads ``<model>_<m1>_<m2>``,
+    otherwise in the order given (the configured one)."""
+    names = list(dict.fromkeys(processes))
+    points = [parse_signal_point(name) for name in names]
+    if all(point["mass_1"] is not None for point in points):
+        keyed = zip(points, names, strict=True)
+        return [name for point, name in sorted(keyed, key=lambda pair: _mass_key(pair[0]))]
+    return names
+
+
+def _mass_key(point: Mapping) -> tuple:
+    return (point["signal_model"], point["mass_1"], point["mass_2"])
+
+
 def plot_seed_spread_files(summary_path, outputs: Mapping[str, str]) -> None:
-    """Validation AUC and test FOM of every seed, per grid point, side by side."""
+    """Validation AUC and test FOM of every seed, per grid point, side by side, with the
+    seed ensemble beside them."""
     summary = pd.read_csv(summary_path)
     figure = plots.plot_seed_spread(summary, list(SEED_SPREAD_METRICS), SEED_SPREAD_METRICS)
     save(figure, outputs, "spread")

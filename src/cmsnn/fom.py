@@ -2,29 +2,48 @@
 scanned over a lower cut on the network's signal output.
 
 With ``s`` and ``b`` the expected signal and background yields above the cut and
-``σ = f·b`` the absolute background uncertainty for a relative uncertainty ``f``, the
-median discovery significance (Cowan et al., "Asimov" with an uncertain background, the
-tutorial's FOM) is
+``σ`` the absolute uncertainty of the background yield, the median discovery
+significance (Cowan, Cranmer, Gross, Vitells, arXiv:1007.1727, eq. 97 with an uncertain
+background; the tutorial's FOM) is
 
     Z² = 2·[(s+b)·ln((s+b)(b+σ²) / (b²+(s+b)σ²)) − (b²/σ²)·ln(1 + σ²s / (b(b+σ²)))].
 
-Typed as it stands this loses every digit when ``s ≪ b`` (two nearly equal terms are
-subtracted) and is 0/0 at ``f = 0``. With ``u = s/b``, ``β = f²b`` and
-``t = βu/(1+β)`` it is rewritten exactly as
+The background uncertainty has two parts, added in quadrature:
+
+    σ² = (f·b)² + Σ w²,
+
+a relative systematic uncertainty ``f`` and, with ``include_mc_statistics``, the
+statistical uncertainty of the simulated background above the cut (``w`` the events'
+yield weights: expected events per simulated event). The second term matters at the
+tight cuts the scan prefers: a background estimated from a dozen weighted events is
+uncertain by 30–40 %, more than a typical ``f``, and a FOM without it rewards cuts
+that merely leave few simulated events behind.
+
+Typed as it stands the formula loses every digit when ``s ≪ b`` (two nearly equal terms
+are subtracted) and is 0/0 at ``σ = 0``. With ``u = s/b``, ``β = σ²/b`` (``= f²b`` for the
+systematic part alone) and ``t = βu/(1+β)`` it is rewritten exactly as
 
     Z²/2 = b·[g(u) − (1 + u + 1/β)·h(t)],   g(u) = (1+u)·ln(1+u) − u,
                                              h(t) = ln(1+t) − t/(1+t),
 
 where ``g`` and ``h`` are evaluated by their Taylor series for small arguments. The
 remaining difference loses at most log10(1+β) digits (relative error ≈ 1e-16·(1+β):
-1e-10 for f = 0.2 and b = 10⁶ expected events), and ``f = 0`` is simply ``β = 0``:
+1e-10 for f = 0.2 and b = 10⁶ expected events), and ``σ = 0`` is simply ``β = 0``:
 ``Z² = 2b·g(u)``, the familiar ``2[(s+b)ln(1+s/b) − s]``.
 
 Conventions: ``Z = 0`` when ``s ≤ 0``; ``Z = 0`` when ``b ≤ 0``: a cut that leaves no
 simulated background has no background estimate, and such a cut must never be chosen
-as the best one (the tutorial's code gave 0 there too, through a NaN comparison). The
-scan extends this with ``min_background_events``: the FOM is also 0 where fewer
-simulated background events than that pass the cut.
+as the best one. ``min_background_events`` extends this to the choice of the cut: a cut
+is chosen (on the validation split) or called the test maximum only where the Kish
+effective number of simulated background events above it, ``(Σw)²/Σw²``, reaches that
+number. The FOM itself is never altered by it, so the test FOM at the chosen cut is
+always the test FOM there.
+
+The FOM's own statistical uncertainty comes from a Poisson bootstrap of the simulated
+events: every replica gives each event a Poisson(1) multiplicity (the resampling of
+an unknown-size sample that HEP analyses use, since it needs no event count and keeps
+events independent), and the standard deviation of the replicas' FOMs is its
+standard error, at every cut.
 """
 
 from __future__ import annotations
@@ -38,28 +57,80 @@ import pandas as pd
 _SERIES_LIMIT = 0.05
 _SERIES_TERMS = 18
 
+#: A sigmoid or softmax output lies in [0, 1]: explicit scan ranges must lie there too.
+OUTPUT_RANGE = (0.0, 1.0)
+#: ``fom.cut_min``/``cut_max`` value asking for the range from the validation signal.
+AUTO = "auto"
+#: The automatic scan starts at this weighted quantile of the validation signal's output
+#: (the cut keeping half of the signal) and ends at its highest output: the optimum of a
+#: search with a background uncertainty lies at tight cuts, and a lower edge any looser
+#: is reported as a warning when the chosen cut sits on it.
+AUTO_LOWER_QUANTILE = 0.5
+#: Relative slack when comparing the Kish effective count with ``min_background_events``
+#: (k equal weights give k up to rounding).
+_COUNT_TOLERANCE = 1e-9
+
 
 def asimov_significance(signal_yield, background_yield, relative_background_uncertainty):
     """Median discovery significance ``Z`` for yields ``s``, ``b`` and relative
-    background uncertainty ``f`` (arrays broadcast); see the module docstring."""
-    s, b, f = np.broadcast_arrays(
-        np.asarray(signal_yield, dtype=np.float64),
-        np.asarray(background_yield, dtype=np.float64),
-        np.asarray(relative_background_uncertainty, dtype=np.float64),
-    )
+    background uncertainty ``f`` (``σ = f·b``; arrays broadcast); see the module docstring."""
+    s, b, f = _float_arrays(signal_yield, background_yield, relative_background_uncertainty)
     if np.any(f < 0):
         raise ValueError("the relative background uncertainty must not be negative")
-    valid = (s > 0) & (b > 0)
-    s_ok, b_ok, f_ok = np.where(valid, s, 0.0), np.where(valid, b, 1.0), np.where(valid, f, 0.0)
-    u = s_ok / b_ok
-    beta = f_ok**2 * b_ok
-    t = beta * u / (1.0 + beta)
+    return _asimov(s, b, f**2 * np.maximum(b, 0.0))
+
+
+def asimov_significance_with_uncertainty(signal_yield, background_yield, background_uncertainty):
+    """Median discovery significance ``Z`` for yields ``s``, ``b`` and an absolute
+    background uncertainty ``σ`` (arrays broadcast); see the module docstring."""
+    s, b, sigma = _float_arrays(signal_yield, background_yield, background_uncertainty)
+    if np.any(sigma < 0):
+        raise ValueError("the background uncertainty must not be negative")
     with np.errstate(divide="ignore", invalid="ignore"):
-        uncertainty_term = np.where(beta > 0, (1.0 + u + 1.0 / beta) * _h(t), 0.0)
-    half_z_squared = b_ok * (_g(u) - uncertainty_term)
-    z = np.sqrt(2.0 * np.maximum(half_z_squared, 0.0))
-    z = np.where(valid, z, 0.0)
-    return z if z.ndim else float(z)
+        beta = np.where(b > 0, sigma**2 / np.where(b > 0, b, 1.0), 0.0)
+    return _asimov(s, b, beta)
+
+
+def background_uncertainty(
+    background_yield, background_sum_w2, relative_uncertainty: float, include_mc_statistics: bool
+):
+    """Absolute background uncertainty ``σ = √((f·b)² + Σw²)``: the relative systematic
+    ``f`` and, if asked, the simulated sample's statistical uncertainty (``Σw²`` of the
+    yield weights above the cut)."""
+    b = np.asarray(background_yield, dtype=np.float64)
+    variance = (relative_uncertainty * b) ** 2
+    if include_mc_statistics:
+        variance = variance + np.asarray(background_sum_w2, dtype=np.float64)
+    return np.sqrt(variance)
+
+
+def kish_effective_events(sum_w, sum_w2):
+    """Kish's effective number of events ``(Σw)²/Σw²``: the number of unit-weight events
+    with the same relative statistical uncertainty; 0 where ``Σw ≤ 0`` or nothing passes."""
+    sum_w = np.asarray(sum_w, dtype=np.float64)
+    sum_w2 = np.asarray(sum_w2, dtype=np.float64)
+    valid = (sum_w > 0) & (sum_w2 > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(valid, sum_w**2 / np.where(valid, sum_w2, 1.0), 0.0)
+
+
+def figure_of_merit(signal_yield, background_yield, background_sum_w2, options: Mapping):
+    """The scan's FOM from the yields above a cut and the background's ``Σw²``:
+    ``Z`` with ``σ`` from :func:`background_uncertainty`."""
+    sigma = background_uncertainty(
+        background_yield,
+        background_sum_w2,
+        options["relative_background_uncertainty"],
+        options["include_mc_statistics"],
+    )
+    return asimov_significance_with_uncertainty(signal_yield, background_yield, sigma)
+
+
+def enough_background(effective_events, min_background_events: float) -> np.ndarray:
+    """Where the Kish effective background count reaches ``min_background_events``:
+    the cuts that may be chosen."""
+    minimum = min_background_events * (1.0 - _COUNT_TOLERANCE)
+    return np.asarray(effective_events, dtype=np.float64) >= minimum
 
 
 def yield_weights(weights, luminosity: float, split_fraction: float) -> np.ndarray:
@@ -72,6 +143,25 @@ def yield_weights(weights, luminosity: float, split_fraction: float) -> np.ndarr
     return np.asarray(weights, dtype=np.float64) * luminosity / split_fraction
 
 
+def check_cut_range(cut_min, cut_max, steps: int) -> None:
+    """Start-up check of ``fom.cut_min``/``cut_max``: numbers or ``auto``; explicit ones
+    inside the network output's range [0, 1], and ``cut_min < cut_max``."""
+    low, high = OUTPUT_RANGE
+    for key, value in (("cut_min", cut_min), ("cut_max", cut_max)):
+        if value == AUTO:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"fom.{key} must be a number or 'auto', got {value!r}")
+        if not low <= value <= high:
+            raise ValueError(
+                f"fom.{key} = {value} lies outside the network output's range [{low}, {high}] "
+                "(sigmoid or softmax): no cut there selects anything; use a value inside it "
+                "or 'auto'"
+            )
+    if AUTO not in (cut_min, cut_max):
+        cut_values(cut_min, cut_max, steps)
+
+
 def cut_values(cut_min: float, cut_max: float, steps: int) -> np.ndarray:
     """The scanned lower cuts: ``cut_min + i·(cut_max − cut_min)/steps``, i = 0…steps−1."""
     if not cut_max > cut_min or steps < 1:
@@ -82,13 +172,77 @@ def cut_values(cut_min: float, cut_max: float, steps: int) -> np.ndarray:
     return np.round(cut_min + np.arange(steps) * ((cut_max - cut_min) / steps), 12)
 
 
+def scan_range(
+    validation: pd.DataFrame, options: Mapping, mode: str, signal_class: str
+) -> tuple[float, float, list[str]]:
+    """``(cut_min, cut_max, warnings)`` of the scan: explicit values as configured;
+    ``auto`` from the counted validation signal (FOM signal processes, predicted as
+    signal in multi-class mode): from its weighted median output to its highest one.
+    Where that leaves nothing to scan, the auto end falls back to the output's range and
+    a warning says why."""
+    cut_min, cut_max = options["cut_min"], options["cut_max"]
+    if AUTO not in (cut_min, cut_max):
+        return float(cut_min), float(cut_max), []
+    events = predicted_as_signal(validation, mode, signal_class)
+    is_signal, _ = signal_and_background(events, signal_class, options["signal_processes"])
+    scores = events[f"score_{signal_class}"].to_numpy(dtype=np.float64)[is_signal]
+    weights = np.abs(events["weight"].to_numpy(dtype=np.float64)[is_signal])
+    warnings = []
+    if weights.sum() > 0:
+        auto_min = weighted_quantile(scores, weights, AUTO_LOWER_QUANTILE)
+        auto_max = float(scores.max())
+    else:
+        auto_min, auto_max = OUTPUT_RANGE
+        warnings.append(
+            "no validation signal event is counted (none predicted as signal): "
+            f"the automatic scan range falls back to {list(OUTPUT_RANGE)}"
+        )
+    low = auto_min if cut_min == AUTO else float(cut_min)
+    high = auto_max if cut_max == AUTO else float(cut_max)
+    if not high > low:
+        warnings.append(
+            f"the automatic scan range [{low:.6g}, {high:.6g}] is empty (the validation "
+            "signal's outputs lie outside the explicit end): its automatic end falls back to "
+            f"the output's range {list(OUTPUT_RANGE)}"
+        )
+        low = OUTPUT_RANGE[0] if cut_min == AUTO else low
+        high = OUTPUT_RANGE[1] if cut_max == AUTO else high
+    return low, high, warnings
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, quantile: float) -> float:
+    """The smallest value at which the cumulative (non-negative) weight reaches
+    ``quantile`` of the total."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(np.asarray(weights, dtype=np.float64)[order])
+    position = np.searchsorted(cumulative, quantile * cumulative[-1], side="left")
+    return float(np.asarray(values)[order][min(position, len(order) - 1)])
+
+
+class EventsAboveCuts:
+    """Sums over the events whose score is strictly above each cut, for any per-event
+    quantity (yields, their squares, counts, bootstrap replicas): one sort, reused."""
+
+    def __init__(self, scores, cuts):
+        scores = np.asarray(scores, dtype=np.float64)
+        self.order = np.argsort(scores, kind="stable")
+        self.positions = np.searchsorted(scores[self.order], cuts, side="right")
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def sum(self, values) -> np.ndarray:
+        return self.sum_sorted(np.asarray(values, dtype=np.float64)[self.order])
+
+    def sum_sorted(self, values_in_score_order) -> np.ndarray:
+        """As :meth:`sum`, for values already in increasing-score order."""
+        tail = np.concatenate([np.cumsum(values_in_score_order[::-1])[::-1], [0.0]])
+        return tail[self.positions]
+
+
 def yield_above(scores: np.ndarray, yields: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     """Sum of ``yields`` of the events with ``score > cut``, for every cut."""
-    order = np.argsort(scores, kind="stable")
-    sorted_scores = np.asarray(scores)[order]
-    # tail[i] = sum of the yields from sorted position i to the end
-    tail = np.concatenate([np.cumsum(np.asarray(yields)[order][::-1])[::-1], [0.0]])
-    return tail[np.searchsorted(sorted_scores, cuts, side="right")]
+    return EventsAboveCuts(scores, cuts).sum(yields)
 
 
 def predicted_as_signal(predictions: pd.DataFrame, mode: str, signal_class: str) -> pd.DataFrame:
@@ -115,11 +269,17 @@ def signal_and_background(
     return is_signal, ~is_signal_class
 
 
+def signal_process_names(predictions: pd.DataFrame, signal_class: str) -> list[str]:
+    """The processes of the signal class, in the order the events list them (the
+    configured order of the input files)."""
+    return list(pd.unique(predictions.loc[predictions["class"] == signal_class, "process"]))
+
+
 def check_signal_processes(
     predictions: pd.DataFrame, signal_class: str, signal_processes: Sequence[str]
 ) -> None:
     """Every name in ``signal_processes`` must be a process of the signal class."""
-    available = set(predictions.loc[predictions["class"] == signal_class, "process"])
+    available = set(signal_process_names(predictions, signal_class))
     unknown = sorted(set(signal_processes) - available)
     if unknown:
         raise ValueError(
@@ -135,14 +295,16 @@ def scan_split(
     options: Mapping,
     mode: str,
     signal_class: str,
+    rng: np.random.Generator | None = None,
 ) -> pd.DataFrame:
-    """FOM, yields, simulated event counts and efficiencies versus the cut, one split.
+    """FOM, its bootstrap standard error, yields, background uncertainties, simulated and
+    effective event counts and efficiencies versus the cut, one split.
 
     ``options`` holds ``luminosity``, ``relative_background_uncertainty``,
-    ``signal_processes`` and ``min_background_events``: where fewer simulated background
-    events than that pass a cut, the background estimate is too poor and the FOM is 0.
-    Efficiencies are relative to all signal (background) events of the split, before any
-    requirement on the network output.
+    ``include_mc_statistics``, ``signal_processes`` and ``bootstrap_replicas``; ``rng``
+    draws the bootstrap (no bootstrap without it: the error is NaN). Efficiencies are
+    relative to all signal (background) events of the split, before any requirement on
+    the network output.
     """
     signal_processes = options["signal_processes"]
     all_signal, all_background = signal_and_background(predictions, signal_class, signal_processes)
@@ -151,27 +313,75 @@ def scan_split(
     is_signal, is_background = signal_and_background(events, signal_class, signal_processes)
     yields = yield_weights(events["weight"], options["luminosity"], split_fraction)
     scores = events[f"score_{signal_class}"].to_numpy()
-    ones = np.ones(len(events))
-    signal = yield_above(scores[is_signal], yields[is_signal], cuts)
-    background = yield_above(scores[is_background], yields[is_background], cuts)
-    n_background = yield_above(scores[is_background], ones[is_background], cuts)
-    fom = asimov_significance(signal, background, options["relative_background_uncertainty"])
-    fom = np.where(n_background >= options["min_background_events"], fom, 0.0)
+    signal_above = EventsAboveCuts(scores[is_signal], cuts)
+    background_above = EventsAboveCuts(scores[is_background], cuts)
+    signal_yields, background_yields = yields[is_signal], yields[is_background]
+    signal = signal_above.sum(signal_yields)
+    background = background_above.sum(background_yields)
+    background_sum_w2 = background_above.sum(background_yields**2)
+    fom = figure_of_merit(signal, background, background_sum_w2, options)
+    replicas = options["bootstrap_replicas"] if rng is not None else 0
+    fom_error = bootstrap_fom_error(
+        signal_above, background_above, signal_yields, background_yields, options, replicas, rng
+    )
+    sigma = background_uncertainty(
+        background,
+        background_sum_w2,
+        options["relative_background_uncertainty"],
+        options["include_mc_statistics"],
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         signal_efficiency = signal / all_yields[all_signal].sum()
         background_efficiency = background / all_yields[all_background].sum()
+        mc_relative = np.sqrt(background_sum_w2) / background
     return pd.DataFrame(
         {
             "cut": cuts,
             "fom": fom,
+            "fom_stat_error": fom_error,
             "signal_yield": signal,
             "background_yield": background,
-            "signal_events": yield_above(scores[is_signal], ones[is_signal], cuts).astype(int),
-            "background_events": n_background.astype(int),
+            "background_uncertainty": sigma,
+            "background_mc_relative_uncertainty": np.where(background > 0, mc_relative, np.nan),
+            "signal_events": signal_above.sum(np.ones(len(signal_above))).astype(int),
+            "background_events": background_above.sum(np.ones(len(background_above))).astype(int),
+            "background_effective_events": kish_effective_events(background, background_sum_w2),
             "signal_efficiency": signal_efficiency,
             "background_efficiency": background_efficiency,
         }
     )
+
+
+def bootstrap_fom_error(
+    signal_above: EventsAboveCuts,
+    background_above: EventsAboveCuts,
+    signal_yields: np.ndarray,
+    background_yields: np.ndarray,
+    options: Mapping,
+    replicas: int,
+    rng: np.random.Generator | None,
+) -> np.ndarray:
+    """Standard error of the FOM at every cut from a Poisson bootstrap of the simulated
+    events: each replica weights every event by a Poisson(1) multiplicity and recomputes
+    the yields, ``Σw²`` and the FOM; the error is the replicas' standard deviation.
+    NaN for fewer than two replicas."""
+    n_cuts = len(signal_above.positions)
+    if replicas < 2 or rng is None:
+        return np.full(n_cuts, np.nan)
+    # Multiplicities are independent of the scores, so they are drawn in score order.
+    signal_sorted = np.asarray(signal_yields, dtype=np.float64)[signal_above.order]
+    background_sorted = np.asarray(background_yields, dtype=np.float64)[background_above.order]
+    foms = np.empty((replicas, n_cuts))
+    for replica in range(replicas):
+        signal_counts = rng.poisson(1.0, len(signal_sorted))
+        background_counts = rng.poisson(1.0, len(background_sorted))
+        foms[replica] = figure_of_merit(
+            signal_above.sum_sorted(signal_counts * signal_sorted),
+            background_above.sum_sorted(background_counts * background_sorted),
+            background_above.sum_sorted(background_counts * background_sorted**2),
+            options,
+        )
+    return foms.std(axis=0, ddof=1)
 
 
 def background_yields_by_class(
@@ -182,7 +392,10 @@ def background_yields_by_class(
     mode: str,
     class_names: Sequence[str],
 ) -> dict[str, float]:
-    """Yield above ``cut`` of every background class (``class_names[1:]``), in that order."""
+    """Yield above ``cut`` of every background class (``class_names[1:]``), in that order;
+    NaN for every class when there is no cut (``cut`` NaN)."""
+    if not np.isfinite(cut):
+        return {name: float("nan") for name in class_names[1:]}
     signal_class = class_names[0]
     events = predicted_as_signal(predictions, mode, signal_class)
     above = events[events[f"score_{signal_class}"].to_numpy() > cut]
@@ -191,21 +404,108 @@ def background_yields_by_class(
     return {name: float(per_class.get(name, 0.0)) for name in class_names[1:]}
 
 
-def best_cut_summary(scans: Mapping[str, pd.DataFrame]) -> dict:
-    """The cut maximising the validation FOM, the test FOM there, and the test maximum."""
+#: What :func:`best_cut_summary` reports of the test split at the chosen cut.
+_TEST_AT_BEST_CUT = (
+    "fom",
+    "signal_yield",
+    "signal_efficiency",
+    "background_yield",
+    "background_mc_relative_uncertainty",
+    "background_events",
+    "background_effective_events",
+)
+
+
+def best_cut_summary(scans: Mapping[str, pd.DataFrame], min_background_events: float = 0) -> dict:
+    """The cut maximising the validation FOM among the cuts whose validation background
+    has at least ``min_background_events`` effective events; the validation and test
+    FOMs there with their bootstrap errors, the test yields and counts there, and the
+    test maximum (among cuts passing the same requirement on the test background).
+
+    ``warnings`` lists what makes the choice meaningless or suspect: no allowed cut with
+    a validation FOM above 0 (no cut is chosen: the cut's numbers are NaN), a chosen cut
+    on an edge of the scanned range, a test FOM of 0 everywhere.
+    """
     validation, test = scans["validation"], scans["test"]
-    best = int(np.argmax(validation["fom"].to_numpy()))
-    best_test = int(np.argmax(test["fom"].to_numpy()))
-    return {
-        "best_cut": float(validation["cut"].iloc[best]),
-        "fom_validation_max": float(validation["fom"].iloc[best]),
-        "fom_test_at_best_cut": float(test["fom"].iloc[best]),
-        "fom_test_max": float(test["fom"].iloc[best_test]),
-        "cut_test_max": float(test["cut"].iloc[best_test]),
-        "signal_yield_test_at_best_cut": float(test["signal_yield"].iloc[best]),
-        "background_yield_test_at_best_cut": float(test["background_yield"].iloc[best]),
-        "background_events_test_at_best_cut": int(test["background_events"].iloc[best]),
+    cuts = validation["cut"].to_numpy()
+    validation_fom = _allowed(validation, min_background_events)
+    test_fom = _allowed(test, min_background_events)
+    best = int(np.argmax(validation_fom))
+    best_test = int(np.argmax(test_fom))
+    warnings = cut_warnings(cuts, validation_fom, best, test["fom"].to_numpy())
+    numbers = {
+        "best_cut": float(cuts[best]),
+        "fom_validation_at_best_cut": float(validation_fom[best]),
+        "fom_validation_at_best_cut_stat_error": float(validation["fom_stat_error"].iloc[best]),
     }
+    for column in _TEST_AT_BEST_CUT:
+        numbers[f"{column}_test_at_best_cut"] = float(test[column].iloc[best])
+        if column == "fom":
+            numbers["fom_test_at_best_cut_stat_error"] = float(test["fom_stat_error"].iloc[best])
+    numbers["background_events_test_at_best_cut"] = int(test["background_events"].iloc[best])
+    if not validation_fom[best] > 0:
+        # No cut is chosen: nothing at "the chosen cut" is a result.
+        numbers = dict.fromkeys(numbers, float("nan"))
+        numbers["background_events_test_at_best_cut"] = None
+    numbers |= {
+        "fom_test_max": float(test_fom[best_test]),
+        "cut_test_max": float(test["cut"].iloc[best_test])
+        if test_fom[best_test] > 0
+        else float("nan"),
+        "warnings": warnings,
+    }
+    return numbers
+
+
+def _allowed(scan: pd.DataFrame, min_background_events: float) -> np.ndarray:
+    """The scan's FOM where a cut may be chosen, 0 elsewhere."""
+    allowed = enough_background(scan["background_effective_events"], min_background_events)
+    return np.where(allowed, scan["fom"].to_numpy(), 0.0)
+
+
+def cut_warnings(cuts: np.ndarray, validation_fom: np.ndarray, best: int, test_fom) -> list[str]:
+    """Why a scan's chosen cut is not a result, or is a suspect one (see
+    :func:`best_cut_summary`)."""
+    scanned = f"[{cuts[0]:.6g}, {cuts[-1]:.6g}]"
+    if not validation_fom[best] > 0:
+        return [
+            f"the validation FOM is 0 at every allowed cut of the scan {scanned}: no cut is "
+            "chosen (no counted signal above the cuts, or too few effective background "
+            "events for fom.min_background_events); widen the scan or check the classes"
+        ]
+    warnings = []
+    if len(cuts) > 1 and best == 0:
+        warnings.append(
+            f"the chosen cut {cuts[0]:.6g} is the lowest scanned: the optimum may lie below "
+            "the scan; lower fom.cut_min"
+        )
+    if len(cuts) > 1 and best == len(cuts) - 1:
+        warnings.append(
+            f"the chosen cut {cuts[-1]:.6g} is the highest scanned: the optimum may lie above "
+            "the scan; raise fom.cut_max"
+        )
+    if not np.max(test_fom) > 0:
+        warnings.append(f"the test FOM is 0 at every scanned cut {scanned}")
+    return warnings
+
+
+def _float_arrays(*values) -> list[np.ndarray]:
+    return np.broadcast_arrays(*(np.asarray(value, dtype=np.float64) for value in values))
+
+
+def _asimov(s: np.ndarray, b: np.ndarray, beta: np.ndarray):
+    """Z from ``s``, ``b`` and ``β = σ²/b`` (the module docstring's form)."""
+    valid = (s > 0) & (b > 0)
+    s_ok, b_ok = np.where(valid, s, 0.0), np.where(valid, b, 1.0)
+    beta_ok = np.where(valid, beta, 0.0)
+    u = s_ok / b_ok
+    t = beta_ok * u / (1.0 + beta_ok)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        uncertainty_term = np.where(beta_ok > 0, (1.0 + u + 1.0 / beta_ok) * _h(t), 0.0)
+    half_z_squared = b_ok * (_g(u) - uncertainty_term)
+    z = np.sqrt(2.0 * np.maximum(half_z_squared, 0.0))
+    z = np.where(valid, z, 0.0)
+    return z if z.ndim else float(z)
 
 
 def _g(u: np.ndarray) -> np.ndarray:

@@ -157,9 +157,11 @@ def plot_confusion_matrix(matrix: pd.DataFrame) -> Figure:
 
 
 def plot_fom_scan(scan: pd.DataFrame, evaluation: Mapping, class_names: Sequence[str]) -> Figure:
-    """Top: the FOM against the cut per split, the chosen cut and the test maximum
+    """Top: the FOM against the cut per split, with the bootstrap band of its MC
+    statistical uncertainty (validation and test), the chosen cut and the test maximum
     marked. Bottom: validation signal and background efficiencies, test yields at the cut."""
     best_cut = evaluation["best_cut"]
+    chosen = best_cut is not None and np.isfinite(best_cut)
     with hep_style():
         figure = Figure(figsize=(12, 13), layout="constrained")
         fom_axes, efficiency_axes = figure.subplots(
@@ -167,25 +169,48 @@ def plot_fom_scan(scan: pd.DataFrame, evaluation: Mapping, class_names: Sequence
         )
         for split, colour in SPLIT_COLOURS.items():
             fom_axes.plot(scan["cut"], scan[f"fom_{split}"], color=colour, label=split)
-        fom_axes.axvline(
-            best_cut,
-            color="black",
-            ls="--",
-            label=f"Chosen cut {best_cut:.3f}: test Z = {evaluation['fom_test_at_best_cut']:.3f}"
-            f"\n(max validation Z = {evaluation['fom_validation_max']:.3f})",
-        )
-        fom_axes.axvline(
-            evaluation["cut_test_max"],
-            color="grey",
-            ls=":",
-            label=f"Test maximum {evaluation['cut_test_max']:.3f}: "
-            f"Z = {evaluation['fom_test_max']:.3f}",
-        )
+            error = scan.get(f"fom_stat_error_{split}")
+            if split != "train" and error is not None and np.isfinite(error).any():
+                fom_axes.fill_between(
+                    scan["cut"],
+                    scan[f"fom_{split}"] - error,
+                    scan[f"fom_{split}"] + error,
+                    color=colour,
+                    alpha=0.25,
+                    linewidth=0,
+                    label=f"{split}: ±1σ MC statistics (bootstrap)",
+                )
+        if chosen:
+            fom_axes.axvline(best_cut, color="black", ls="--", label=_chosen_cut_label(evaluation))
+        if np.isfinite(evaluation["cut_test_max"]):
+            fom_axes.axvline(
+                evaluation["cut_test_max"],
+                color="grey",
+                ls=":",
+                label=f"Test maximum {evaluation['cut_test_max']:.3f}: "
+                f"Z = {evaluation['fom_test_max']:.3f}",
+            )
+        if not chosen:
+            fom_axes.set_title("No cut chosen: the validation FOM is 0 everywhere", fontsize=14)
         fom_axes.set_ylabel("Asimov significance Z")
         fom_axes.legend(fontsize="x-small")
-        _plot_efficiencies(efficiency_axes, scan, best_cut, _yield_label(evaluation, class_names))
+        yields = _yield_label(evaluation, class_names) if chosen else "No cut chosen"
+        _plot_efficiencies(efficiency_axes, scan, best_cut if chosen else None, yields)
         _cms_label(fom_axes)
     return figure
+
+
+def _chosen_cut_label(evaluation: Mapping) -> str:
+    def with_error(key: str) -> str:
+        error = evaluation.get(f"{key}_stat_error")
+        shown = f" ± {error:.2f}" if error is not None and np.isfinite(error) else ""
+        return f"{evaluation[key]:.3f}{shown}"
+
+    return (
+        f"Chosen cut {evaluation['best_cut']:.3f}: test Z = "
+        f"{with_error('fom_test_at_best_cut')}\n"
+        f"(validation Z = {with_error('fom_validation_at_best_cut')})"
+    )
 
 
 def plot_importance(importance: pd.DataFrame) -> Figure:
@@ -270,6 +295,9 @@ def plot_seed_spread(
     """One panel per metric: every seed's value per grid point and their mean ± std;
     ``labels`` gives the y-axis label of a metric (default: its column name)."""
     labels = labels or {}
+    kinds = summary["kind"] if "kind" in summary else pd.Series("seed", index=summary.index)
+    ensembles = summary[kinds == "ensemble"]
+    summary = summary[kinds != "ensemble"]
     points = list(dict.fromkeys(summary["grid_point"]))
     positions = {point: index for index, point in enumerate(points)}
     with hep_style(GRID_STYLE):
@@ -294,11 +322,69 @@ def plot_seed_spread(
                 capsize=5,
                 label="mean ± std",
             )
+            if len(ensembles):
+                axes.plot(
+                    ensembles["grid_point"].map(positions).to_numpy() + 0.35,
+                    ensembles[metric],
+                    ls="none",
+                    marker="*",
+                    ms=16,
+                    color="C3",
+                    label="seed ensemble",
+                )
             _category_ticks(axes, points, [], rotation=20, fontsize=10)
             axes.set_xlim(-0.5, len(points) - 0.5)
             axes.set_ylabel(labels.get(metric, metric))
         panels[0].legend(fontsize="xx-small", ncols=2)
     return figure
+
+
+def plot_fom_by_signal(table: pd.DataFrame, order: Sequence[str]) -> Figure:
+    """Test FOM at the validation-chosen cut per signal process (in ``order``), each
+    alone as the signal: per grid point the seeds' mean ± std and the seed ensemble."""
+    positions = {name: index for index, name in enumerate(order)}
+    points = list(dict.fromkeys(table["grid_point"]))
+    offsets = np.linspace(-0.2, 0.2, len(points)) if len(points) > 1 else [0.0]
+    with hep_style(GRID_STYLE):
+        figure = Figure(figsize=(max(10, 1.8 * len(order) + 4), 8), layout="constrained")
+        axes = figure.subplots()
+        for index, (point, offset) in enumerate(zip(points, offsets, strict=True)):
+            rows = table[table["grid_point"] == point]
+            x = rows["signal_process"].map(positions).to_numpy(dtype=float) + offset
+            axes.errorbar(
+                x,
+                rows["fom_test_at_best_cut_mean"].to_numpy(dtype=float),
+                yerr=rows["fom_test_at_best_cut_std"].fillna(0.0).to_numpy(dtype=float),
+                fmt="o",
+                ms=8,
+                capsize=5,
+                color=f"C{index}",
+                label=f"{point}: seeds, mean ± std",
+            )
+            if "ensemble_fom_test_at_best_cut" in rows:
+                axes.plot(
+                    x,
+                    rows["ensemble_fom_test_at_best_cut"].to_numpy(dtype=float),
+                    ls="none",
+                    marker="*",
+                    ms=16,
+                    color=f"C{index}",
+                    markeredgecolor="black",
+                    label=f"{point}: seed ensemble",
+                )
+        axes.set_xticks(range(len(order)), [_signal_label(name) for name in order], rotation=20)
+        axes.tick_params(axis="x", which="minor", bottom=False, top=False)
+        axes.set_xlim(-0.6, len(order) - 0.4)
+        axes.set_xlabel("Signal point (each alone as the signal)")
+        axes.set_ylabel("Test Z at the validation-chosen cut")
+        axes.set_ylim(bottom=0)
+        axes.legend(fontsize="xx-small")
+        _cms_label(axes)
+    return figure
+
+
+def _signal_label(process: str) -> str:
+    return process.removesuffix(".root")
 
 
 # --- the chapter's two-dimensional toy --------------------------------------------
@@ -474,10 +560,11 @@ def _yield_label(evaluation: Mapping, class_names: Sequence[str]) -> str:
     return "Test yields at the chosen cut\n" + "\n".join(lines)
 
 
-def _plot_efficiencies(axes: Axes, scan: pd.DataFrame, best_cut: float, yields: str) -> None:
+def _plot_efficiencies(axes: Axes, scan: pd.DataFrame, best_cut: float | None, yields: str) -> None:
     axes.plot(scan["cut"], scan["signal_efficiency_validation"], color="C3", label="Signal")
     axes.plot(scan["cut"], scan["background_efficiency_validation"], color="C0", label="Background")
-    axes.axvline(best_cut, color="black", ls="--", label=yields)
+    if best_cut is not None:
+        axes.axvline(best_cut, color="black", ls="--", label=yields)
     axes.set_yscale("log")
     axes.set_xlabel("Lower cut on the signal output")
     axes.set_ylabel("Efficiency (validation)")

@@ -1,7 +1,11 @@
-"""The summary tables: one row per model, and the spread over seeds per grid point."""
+"""The summary tables: one row per model (every seed, and each grid point's seed
+ensemble), the spread over seeds per grid point, and the same for every signal process
+taken alone as the signal."""
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -9,59 +13,216 @@ import pandas as pd
 from cmsnn.files import read_json, write_csv
 from cmsnn.grid import format_value
 
+log = logging.getLogger(__name__)
+
+#: ``kind`` of a summary row: one trained network, or the mean of a grid point's seeds.
+SEED, ENSEMBLE = "seed", "ensemble"
+#: Separates the warnings of one row in a table cell.
+WARNING_SEPARATOR = " | "
+#: Columns that name a row rather than measure it.
+IDENTITY_COLUMNS = (
+    "model",
+    "grid_point",
+    "seed",
+    "kind",
+    "classification",
+    "signal_process",
+    "signal_model",
+    "mass_1",
+    "mass_2",
+)
+#: Counts that stay integers in the tables even where a row has none (ensembles, no cut).
+INTEGER_COLUMNS = ("seed", "best_epoch", "epochs_run", "background_events_test_at_best_cut")
+#: Ensemble results repeated beside the seeds' mean ± std in the per-point table.
+ENSEMBLE_RESULTS = (
+    "auc_test",
+    "best_cut",
+    "fom_validation_at_best_cut",
+    "fom_test_at_best_cut",
+    "fom_test_at_best_cut_stat_error",
+    "fom_test_max",
+)
+#: ``<model>_<m1>_<m2>``, the usual naming of simplified-model signal samples.
+_SIGNAL_POINT = re.compile(r"(?P<model>.+?)_(?P<mass_1>\d+(?:\.\d+)?)_(?P<mass_2>\d+(?:\.\d+)?)")
+
+
+def training_warnings(facts: Mapping) -> list[str]:
+    """A network whose kept epoch is its last was still improving when training
+    stopped: its FOM is not that of a trained model."""
+    if facts["epochs_run"] > 1 and facts["best_epoch"] == facts["epochs_run"]:
+        return [
+            f"the kept epoch is the last one trained ({facts['best_epoch']} of "
+            f"{facts['epochs_run']}): the validation loss was still falling; train longer"
+        ]
+    return []
+
 
 def model_row(model_id: str, point: str, facts: Mapping, numbers: Mapping) -> dict:
-    """One summary row: identity, hyper-parameters, training facts and evaluation."""
-    settings = {key: _cell(value) for key, value in facts["settings"].items()}
+    """One summary row of a trained network: identity, hyper-parameters, training facts,
+    evaluation, and every warning of its training and its cut."""
+    warnings = training_warnings(facts) + list(numbers["warnings"])
     return {
         "model": model_id,
         "grid_point": point,
         "seed": facts["seed"],
+        "kind": SEED,
         "classification": facts["mode"],
-        **settings,
+        **_settings(facts),
         "best_epoch": facts["best_epoch"],
         "epochs_run": facts["epochs_run"],
         "best_val_loss": facts["best_val_loss"],
         "training_seconds": facts["training_seconds"],
         **numbers,
+        "warnings": WARNING_SEPARATOR.join(warnings),
     }
 
 
-def aggregate_over_seeds(summary: pd.DataFrame, settings_columns: Sequence[str]) -> pd.DataFrame:
-    """Mean and standard deviation over seeds of every result, per grid point."""
+def ensemble_row(point: str, member_facts: Sequence[Mapping], numbers: Mapping) -> dict:
+    """The summary row of a grid point's seed ensemble (no training of its own); its
+    warnings include its members' training warnings."""
+    warnings = [
+        f"seed {facts['seed']}: {warning}"
+        for facts in member_facts
+        for warning in training_warnings(facts)
+    ]
+    return {
+        "model": f"{point}/{ENSEMBLE}",
+        "grid_point": point,
+        "seed": None,
+        "kind": ENSEMBLE,
+        "classification": member_facts[0]["mode"],
+        **_settings(member_facts[0]),
+        **numbers,
+        "warnings": WARNING_SEPARATOR.join(warnings + list(numbers["warnings"])),
+    }
+
+
+def aggregate_over_seeds(
+    summary: pd.DataFrame, settings_columns: Sequence[str], by: Sequence[str] = ("grid_point",)
+) -> pd.DataFrame:
+    """Mean and standard deviation over the seeds (not the ensembles) of every numeric
+    result, per group (grid point, or grid point and signal process); the ensemble's
+    main results beside them, and whether its test FOM beats the seeds' mean."""
+    by = list(by)
+    kinds = summary["kind"] if "kind" in summary else pd.Series(SEED, index=summary.index)
+    seeds = summary[kinds == SEED]
     results = [
         column
-        for column in summary.columns
-        if column not in {"model", "grid_point", "seed", "classification", *settings_columns}
-        and pd.api.types.is_numeric_dtype(summary[column])
+        for column in seeds.columns
+        if column not in {*IDENTITY_COLUMNS, *settings_columns, *by}
+        and pd.api.types.is_numeric_dtype(seeds[column])
     ]
-    grouped = summary.groupby("grid_point", sort=False)
+    grouped = seeds.groupby(by, sort=False)
     table = grouped[list(settings_columns)].first()
-    table.insert(0, "n_seeds", grouped["seed"].count())
+    table.insert(0, "n_seeds", grouped["model"].count())
+    if "warnings" in seeds:
+        table.insert(1, "n_seeds_with_warnings", grouped["warnings"].agg(_count_non_empty))
     statistics = grouped[results].agg(["mean", "std"])
     statistics.columns = [f"{column}_{statistic}" for column, statistic in statistics.columns]
-    return table.join(statistics).reset_index()
-
-
-def summarise_files(
-    model_ids: Sequence[str],
-    points: Sequence[str],
-    facts_files: Sequence,
-    evaluation_files: Sequence,
-    summary_output,
-    by_point_output,
-) -> None:
-    """Rule entry point: the models' training facts and evaluations, in the same order."""
-    facts = [read_json(path) for path in facts_files]
-    rows = [
-        model_row(model_id, point, model_facts, read_json(evaluation))
-        for model_id, point, model_facts, evaluation in zip(
-            model_ids, points, facts, evaluation_files, strict=True
+    table = table.join(statistics)
+    ensembles = summary[kinds == ENSEMBLE].set_index(by)
+    if len(ensembles):
+        present = [column for column in ENSEMBLE_RESULTS if column in ensembles]
+        table = table.join(ensembles[present].add_prefix(f"{ENSEMBLE}_"))
+        table[f"{ENSEMBLE}_beats_seed_mean"] = (
+            table[f"{ENSEMBLE}_fom_test_at_best_cut"] > table["fom_test_at_best_cut_mean"]
         )
+    return table.reset_index()
+
+
+def parse_signal_point(process: str) -> dict:
+    """``{signal_model, mass_1, mass_2}`` from a name such as ``T2DegStop_550_520.root``;
+    empty values where the name does not follow ``<model>_<m1>_<m2>``."""
+    match = _SIGNAL_POINT.fullmatch(process.removesuffix(".root"))
+    if not match:
+        return {"signal_model": None, "mass_1": None, "mass_2": None}
+    return {
+        "signal_model": match["model"],
+        "mass_1": float(match["mass_1"]),
+        "mass_2": float(match["mass_2"]),
+    }
+
+
+def by_signal_rows(model_row_: Mapping, by_signal: pd.DataFrame) -> pd.DataFrame:
+    """The per-signal-process rows of one model, with the model's identity in front and
+    the parsed mass point beside the process."""
+    identity = {key: model_row_[key] for key in ("model", "grid_point", "seed", "kind")}
+    masses = pd.DataFrame([parse_signal_point(name) for name in by_signal["signal_process"]])
+    table = pd.concat(
+        [by_signal[["signal_process"]], masses, by_signal.drop(columns="signal_process")], axis=1
+    )
+    for position, (key, value) in enumerate(identity.items()):
+        table.insert(position, key, value)
+    return table
+
+
+def summarise_files(inputs: Mapping, params: Mapping, outputs: Mapping) -> None:
+    """Rule entry point. ``inputs``: per trained model (in ``params["models"]`` order)
+    ``facts``, ``evaluation``, ``by_signal``; per grid point (``params["ensemble_points"]``)
+    ``ensemble_evaluation``, ``ensemble_by_signal``. ``outputs``: ``summary``,
+    ``by_point``, ``by_signal``, ``by_signal_by_point``."""
+    facts = [read_json(path) for path in inputs["facts"]]
+    rows, signal_tables = [], []
+    for model_id, point, model_facts, evaluation, by_signal in zip(
+        params["models"],
+        params["points"],
+        facts,
+        inputs["evaluation"],
+        inputs["by_signal"],
+        strict=True,
+    ):
+        rows.append(model_row(model_id, point, model_facts, read_json(evaluation)))
+        signal_tables.append(by_signal_rows(rows[-1], pd.read_csv(by_signal)))
+    for point, evaluation, by_signal in zip(
+        params["ensemble_points"],
+        inputs["ensemble_evaluation"],
+        inputs["ensemble_by_signal"],
+        strict=True,
+    ):
+        members = [f for f, p in zip(facts, params["points"], strict=True) if p == point]
+        rows.append(ensemble_row(point, members, read_json(evaluation)))
+        signal_tables.append(by_signal_rows(rows[-1], pd.read_csv(by_signal)))
+    summary = _integer_columns(pd.DataFrame(rows))
+    settings = list(_settings(facts[0]))
+    by_signal = _integer_columns(pd.concat(signal_tables, ignore_index=True))
+    for row in summary.itertuples():
+        if row.warnings:
+            log.warning("%s: %s", row.model, row.warnings)
+    write_csv(summary, outputs["summary"])
+    write_csv(aggregate_over_seeds(summary, settings), outputs["by_point"])
+    write_csv(by_signal, outputs["by_signal"])
+    by_signal_settings = by_signal.merge(summary[["model", *settings]], on="model")
+    write_csv(
+        aggregate_over_seeds(by_signal_settings, settings, by=("grid_point", "signal_process")),
+        outputs["by_signal_by_point"],
+    )
+
+
+def summary_warnings(summary_path) -> list[str]:
+    """``model: warning`` for every warning in a ``fom_summary.csv`` (for the console)."""
+    summary = pd.read_csv(summary_path, keep_default_na=False)
+    if "warnings" not in summary:
+        return []
+    return [
+        f"{row.model}: {warning}"
+        for row in summary.itertuples()
+        for warning in str(row.warnings).split(WARNING_SEPARATOR)
+        if warning
     ]
-    summary = pd.DataFrame(rows)
-    write_csv(summary, summary_output)
-    write_csv(aggregate_over_seeds(summary, list(facts[0]["settings"])), by_point_output)
+
+
+def _settings(facts: Mapping) -> dict:
+    return {key: _cell(value) for key, value in facts["settings"].items()}
+
+
+def _integer_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """Counts as nullable integers, so that a missing one does not turn 37 into 37.0."""
+    present = [column for column in INTEGER_COLUMNS if column in table]
+    return table.astype(dict.fromkeys(present, "Int64"))
+
+
+def _count_non_empty(warnings: pd.Series) -> int:
+    return int((warnings.fillna("").astype(str) != "").sum())
 
 
 def _cell(value):

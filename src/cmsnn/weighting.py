@@ -14,6 +14,16 @@ BALANCING_SCHEMES = ("equal", "sqrt", "none")
 MODES = ("binary", "multiclass")
 
 
+def default_balancing(mode: str) -> str:
+    """The balancing used when the config sets none: ``equal`` in binary mode (the
+    tutorial's binary script; with ``sqrt`` the many background classes together
+    outweigh the signal and its output never reaches the cuts that matter), ``sqrt``
+    in multi-class mode (the tutorial's multi-class script)."""
+    if mode not in MODES:
+        raise ValueError(f"classification must be one of {MODES}, got {mode!r}")
+    return "equal" if mode == "binary" else "sqrt"
+
+
 def training_targets(class_index: np.ndarray, mode: str) -> np.ndarray:
     """The network's target per event: binary 1 = signal (class 0), 0 = background;
     multi-class: the class index itself."""

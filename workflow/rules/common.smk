@@ -1,23 +1,28 @@
 import glob
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
 from cmsnn.configuration import module_dependencies, scientific_numbers
-from cmsnn.fom import cut_values
+from cmsnn.fom import check_cut_range
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
 from cmsnn.scaling import SCALING_METHODS
 from cmsnn.splitting import SPLITS, check_fractions
 from cmsnn.toydata import read_process_table
-from cmsnn.weighting import BALANCING_SCHEMES
+from cmsnn.summary import summary_warnings
+from cmsnn.weighting import BALANCING_SCHEMES, default_balancing
 
 
 config.update(scientific_numbers(dict(config)))
 validate(config, schema="../schemas/config.schema.yaml")
+# The one default that depends on another key: binary balances `equal` (the tutorial's
+# binary script), multi-class `sqrt`.
+config["preprocessing"].setdefault("balancing", default_balancing(config["classification"]))
 
 # Checks the schema cannot express, done now rather than in a job after training.
 check_fractions(config["split"]["fractions"])
-cut_values(config["fom"]["cut_min"], config["fom"]["cut_max"], config["fom"]["steps"])
+check_cut_range(config["fom"]["cut_min"], config["fom"]["cut_max"], config["fom"]["steps"])
 
 GRID = expand_grid(config["grid"])
 SEEDS = config["seeds"]
@@ -31,6 +36,7 @@ PRESPLIT_STEMS = {"train": "train", "validation": "val", "test": "test"}
 wildcard_constraints:
     point="[^/]+",
     seed=r"\d+",
+    member=r"seed-\d+|ensemble",
     split="|".join(SPLITS),
     sample="[^/]+",
     scaling="|".join(SCALING_METHODS),
@@ -132,6 +138,24 @@ def model_dir(point, seed):
     return f"{RESULTS}/models/{point}/seed-{seed}"
 
 
+#: A grid point's folder of one trained network, of its seed ensemble, and of either.
+MODEL = f"{RESULTS}/models/{{point}}/seed-{{seed}}"
+ENSEMBLE = f"{RESULTS}/models/{{point}}/ensemble"
+MEMBER = f"{RESULTS}/models/{{point}}/{{member}}"
+
+
+def member_predictions(split):
+    """The predictions of every seed of the wildcards' grid point, for the ensemble."""
+    return lambda wildcards: [
+        f"{model_dir(wildcards.point, seed)}/predictions_{split}.csv" for seed in SEEDS
+    ]
+
+
+def ensemble_outputs(filename):
+    """``filename`` of every grid point's seed ensemble, in grid order."""
+    return [f"{RESULTS}/models/{point}/ensemble/{filename}" for point in GRID]
+
+
 def model_outputs(filename):
     """``filename`` of every model, in the order of :func:`model_ids`."""
     return [f"{model_dir(point, seed)}/{filename}" for point in GRID for seed in SEEDS]
@@ -202,10 +226,25 @@ def get_final_outputs():
     figures = MODEL_FIGURES + (["two_dimensional_classification"] if two_dimensional() else [])
     dataset = ["input_distributions", "correlations", "seed_spread"]
     dataset += ["two_dimensional_samples"] if two_dimensional() else []
+    dataset += ["fom_by_signal"]
     return [
         f"{RESULTS}/fom_summary.csv",
         f"{RESULTS}/fom_summary_by_point.csv",
+        f"{RESULTS}/fom_by_signal.csv",
+        f"{RESULTS}/fom_by_signal_by_point.csv",
+        *(path for ext in ("png", "pdf") for path in ensemble_outputs(f"plots/fom_scan.{ext}")),
         *model_outputs("overtraining_ks.csv"),
         *(f"{RESULTS}/plots/{name}.{ext}" for name in dataset for ext in ("png", "pdf")),
         *(path for name in figures for ext in ("png", "pdf") for path in model_outputs(f"plots/{name}.{ext}")),
     ]
+
+
+def print_warnings():
+    """After a successful run, the summary's warnings on the console: a result that may
+    mean nothing must not pass in silence."""
+    summary = Path(f"{RESULTS}/fom_summary.csv")
+    warnings = summary_warnings(summary) if summary.is_file() else []
+    if warnings:
+        print(f"\nWARNING: {len(warnings)} warning(s) in {summary} (column 'warnings'):", file=sys.stderr)
+        for warning in warnings:
+            print(f"  - {warning}", file=sys.stderr)

@@ -1,20 +1,45 @@
-rule evaluate_model:
-    """Weighted AUCs and the FOM scan over the cut on the signal output."""
+rule average_seed_predictions:
+    """A grid point's seed ensemble: the mean of its seeds' outputs, event by event."""
     input:
-        train=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_train.csv",
-        validation=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_validation.csv",
-        test=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_test.csv",
+        train=member_predictions("train"),
+        validation=member_predictions("validation"),
+        test=member_predictions("test"),
+        code=package_code("ensemble"),
+    output:
+        train=f"{ENSEMBLE}/predictions_train.csv",
+        validation=f"{ENSEMBLE}/predictions_validation.csv",
+        test=f"{ENSEMBLE}/predictions_test.csv",
+    log:
+        f"{RESULTS}/logs/average_seed_predictions/{{point}}.log",
+    threads: threads_of("light")
+    resources:
+        **job_resources("light"),
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/average_seed_predictions.py"
+
+
+rule evaluate_model:
+    """Weighted AUCs, the FOM scan over the cut on the signal output (with the MC
+    statistics and the bootstrap error), and the chosen cut of every signal process;
+    for a seed or a seed ensemble."""
+    input:
+        train=f"{MEMBER}/predictions_train.csv",
+        validation=f"{MEMBER}/predictions_validation.csv",
+        test=f"{MEMBER}/predictions_test.csv",
         code=package_code("evaluation"),
     output:
-        scan=f"{RESULTS}/models/{{point}}/seed-{{seed}}/fom_scan.csv",
-        evaluation=f"{RESULTS}/models/{{point}}/seed-{{seed}}/evaluation.json",
+        scan=f"{MEMBER}/fom_scan.csv",
+        evaluation=f"{MEMBER}/evaluation.json",
+        by_signal=f"{MEMBER}/fom_by_signal.csv",
     params:
         fractions=canonical(config["split"]["fractions"]),
         fom=canonical(config["fom"]),
         mode=config["classification"],
         class_names=CLASS_NAMES,
     log:
-        f"{RESULTS}/logs/evaluate_model/{{point}}/seed-{{seed}}.log",
+        f"{RESULTS}/logs/evaluate_model/{{point}}/{{member}}.log",
     threads: threads_of("light")
     resources:
         **job_resources("light"),
@@ -25,10 +50,14 @@ rule evaluate_model:
 
 
 rule summarise_models:
-    """fom_summary.csv (one row per model) and its mean/std over seeds per grid point."""
+    """The summary tables: per model and per grid point, for the headline signal and for
+    every signal process alone."""
     input:
         facts=model_outputs("training.json"),
         evaluation=model_outputs("evaluation.json"),
+        by_signal=model_outputs("fom_by_signal.csv"),
+        ensemble_evaluation=ensemble_outputs("evaluation.json"),
+        ensemble_by_signal=ensemble_outputs("fom_by_signal.csv"),
         code=package_code("summary"),
     output:
         summary=report(
@@ -43,9 +72,22 @@ rule summarise_models:
             category="3. Across models",
             subcategory="Tables",
         ),
+        by_signal=report(
+            f"{RESULTS}/fom_by_signal.csv",
+            caption="../../report/fom_by_signal_table.rst",
+            category="3. Across models",
+            subcategory="Tables",
+        ),
+        by_signal_by_point=report(
+            f"{RESULTS}/fom_by_signal_by_point.csv",
+            caption="../../report/fom_by_signal_by_point.rst",
+            category="3. Across models",
+            subcategory="Tables",
+        ),
     params:
         models=model_ids(),
         points=model_points(),
+        ensemble_points=list(GRID),
     log:
         f"{RESULTS}/logs/summarise_models.log",
     threads: threads_of("light")

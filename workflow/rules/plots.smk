@@ -1,4 +1,3 @@
-MODEL = f"{RESULTS}/models/{{point}}/seed-{{seed}}"
 MODEL_CATEGORY = "2. Models"
 MODEL_SUBCATEGORY = "{point}, seed {seed}"
 
@@ -88,6 +87,46 @@ rule plot_seed_spread:
         "../../envs/data.yaml"
     script:
         "../scripts/plot_seed_spread.py"
+
+
+rule plot_ensemble_fom_scan:
+    """The FOM scan of a grid point's seed ensemble, with its bootstrap band."""
+    input:
+        scan=f"{ENSEMBLE}/fom_scan.csv",
+        evaluation=f"{ENSEMBLE}/evaluation.json",
+        code=package_code("figures"),
+    output:
+        **figure("fom", f"{ENSEMBLE}/plots/fom_scan", "fom.rst", MODEL_CATEGORY, "{point}, seed ensemble"),
+    params:
+        class_names=CLASS_NAMES,
+    log:
+        f"{RESULTS}/logs/plot_ensemble_fom_scan/{{point}}.log",
+    threads: threads_of("light")
+    resources:
+        **job_resources("light"),
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/plot_fom_scan.py"
+
+
+rule plot_fom_by_signal:
+    """Test FOM at the validation-chosen cut versus the signal mass point, per grid point
+    (mean ± std over seeds, and the seed ensemble)."""
+    input:
+        by_signal=f"{RESULTS}/fom_by_signal_by_point.csv",
+        code=package_code("figures"),
+    output:
+        **figure("by_signal", f"{RESULTS}/plots/fom_by_signal", "fom_by_signal.rst", "3. Across models", "Signal points"),
+    log:
+        f"{RESULTS}/logs/plot_fom_by_signal.log",
+    threads: threads_of("light")
+    resources:
+        **job_resources("light"),
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/plot_fom_by_signal.py"
 
 
 rule plot_two_dimensional_samples:

@@ -6,8 +6,7 @@ from cmsnn.evaluation import evaluate_files
 
 evaluate_files(
     snakemake.input,
-    snakemake.output.scan,
-    snakemake.output.evaluation,
+    snakemake.output,
     fractions=snakemake.params.fractions,
     fom_options=snakemake.params.fom,
     mode=snakemake.params.mode,

@@ -4,11 +4,4 @@ redirect_output_to_log(snakemake.log[0])
 
 from cmsnn.summary import summarise_files
 
-summarise_files(
-    snakemake.params.models,
-    snakemake.params.points,
-    snakemake.input.facts,
-    snakemake.input.evaluation,
-    snakemake.output.summary,
-    snakemake.output.by_point,
-)
+summarise_files(snakemake.input, snakemake.params, snakemake.output)
