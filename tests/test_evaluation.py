@@ -201,6 +201,9 @@ def test_evaluate_files(tmp_path, mode):
     assert by_signal["signal_process"].tolist() == ["sig.root"]
     assert by_signal["best_cut"][0] == pytest.approx(numbers["best_cut"])
     assert by_signal["fom_test_at_best_cut"][0] == pytest.approx(numbers["fom_test_at_best_cut"])
+    # the same signal (the whole class is sig.root alone), the same bootstrap
+    for key in ("fom_test_at_best_cut_stat_error", "fom_validation_at_best_cut_stat_error"):
+        assert by_signal[key][0] == pytest.approx(numbers[key])
     assert numbers["fom_test_at_best_cut"] == pytest.approx(scan["fom_test"][best])
     assert numbers["fom_test_max"] == pytest.approx(scan["fom_test"].max())
     assert numbers["signal_yield_test_at_best_cut"] == pytest.approx(

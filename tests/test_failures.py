@@ -82,3 +82,16 @@ def test_grid_values_are_checked_like_the_keys_they_override(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "['grid']['layers']" in output and "64 is not of type 'array'" in output
+
+
+@pytest.mark.parametrize(
+    ("fom", "message"),
+    [
+        ({"cut_min": 1.5}, "fom.cut_min = 1.5 lies outside the network output's range"),
+        ({"cut_max": "high"}, "['fom']['cut_max']"),
+    ],
+)
+def test_a_scan_range_outside_the_outputs_range_fails_at_start(tmp_path, fom, message):
+    result = snakemake(make_workdir(tmp_path, {"fom": fom}), "--dry-run", check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr

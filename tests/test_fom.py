@@ -463,7 +463,9 @@ def test_best_cut_summary_never_reports_a_zero_fom_as_a_result():
     assert summary["background_events_test_at_best_cut"] is None
     assert summary["fom_test_max"] == 1.0
     assert len(summary["warnings"]) == 1
-    assert "validation FOM is 0 at every allowed cut of the scan [0.7, 0.9]" in summary["warnings"][0]
+    assert (
+        "validation FOM is 0 at every allowed cut of the scan [0.7, 0.9]" in summary["warnings"][0]
+    )
 
 
 @pytest.mark.parametrize(

@@ -40,19 +40,66 @@ def read(workdir, path):
 
 
 def test_summary_has_one_row_per_model_and_the_seed_spread(multiclass_run):
-    summary = pd.read_csv(multiclass_run / "results/fom_summary.csv")
+    everything = pd.read_csv(multiclass_run / "results/fom_summary.csv")
+    summary = everything[everything["kind"] == "seed"]
     assert sorted(zip(summary["decay_rate"], summary["seed"], strict=True)) == [
         (0.0001, 1), (0.0001, 2), (0.001, 1), (0.001, 2)
     ]  # fmt: skip
-    assert set(summary["balancing"]) == {"sqrt"} and set(summary["scaling"]) == {"quantile"}
+    # multi-class balances sqrt by default
+    assert set(everything["balancing"]) == {"sqrt"} and set(everything["scaling"]) == {"quantile"}
     assert (summary["auc_validation"] > 0.7).all() and (summary["auc_test"] <= 1).all()
-    assert summary["best_cut"].between(0.7, 1.0).all()
+    # the automatic range: from the validation signal's median output to its highest
+    assert (everything["scan_cut_min"] > 0.3).all() and (everything["scan_cut_max"] <= 1).all()
+    assert (
+        everything["best_cut"].between(everything["scan_cut_min"], everything["scan_cut_max"]).all()
+    )
+    assert (everything["fom_test_at_best_cut"] > 0).all()
+    assert (everything["fom_test_at_best_cut_stat_error"] > 0).all()
+    assert (everything["fom_validation_at_best_cut_stat_error"] > 0).all()
     by_point = pd.read_csv(multiclass_run / "results/fom_summary_by_point.csv")
     assert list(by_point["n_seeds"]) == [2, 2]
     for _, point in by_point.iterrows():
         rows = summary[summary["grid_point"] == point["grid_point"]]
         assert point["auc_test_mean"] == pytest.approx(rows["auc_test"].mean())
         assert point["fom_test_max_std"] == pytest.approx(rows["fom_test_max"].std())
+        ensemble = everything[everything["model"] == f"{point['grid_point']}/ensemble"]
+        assert point["ensemble_auc_test"] == pytest.approx(ensemble["auc_test"].iloc[0])
+        beats = point["ensemble_fom_test_at_best_cut"] > point["fom_test_at_best_cut_mean"]
+        assert point["ensemble_beats_seed_mean"] == beats
+
+
+def test_the_ensemble_averages_its_seeds_predictions(multiclass_run):
+    point = multiclass_run / "results/models/decay_rate-0.001"
+    for split in ("validation", "test"):
+        members = [pd.read_csv(point / f"seed-{seed}/predictions_{split}.csv") for seed in (1, 2)]
+        ensemble = pd.read_csv(point / f"ensemble/predictions_{split}.csv")
+        for name in ("Signal", "Wjets", "TTbar", "Z2nu", "Other"):
+            column = f"score_{name}"
+            expected = (members[0][column] + members[1][column]) / 2
+            np.testing.assert_allclose(ensemble[column], expected, rtol=1e-6)
+    evaluation = json.loads((point / "ensemble/evaluation.json").read_text())
+    assert evaluation["auc_test"] > 0.7
+    assert (point / "ensemble/plots/fom_scan.png").stat().st_size > 10_000
+
+
+def test_every_signal_point_gets_its_own_fom(multiclass_run):
+    by_signal = pd.read_csv(multiclass_run / "results/fom_by_signal.csv")
+    points = ["T2DegStop_500_470.root", "T2DegStop_550_520.root", "T2DegStop_600_570.root"]
+    models = pd.read_csv(multiclass_run / "results/fom_summary.csv")["model"]
+    assert len(models) == 6  # 2 x 2 seeds and 2 ensembles
+    for model in models:
+        rows = by_signal[by_signal["model"] == model]
+        assert sorted(rows["signal_process"]) == points, model
+        assert sorted(rows["mass_1"]) == [500, 550, 600]
+        assert (rows["signal_efficiency_test_at_best_cut"] > 0).all()
+    # the headline signal alone is the same computation as the summary's
+    summary = pd.read_csv(multiclass_run / "results/fom_summary.csv").set_index("model")
+    headline = by_signal[by_signal["signal_process"] == "T2DegStop_550_520.root"].set_index("model")
+    for column in ("best_cut", "fom_test_at_best_cut", "fom_test_at_best_cut_stat_error"):
+        np.testing.assert_allclose(headline[column], summary.loc[headline.index, column])
+    by_point = pd.read_csv(multiclass_run / "results/fom_by_signal_by_point.csv")
+    assert len(by_point) == 2 * 3 and (by_point["n_seeds"] == 2).all()
+    assert (multiclass_run / "results/plots/fom_by_signal.pdf").read_bytes().startswith(b"%PDF")
 
 
 def test_split_is_stratified_per_process_and_complete(multiclass_run):
@@ -128,7 +175,26 @@ def test_fom_numbers_agree_with_an_independent_count(multiclass_run):
     for name in ("Wjets", "TTbar", "Z2nu", "Other"):
         expected = passing[passing["class"] == name]["weight"].sum() * to_yield
         assert evaluation[f"yield_test_at_best_cut_{name}"] == pytest.approx(expected)
-    assert len(scan) == 60 and scan["cut"].iloc[1] == pytest.approx(0.705)
+    low, high = evaluation["scan_cut_min"], evaluation["scan_cut_max"]
+    assert len(scan) == 60 and scan["cut"].iloc[0] == pytest.approx(low)
+    assert scan["cut"].iloc[1] - low == pytest.approx((high - low) / 60)
+    # the automatic range ends at the highest output of the counted validation signal
+    validation = pd.read_csv(multiclass_run / MODEL / "predictions_validation.csv")
+    counted = validation[
+        (validation["predicted_class"] == "Signal")
+        & (validation["process"] == "T2DegStop_550_520.root")
+    ]
+    assert high == pytest.approx(counted["score_Signal"].max())
+    # the MC statistics: sigma_b^2 = (0.2 b)^2 + sum of squared yields above the cut
+    background = passing[passing["class"] != "Signal"]["weight"] * to_yield
+    b = background.sum()
+    relative = math.sqrt((background**2).sum()) / b
+    assert evaluation["background_mc_relative_uncertainty_test_at_best_cut"] == pytest.approx(
+        relative
+    )
+    assert evaluation["background_effective_events_test_at_best_cut"] == pytest.approx(
+        b**2 / (background**2).sum()
+    )
 
 
 def test_nothing_reruns_when_nothing_changed(multiclass_run):
@@ -144,12 +210,27 @@ def test_changing_one_decay_rate_reruns_only_that_grid_point(multiclass_run):
         "train_model": 2,
         "predict": 2,
         "permutation_importance": 2,
-        "evaluate_model": 2,
+        "average_seed_predictions": 1,
+        "evaluate_model": 3,
         "plot_model": 2,
+        "plot_ensemble_fom_scan": 1,
         "summarise_models": 1,
         "plot_seed_spread": 1,
+        "plot_fom_by_signal": 1,
         "all": 1,
     }
+
+
+#: What a change to the FOM reruns: the evaluation of 4 seeds and 2 ensembles, and after.
+FOM_RERUN = {
+    "evaluate_model": 6,
+    "summarise_models": 1,
+    "plot_model": 4,
+    "plot_ensemble_fom_scan": 2,
+    "plot_seed_spread": 1,
+    "plot_fom_by_signal": 1,
+    "all": 1,
+}
 
 
 def test_editing_a_stage_module_reruns_that_stage_only(multiclass_run):
@@ -161,9 +242,7 @@ def test_editing_a_stage_module_reruns_that_stage_only(multiclass_run):
         jobs = planned_jobs(multiclass_run)
     finally:
         module.write_text(original)
-    assert jobs == {
-        "evaluate_model": 4, "summarise_models": 1, "plot_model": 4, "plot_seed_spread": 1, "all": 1
-    }  # fmt: skip
+    assert jobs == FOM_RERUN
     assert planned_jobs(multiclass_run) == {}
 
 
@@ -209,9 +288,7 @@ def test_changing_a_plotting_option_reruns_only_plotting(multiclass_run):
 def test_changing_a_fom_option_never_retrains(multiclass_run):
     (multiclass_run / "fom.yaml").write_text("fom: {relative_background_uncertainty: 0.1}\n")
     jobs = planned_jobs(multiclass_run, "--configfile", str(multiclass_run / "fom.yaml"))
-    assert jobs == {
-        "evaluate_model": 4, "summarise_models": 1, "plot_model": 4, "plot_seed_spread": 1, "all": 1
-    }  # fmt: skip
+    assert jobs == FOM_RERUN
 
 
 def test_binary_pipeline_with_preselection_and_equal_weights(binary_run):
@@ -247,7 +324,8 @@ def test_binary_fom_counts_every_event_above_the_cut(binary_run):
     assert evaluation["background_yield_test_at_best_cut"] == pytest.approx(background)
     assert evaluation["background_events_test_at_best_cut"] == (passing["class"] != "Signal").sum()
     s, b, f = signal, background, 0.2
-    sigma2 = (f * b) ** 2
+    sum_w2 = ((passing.loc[passing["class"] != "Signal", "weight"] * to_yield) ** 2).sum()
+    sigma2 = (f * b) ** 2 + sum_w2
     by_hand = math.sqrt(
         2
         * (
@@ -256,6 +334,42 @@ def test_binary_fom_counts_every_event_above_the_cut(binary_run):
         )
     )
     assert evaluation["fom_test_at_best_cut"] == pytest.approx(by_hand, rel=1e-6)
+
+
+def test_a_meaningless_fom_is_reported_loudly(binary_run):
+    """No cut can be chosen (no background estimate is good enough): the run warns on
+    the console, and the summary says why instead of quoting a best cut."""
+    (binary_run / "strict.yaml").write_text("fom: {min_background_events: 1.0e+9}\n")
+    result = snakemake(binary_run, "--configfile", str(binary_run / "strict.yaml"))
+    assert "WARNING: 1 warning(s) in results/fom_summary.csv" in result.stderr
+    assert "validation FOM is 0 at every allowed cut" in result.stderr
+    summary = pd.read_csv(binary_run / "results/fom_summary.csv")
+    model = summary[summary["kind"] == "seed"].iloc[0]
+    assert np.isnan(model["best_cut"]) and np.isnan(model["fom_test_at_best_cut"])
+    assert "no cut is chosen" in model["warnings"]
+    log = (binary_run / "results/logs/evaluate_model/decay_rate-0.001/seed-1.log").read_text()
+    assert "WARNING" in log and "no cut is chosen" in log
+    snakemake(binary_run)  # back to the run's own config for the other tests
+
+
+def test_binary_mode_on_the_default_toy_gives_a_fom_with_no_option_set(tmp_path):
+    """The binary defaults: equal balancing (the tutorial's) and the automatic range;
+    with sqrt balancing and a 0.7-1.0 scan this gave FOM 0 and no word."""
+    config = {
+        "classification": "binary",
+        "data": {"toy": {"events_scale": 0.2}},
+        "training": {"epochs": 10},
+        "grid": {"decay_rate": [0.001]},
+        "seeds": [1],
+    }
+    workdir = make_workdir(tmp_path, config)
+    result = snakemake(workdir, "results/fom_summary.csv")
+    summary = pd.read_csv(workdir / "results/fom_summary.csv", keep_default_na=False)
+    assert summary["balancing"].tolist() == ["equal", "equal"]  # the seed and its ensemble
+    assert (summary["fom_test_at_best_cut"].astype(float) > 1).all()
+    assert (summary["fom_validation_at_best_cut"].astype(float) > 1).all()
+    assert not any("FOM is 0" in text for text in summary["warnings"])
+    assert "FOM is 0" not in result.stderr
 
 
 def test_the_tutorials_presplit_layout_is_accepted(tmp_path):

@@ -4,6 +4,7 @@ headline signal, and the validation-chosen cut for every signal process alone.""
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -39,7 +40,7 @@ def evaluate_predictions(
     model's key numbers, ``warnings`` among them."""
     signal_class = class_names[0]
     check_signal_processes(predictions["test"], signal_class, fom_options["signal_processes"])
-    scans, chosen = scan_signal(predictions, fractions, fom_options, mode, signal_class, stream=0)
+    scans, chosen = scan_signal(predictions, fractions, fom_options, mode, signal_class)
     table = pd.DataFrame({"cut": scans["test"]["cut"]})
     for split, scan in scans.items():
         for column in scan.columns.drop("cut"):
@@ -64,11 +65,15 @@ def scan_signal(
     options: Mapping,
     mode: str,
     signal_class: str,
-    stream: int,
 ) -> tuple[dict[str, pd.DataFrame], dict]:
     """The scans of every split over one range, for the signal ``options`` names, and
-    the chosen cut's numbers. ``stream`` separates the bootstrap's random numbers of
-    different signals; each split draws its own."""
+    the chosen cut's numbers. The bootstrap's random numbers depend on the seed, the
+    split and the signal processes, so the same signal gets the same errors wherever it
+    is evaluated (the headline and its row of the per-signal table)."""
+    processes = options["signal_processes"] or signal_process_names(
+        predictions["test"], signal_class
+    )
+    stream = zlib.crc32("\n".join(sorted(processes)).encode())
     cut_min, cut_max, range_warnings = scan_range(
         predictions["validation"], options, mode, signal_class
     )
@@ -103,9 +108,9 @@ def fom_by_signal_process(
     with their bootstrap errors, test efficiency, yields and counts, the test maximum."""
     signal_class = class_names[0]
     rows = []
-    for stream, process in enumerate(signal_process_names(predictions["test"], signal_class), 1):
+    for process in signal_process_names(predictions["test"], signal_class):
         options = {**fom_options, "signal_processes": [process]}
-        _, chosen = scan_signal(predictions, fractions, options, mode, signal_class, stream)
+        _, chosen = scan_signal(predictions, fractions, options, mode, signal_class)
         rows.append({"signal_process": process, **chosen})
     return pd.DataFrame(rows)
 

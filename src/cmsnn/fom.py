@@ -236,8 +236,18 @@ class EventsAboveCuts:
 
     def sum_sorted(self, values_in_score_order) -> np.ndarray:
         """As :meth:`sum`, for values already in increasing-score order."""
-        tail = np.concatenate([np.cumsum(values_in_score_order[::-1])[::-1], [0.0]])
-        return tail[self.positions]
+        return self.sum_above_lowest_cut(values_in_score_order[self.lowest :])
+
+    @property
+    def lowest(self) -> int:
+        """Sorted position of the first event above the lowest cut: no event before it
+        enters any sum."""
+        return int(self.positions.min()) if len(self.positions) else len(self.order)
+
+    def sum_above_lowest_cut(self, values) -> np.ndarray:
+        """As :meth:`sum_sorted`, given only the values from position :attr:`lowest` on."""
+        tail = np.concatenate([np.cumsum(values[::-1])[::-1], [0.0]])
+        return tail[self.positions - self.lowest]
 
 
 def yield_above(scores: np.ndarray, yields: np.ndarray, cuts: np.ndarray) -> np.ndarray:
@@ -368,17 +378,20 @@ def bootstrap_fom_error(
     n_cuts = len(signal_above.positions)
     if replicas < 2 or rng is None:
         return np.full(n_cuts, np.nan)
-    # Multiplicities are independent of the scores, so they are drawn in score order.
+    # Multiplicities are independent of the scores, so they are drawn in score order,
+    # and only for the events above the lowest cut: the others enter no sum.
     signal_sorted = np.asarray(signal_yields, dtype=np.float64)[signal_above.order]
+    signal_sorted = signal_sorted[signal_above.lowest :]
     background_sorted = np.asarray(background_yields, dtype=np.float64)[background_above.order]
+    background_sorted = background_sorted[background_above.lowest :]
     foms = np.empty((replicas, n_cuts))
     for replica in range(replicas):
         signal_counts = rng.poisson(1.0, len(signal_sorted))
         background_counts = rng.poisson(1.0, len(background_sorted))
         foms[replica] = figure_of_merit(
-            signal_above.sum_sorted(signal_counts * signal_sorted),
-            background_above.sum_sorted(background_counts * background_sorted),
-            background_above.sum_sorted(background_counts * background_sorted**2),
+            signal_above.sum_above_lowest_cut(signal_counts * signal_sorted),
+            background_above.sum_above_lowest_cut(background_counts * background_sorted),
+            background_above.sum_above_lowest_cut(background_counts * background_sorted**2),
             options,
         )
     return foms.std(axis=0, ddof=1)
