@@ -151,9 +151,13 @@ def member_predictions(split):
     ]
 
 
+#: Grid points with a seed ensemble: all of them when there are seeds to average.
+ENSEMBLE_POINTS = list(GRID) if len(SEEDS) > 1 else []
+
+
 def ensemble_outputs(filename):
     """``filename`` of every grid point's seed ensemble, in grid order."""
-    return [f"{RESULTS}/models/{point}/ensemble/{filename}" for point in GRID]
+    return [f"{RESULTS}/models/{point}/ensemble/{filename}" for point in ENSEMBLE_POINTS]
 
 
 def model_outputs(filename):

@@ -87,7 +87,7 @@ rule summarise_models:
     params:
         models=model_ids(),
         points=model_points(),
-        ensemble_points=list(GRID),
+        ensemble_points=ENSEMBLE_POINTS,
     log:
         f"{RESULTS}/logs/summarise_models.log",
     threads: threads_of("light")
