@@ -39,6 +39,10 @@ onsuccess:
     print_warnings()
 
 
+onerror:
+    print_failures(log)
+
+
 rule all:
     input:
         get_final_outputs(),

@@ -212,3 +212,29 @@ def test_relative_imports_are_followed(tmp_path):
     source = "from . import b\nfrom .c import z\nfrom .d.e import w\n"
     package = write_package(tmp_path / "cmsnn", {"a": source, "b": "", "c": "", "d": ""})
     assert module_dependencies(package, "a") == ["a", "b", "c", "d"]
+
+
+def test_the_schemas_activations_and_initializers_are_kerass_names():
+    """The schema checks these at start-up; Keras decides what exists."""
+    import keras
+    from keras.src.activations import ALL_OBJECTS_DICT as ACTIVATIONS
+    from keras.src.initializers import ALL_OBJECTS_DICT as INITIALIZERS
+
+    root = Path(__file__).resolve().parents[1]
+    schema = yaml.safe_load((root / "workflow/schemas/config.schema.yaml").read_text())
+    training = schema["properties"]["training"]["properties"]
+    assert set(training["activation"]["enum"]) == set(ACTIVATIONS)
+    for name in training["activation"]["enum"]:
+        assert callable(keras.activations.get(name))
+    # the snake-case names that work alone (the base class, STFT and constant, which
+    # needs a value, left out)
+    usable = {name for name in INITIALIZERS if name.islower()} - {"initializer", "stft"}
+    usable = {name for name in usable if _works_alone(keras.initializers.get, name)}
+    assert set(training["initializer"]["enum"]) == usable
+
+
+def _works_alone(get, name) -> bool:
+    try:
+        return get(name) is not None
+    except (KeyError, TypeError, ValueError):
+        return False

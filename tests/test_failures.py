@@ -34,6 +34,11 @@ def test_malformed_csv_names_file_line_and_column_and_leaves_no_output(tmp_path)
     assert result.returncode != 0
     log = (workdir / "results/logs/ingest_csv/ttbar.log").read_text()
     assert "ttbar.csv line 3, column 'Met': 'abc' is not a number" in log
+    # the reason reaches the console too, not only "check log file(s)"
+    assert (
+        "results/logs/ingest_csv/ttbar.log: ValueError: "
+        f"{tmp_path / 'ttbar.csv'} line 3, column 'Met': 'abc' is not a number"
+    ) in result.stderr
     assert not (workdir / "results/ingested/ttbar.parquet").exists()
     assert not list((workdir / "results").rglob("*.partial*"))
 
@@ -93,5 +98,94 @@ def test_grid_values_are_checked_like_the_keys_they_override(tmp_path):
 )
 def test_a_scan_range_outside_the_outputs_range_fails_at_start(tmp_path, fom, message):
     result = snakemake(make_workdir(tmp_path, {"fom": fom}), "--dry-run", check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+
+
+def test_a_preselection_that_would_run_code_fails_at_start_and_runs_nothing(tmp_path):
+    workdir = make_workdir(
+        tmp_path, {"preselection": "@pd.io.common.os.system('touch hacked') == 0 or Met > -1"}
+    )
+    result = snakemake(workdir, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "preselection" in result.stderr and "syntax error" in result.stderr
+    result = snakemake(workdir, "--dry-run", check=False, cwd=workdir)
+    assert not (workdir / "hacked").exists() and not (tmp_path / "hacked").exists()
+
+
+@pytest.mark.parametrize(
+    ("preselection", "message"),
+    [
+        ("Met > 250 and Foo < 3", "unknown name 'Foo'"),
+        ("Met.__class__ == 1", "the attribute access 'Met.__class__'"),
+        ("Met >", "syntax error"),
+    ],
+)
+def test_a_bad_preselection_fails_at_start_naming_the_token(tmp_path, preselection, message):
+    result = snakemake(
+        make_workdir(tmp_path, {"preselection": preselection}), "--dry-run", check=False
+    )
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("classes", "message"),
+    [
+        (
+            [{"name": "Signal", "patterns": ["T2*"]}, {"name": "Signal", "patterns": ["*"]}],
+            "the names ['Signal'] are used twice",
+        ),
+        (
+            [
+                {"name": "Signal", "patterns": ["T2*"]},
+                {"name": "Rest", "patterns": ["*"]},
+                {"name": "TTbar", "patterns": ["TT*"]},
+            ],
+            "the later classes ['TTbar'] can never receive an event",
+        ),
+        (
+            [
+                {"name": "Signal", "patterns": ["T2*"]},
+                {"name": "Higgs", "patterns": ["GluGluH*"]},
+                {"name": "Rest", "patterns": ["*"]},
+            ],
+            "classes: ['Higgs'] match none of the processes",
+        ),
+    ],
+)
+def test_classes_that_cannot_work_fail_at_start(tmp_path, classes, message):
+    result = snakemake(make_workdir(tmp_path, {"classes": classes}), "--dry-run", check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+
+
+def test_ingestion_declares_memory_from_the_csv_size(tmp_path):
+    line = ",".join(["1.0"] * len(TUTORIAL_FEATURES)) + ",0.5,TTJets_DiLept.root\n"
+    (tmp_path / "ttbar.csv").write_text(line * 60_000)  # 5.2 MB
+    size_mb = (tmp_path / "ttbar.csv").stat().st_size / 1024**2
+    config = {"data": {"source": "csv", "csv_files": [str(tmp_path / "*.csv")]}}
+    result = snakemake(
+        make_workdir(tmp_path / "run", config), "--dry-run", "results/ingested/ttbar.parquet"
+    )
+    expected = 2000 + int(8 * size_mb)
+    assert (
+        f"mem_mb={expected}" in result.stdout
+        and f"htcondor_request_mem_mb={expected}" in result.stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"training": {"activation": "rectifier"}}, "'rectifier' is not one of"),
+        ({"grid": {"initializer": [["he_normal"]]}}, "['grid']['initializer']"),
+        ({"training": {"initializer": "he_gaussian"}}, "'he_gaussian' is not one of"),
+        ({"seeds": [1, 4294967296]}, "4294967296 is greater than the maximum"),
+        ({"split": {"seed": 2**40}}, "is greater than the maximum"),
+    ],
+)
+def test_settings_keras_or_numpy_would_refuse_fail_at_start(tmp_path, config, message):
+    result = snakemake(make_workdir(tmp_path, config), "--dry-run", check=False)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr

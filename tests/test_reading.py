@@ -285,3 +285,80 @@ def test_underscored_number_is_named_with_its_line(tmp_path):
     path = write(tmp_path, "250,2,0.1,TT.root\n1_000,2,0.1,TT.root\n", "underscore.csv")
     with pytest.raises(ValueError, match=r"underscore\.csv line 2, column 'Met'"):
         read(path)
+
+
+def test_check_classes_accepts_a_catch_all_last():
+    from cmsnn.reading import check_classes
+
+    check_classes([{"name": "S", "patterns": ["T2*"]}, {"name": "Rest", "patterns": ["*"]}])
+    with pytest.raises(ValueError, match=r"used twice"):
+        check_classes([{"name": "S", "patterns": ["a"]}, {"name": "S", "patterns": ["b"]}])
+    with pytest.raises(ValueError, match=r"'\*\*', which catches every process"):
+        check_classes([{"name": "A", "patterns": ["x", "**"]}, {"name": "B", "patterns": ["y"]}])
+
+
+def test_process_names_are_stripped_and_tabulated(tmp_path):
+    from cmsnn.reading import process_table, tabulate_process_files
+
+    text = HEADERLESS + "300,2,0.5, TTJets_DiLept.root \n"
+    source = write(tmp_path, text)
+    ingest_csv(source, tmp_path / "a.parquet", FEATURES, "Weights", "Process", False, CLASSES)
+    events = read_parquet(tmp_path / "a.parquet")
+    assert sorted(events["process"].unique()) == [
+        "T2DegStop_500_470.root", "TTJets_DiLept.root", "WJetsToLNu_HT200To400.root",
+        "WWTo2L2Nu.root",
+    ]  # fmt: skip
+    table = process_table(events).set_index("process")
+    assert table.loc["TTJets_DiLept.root", "class"] == "TTbar"
+    assert table.loc["TTJets_DiLept.root", "events"] == 2
+    assert table.loc["TTJets_DiLept.root", "sum_of_weights"] == pytest.approx(0.75)
+    assert table.loc["WWTo2L2Nu.root", "class"] == "Other"
+    # across files: one row per process, events and weights summed
+    ingest_csv(source, tmp_path / "b.parquet", FEATURES, "Weights", "Process", False, CLASSES)
+    tabulate_process_files([tmp_path / "a.parquet", tmp_path / "b.parquet"], tmp_path / "p.csv")
+    combined = pd.read_csv(tmp_path / "p.csv")
+    assert list(combined.columns) == ["process", "class", "events", "sum_of_weights"]
+    assert combined.set_index("process").loc["TTJets_DiLept.root", "events"] == 4
+    assert len(combined) == 4
+
+
+def test_a_byte_that_is_not_utf8_names_file_line_and_column(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(HEADERLESS.encode() + b"300,2,0.5,TTJets_M\xe9lange.root\n")
+    with pytest.raises(ValueError) as info:
+        read(path)
+    assert str(info.value).startswith(f"{path} line 5, column 'Process': holds bytes that are not")
+
+
+def test_gzip_compressed_csv_is_read_and_its_errors_named(tmp_path):
+    import gzip
+
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(gzip.compress(HEADERLESS.encode()))
+    pd.testing.assert_frame_equal(read(path), read(write(tmp_path, HEADERLESS)))
+    bad = tmp_path / "bad.csv.gz"
+    bad.write_bytes(gzip.compress((HEADERLESS + "300,x2,0.5,TT.root\n").encode()))
+    with pytest.raises(
+        ValueError, match=r"bad\.csv\.gz line 5, column 'Njet': 'x2' is not a number"
+    ):
+        read(bad)
+
+
+def test_a_line_over_a_megabyte_does_not_hide_the_malformed_one(tmp_path):
+    long_name = "300,2,0.5," + "T" * 1_200_000 + ".root\n"
+    path = write(tmp_path, HEADERLESS + long_name + "300,2,abc,TT.root\n")
+    with pytest.raises(ValueError, match=r"line 6, column 'Weights': 'abc' is not a number"):
+        read(path)
+    assert len(read(write(tmp_path, HEADERLESS + long_name, "long.csv"))) == 5  # valid: read
+
+
+def test_a_value_beyond_float32_says_what_the_file_holds(tmp_path):
+    path = write(tmp_path, HEADERLESS + "1e39,2,0.5,TTJets_DiLept.root\n")
+    with pytest.raises(ValueError) as info:
+        read(path)
+    message = str(info.value)
+    assert "line 5, column 'Met': '1e39' is beyond the range" in message and "inf" not in message
+    # an infinity written as such is still called one
+    path = write(tmp_path, HEADERLESS + "inf,2,0.5,TTJets_DiLept.root\n", "inf.csv")
+    with pytest.raises(ValueError, match="value inf is not a finite number"):
+        read(path)

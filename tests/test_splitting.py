@@ -316,3 +316,24 @@ def test_bad_preselection_names_the_expression(small, cut):
 def test_non_boolean_preselection_rejected(small, cut):
     with pytest.raises(ValueError, match="condition"):
         apply_preselection(small, cut)
+
+
+def test_unknown_fom_signal_processes_fail_at_the_split(tmp_path):
+    from cmsnn.splitting import split_files
+
+    events = pd.DataFrame(
+        {
+            "x": [1.0, 2.0, 3.0, 4.0],
+            "weight": 1.0,
+            "process": ["sig_a.root", "sig_b.root", "bkg.root", "bkg.root"],
+            "class": ["Signal", "Signal", "B", "B"],
+        }
+    )
+    write_parquet(events, tmp_path / "all.parquet")
+    outputs = {split: tmp_path / f"{split}.parquet" for split in ("train", "validation", "test")}
+    fractions = {"train": 0.25, "validation": 0.25, "test": 0.5}
+    with pytest.raises(ValueError, match=r"\['sig_c\.root'\].*\['sig_a\.root', 'sig_b\.root'\]"):
+        split_files([tmp_path / "all.parquet"], outputs, fractions, 1, "Signal", ["sig_c.root"])
+    assert not any(path.exists() for path in outputs.values())
+    split_files([tmp_path / "all.parquet"], outputs, fractions, 1, "Signal", ["sig_b.root"])
+    assert all(path.exists() for path in outputs.values())

@@ -138,3 +138,13 @@ def test_default_balancing_follows_the_tutorial_per_mode():
     assert default_balancing("multiclass") == "sqrt"
     with pytest.raises(ValueError, match="classification"):
         default_balancing("ternary")
+
+
+def test_a_multiclass_class_without_events_is_an_error():
+    weights = np.ones(4)
+    class_index = np.array([0, 0, 2, 2])  # class 1 emptied by a preselection
+    with pytest.raises(ValueError, match=r"the classes \['Wjets'\] have no events here"):
+        balance_class_weights(weights, class_index, "sqrt", "multiclass", ["S", "Wjets", "TT"])
+    # binary mode groups all backgrounds: an empty background class is harmless there
+    balanced = balance_class_weights(weights, class_index, "equal", "binary", ["S", "Wjets", "TT"])
+    assert balanced.sum() == pytest.approx(4.0)

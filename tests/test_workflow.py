@@ -144,7 +144,16 @@ def test_training_keeps_best_epoch_and_decays_the_learning_rate(multiclass_run):
     expected = 0.01 / (1 + 0.001 * steps)
     np.testing.assert_allclose(history["learning_rate"], expected, rtol=1e-5)
     log = (multiclass_run / "results/logs/train_model/decay_rate-0.001/seed-1.log").read_text()
-    assert "Epoch 1/8" in log and "training on CPU" in log
+    assert "epoch 1/8: loss" in log and "epoch 8/8: loss" in log and "training on CPU" in log
+    # the toy has no negative weights: the counts say so; the checkpoint is gone
+    assert facts["negative_weights"]["train"]["Signal"]["negative_events"] == 0
+    assert facts["settings"]["negative_weights"] == "abs"
+    assert facts["resumed_from_epoch"] == 0
+    assert not (multiclass_run / MODEL / "checkpoint").exists()
+    processes = pd.read_csv(multiclass_run / "results/ingested/processes.csv")
+    assert len(processes) == 13 and set(processes["class"]) == {
+        "Signal", "Wjets", "TTbar", "Z2nu", "Other"
+    }  # fmt: skip
 
 
 def test_predictions_carry_original_weights_and_softmax_scores(multiclass_run):

@@ -18,6 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+#: Length of the random part of :func:`tempfile.mkstemp`'s names.
+_RANDOM_CHARACTERS = 8
+
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -28,6 +31,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     destination = Path(path)
     destination.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(destination)
     handle, temporary = tempfile.mkstemp(
         dir=destination.parent,
         prefix=f".{destination.stem}.",
@@ -36,10 +40,29 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(handle)
     try:
         yield Path(temporary)
+        # mkstemp creates the file for its owner only; a result gets the usual mode
+        # (the umask's), so that shared analysis areas can read it.
+        os.chmod(temporary, _umask_mode())
         os.replace(temporary, destination)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_partials(destination: Path) -> list[Path]:
+    """Remove what an interrupted write of ``destination`` left behind (a job killed
+    between writing and renaming); returns the removed paths."""
+    pattern = f".{destination.stem}.{'?' * _RANDOM_CHARACTERS}.partial{destination.suffix}"
+    stale = sorted(destination.parent.glob(pattern))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -> None:

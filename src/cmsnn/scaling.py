@@ -13,6 +13,7 @@ applied to new events by any later step.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -21,7 +22,14 @@ from scipy.special import ndtri
 
 from cmsnn.files import read_parquet, write_json, write_parquet
 from cmsnn.splitting import SPLITS
-from cmsnn.weighting import balance_class_weights
+from cmsnn.weighting import (
+    apply_negative_weight_policy,
+    balance_class_weights,
+    negative_weight_report,
+    net_weight_warnings,
+)
+
+log = logging.getLogger(__name__)
 
 SCALING_METHODS = ("minmax", "standard", "quantile")
 #: Most quantiles stored per variable for the ``quantile`` method.
@@ -90,25 +98,48 @@ def prepare_training_inputs(
     balancing: str,
     mode: str,
     class_names: Sequence[str],
+    negative_weights: str = "keep",
 ) -> None:
     """Rule entry point: fit the scaler on the training split, scale every split, and add
     the balanced ``training_weight`` to the training and validation splits (each
     balanced on its own sums, as the tutorial balances them alike; the test split keeps
-    only its physics weights)."""
+    only its physics weights). The negative-weight policy acts on the training weights
+    only; the ``weight`` column keeps its sign for yields."""
     splits = {split: read_parquet(sources[split]) for split in SPLITS}
     scaler = fit_scaler(splits["train"][list(features)], scaling)
     for split, events in splits.items():
         prepared = events.copy()
         prepared[list(features)] = apply_scaler(scaler, events)
         if split != "test":
+            _log_negative_weights(events, class_names, negative_weights, split)
+            weights = apply_negative_weight_policy(events["weight"], negative_weights)
             try:
                 prepared["training_weight"] = balance_class_weights(
-                    events["weight"], events["class_index"], balancing, mode, class_names
+                    weights, events["class_index"], balancing, mode, class_names
                 )
             except ValueError as error:
                 raise ValueError(f"{split} split ({sources[split]}): {error}") from None
         write_parquet(prepared, outputs[split])
     write_json(scaler, scaler_output)
+
+
+def _log_negative_weights(events, class_names, policy: str, split: str) -> None:
+    report = negative_weight_report(events["weight"], events["class_index"], class_names)
+    for name, numbers in report.items():
+        if numbers["negative_events"]:
+            log.info(
+                "%s split, class %s: %d negative-weight events, summed weight %.6g "
+                "(policy %s); net weight %.6g of absolute %.6g",
+                split,
+                name,
+                numbers["negative_events"],
+                numbers["negative_weight"],
+                policy,
+                numbers["net_weight"],
+                numbers["absolute_weight"],
+            )
+    for warning in net_weight_warnings(report, f"{split} split"):
+        log.warning("%s", warning)
 
 
 def _to_standard_normal(values, quantiles, probabilities) -> np.ndarray:

@@ -1,29 +1,41 @@
-"""Optional preselection: a cut in front of the network, applied to every split alike."""
+"""Optional preselection: a cut in front of the network, applied to every split alike.
+
+The cut is an expression of :mod:`cmsnn.expressions` (parsed and checked, never run as
+code) over the input variables, ``weight`` and ``process``."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
+from cmsnn.expressions import evaluate_expression, parse_expression
 from cmsnn.files import read_parquet, write_parquet
 
 log = logging.getLogger(__name__)
 
 
+#: Event columns a preselection may use besides the input variables.
+PRESELECTION_COLUMNS = ("weight", "process")
+
+
+def check_preselection(cut: str, features: Sequence[str]):
+    """The checked syntax tree of ``cut`` (start-up check: a syntax error, a construct
+    outside the grammar or an unknown name fails here, naming it)."""
+    return parse_expression(cut, [*features, *PRESELECTION_COLUMNS], what="preselection")
+
+
 def apply_preselection(events: pd.DataFrame, cut: str) -> pd.DataFrame:
-    """Keep the events passing ``cut``, a pandas query such as ``"Met > 250 and Njet >= 2"``."""
-    try:
-        mask = events.eval(cut)
-    except Exception as error:  # pandas raises many types for a bad expression
-        columns = ", ".join(c for c in events.columns if c not in ("class", "class_index"))
-        raise ValueError(
-            f"preselection {cut!r} cannot be evaluated ({type(error).__name__}: {error}); "
-            f"it may use the columns {columns}"
-        ) from None
-    if not pd.api.types.is_bool_dtype(mask):
+    """Keep the events passing ``cut``, such as ``"Met > 250 and Njet >= 2"``."""
+    names = [c for c in events.columns if c not in ("class", "class_index")]
+    tree = parse_expression(cut, names, what="preselection")
+    columns = {name: events[name].to_numpy() for name in names}
+    mask = np.asarray(evaluate_expression(tree, columns))
+    if mask.dtype != bool or mask.shape != (len(events),):
         raise ValueError(f"preselection {cut!r} must be a condition (true/false per event)")
-    return events[mask.to_numpy()].reset_index(drop=True)
+    return events[mask].reset_index(drop=True)
 
 
 def preselect_file(source, output, cut: str, split: str) -> None:

@@ -65,28 +65,57 @@ def split_events(
     return {split: events[assignment == split].reset_index(drop=True) for split in SPLITS}
 
 
+def check_signal_processes_exist(
+    events: pd.DataFrame, signal_class: str, signal_processes: Sequence[str]
+) -> None:
+    """The FOM's ``signal_processes`` are processes of the signal class: checked as soon
+    as the events are together, long before any training."""
+    if not signal_processes:
+        return
+    available = sorted(set(events.loc[events["class"] == signal_class, "process"]))
+    unknown = sorted(set(signal_processes) - set(available))
+    if unknown:
+        raise ValueError(
+            f"fom.signal_processes names {unknown}, which are not processes of the "
+            f"{signal_class} class; choose among {available}"
+        )
+
+
 def split_files(
-    sources: Sequence, outputs: Mapping[str, str], fractions: Mapping[str, float], seed: int
+    sources: Sequence,
+    outputs: Mapping[str, str],
+    fractions: Mapping[str, float],
+    seed: int,
+    signal_class: str = "",
+    signal_processes: Sequence[str] = (),
 ) -> None:
     """Rule entry point: per-process Parquet tables in, one Parquet table per split out."""
     events = pd.concat([read_parquet(path) for path in sources], ignore_index=True)
+    check_signal_processes_exist(events, signal_class, signal_processes)
     for split, table in split_events(events, fractions, seed).items():
         write_parquet(table, outputs[split])
 
 
 def collect_presplit_files(
-    sources: Mapping[str, Sequence], outputs: Mapping[str, str], signal_class: str
+    sources: Mapping[str, Sequence],
+    outputs: Mapping[str, str],
+    signal_class: str,
+    signal_processes: Sequence[str] = (),
 ) -> None:
     """Rule entry point for the tutorial's layout: files already split
     (``train_sig``, ``train_bkg``, …) are only concatenated per split, after checking
     that the ``*_sig`` files hold only signal and the ``*_bkg`` files none."""
+    splits = {}
     for split in SPLITS:
         tables = []
         for path in sources[split]:
             events = read_parquet(path)
             check_presplit_classes(events, path, signal_class)
             tables.append(events)
-        write_parquet(pd.concat(tables, ignore_index=True), outputs[split])
+        splits[split] = pd.concat(tables, ignore_index=True)
+    check_signal_processes_exist(splits["test"], signal_class, signal_processes)
+    for split, events in splits.items():
+        write_parquet(events, outputs[split])
 
 
 def check_presplit_classes(events: pd.DataFrame, path, signal_class: str) -> None:

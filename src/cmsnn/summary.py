@@ -47,14 +47,16 @@ _SIGNAL_POINT = re.compile(r"(?P<model>.+?)_(?P<mass_1>\d+(?:\.\d+)?)_(?P<mass_2
 
 
 def training_warnings(facts: Mapping) -> list[str]:
-    """A network whose kept epoch is its last was still improving when training
-    stopped: its FOM is not that of a trained model."""
+    """The training's own warnings (classes whose weights mostly cancel), and a network
+    whose kept epoch is its last: it was still improving when training stopped, so its
+    FOM is not that of a trained model."""
+    warnings = list(facts.get("warnings", []))
     if facts["epochs_run"] > 1 and facts["best_epoch"] == facts["epochs_run"]:
-        return [
+        warnings.append(
             f"the kept epoch is the last one trained ({facts['best_epoch']} of "
             f"{facts['epochs_run']}): the validation loss was still falling; train longer"
-        ]
-    return []
+        )
+    return warnings
 
 
 def model_row(model_id: str, point: str, facts: Mapping, numbers: Mapping) -> dict:
@@ -71,7 +73,6 @@ def model_row(model_id: str, point: str, facts: Mapping, numbers: Mapping) -> di
         "best_epoch": facts["best_epoch"],
         "epochs_run": facts["epochs_run"],
         "best_val_loss": facts["best_val_loss"],
-        "training_seconds": facts["training_seconds"],
         **numbers,
         "warnings": WARNING_SEPARATOR.join(warnings),
     }

@@ -2,25 +2,39 @@
 
 The weights of the epoch with the lowest weighted validation loss are kept (the
 tutorial's ``ModelCheckpoint(save_best_only=True)``), and the per-epoch history is
-written as CSV. The same seed gives the same model: Keras' seeds are set and the
-backend's operations are made deterministic.
+written as CSV. The same seed gives the same model: Keras' seeds are set, the
+backend's operations are made deterministic, and the events are shuffled every epoch
+by a permutation drawn from the seed and the epoch number alone.
+
+Training can be resumed: after every epoch the model (with the optimizer's state, hence
+the learning-rate schedule's position), the best weights so far and the history are
+saved atomically in a ``checkpoint`` folder; a rerun of the job continues from there
+and ends with the same model as an uninterrupted run, bit for bit on the CPU (the
+shuffling depends only on the seed and the epoch, so it needs no saved random state).
+A SIGTERM (a batch system's warning before the kill) finishes the current epoch,
+saves it and stops the job.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import platform
+import shutil
+import signal
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import keras
 import numpy as np
 import pandas as pd
 
 from cmsnn.backend import batch_job_environment
-from cmsnn.files import read_parquet, write_csv, write_json, write_with
+from cmsnn.files import read_json, read_parquet, write_csv, write_json, write_with
 from cmsnn.model import build_model, limit_threads
-from cmsnn.weighting import training_targets
+from cmsnn.weighting import negative_weight_report, net_weight_warnings, training_targets
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +45,10 @@ class KeepBestWeights(keras.callbacks.Callback):
     """Record the history, remember the weights at the lowest ``val_loss`` and restore
     them when training ends; optionally stop after ``patience`` epochs without gain."""
 
-    def __init__(self, patience: int = 0):
+    def __init__(self, patience: int = 0, epochs: int = 0):
         super().__init__()
         self.patience = patience
+        self.epochs = epochs
         self.history: list[dict] = []
         self.best_epoch = 0
         self.best_val_loss = np.inf
@@ -49,6 +64,14 @@ class KeepBestWeights(keras.callbacks.Callback):
                 "learning_rate": float(learning_rate),
             }
         )
+        log.info(
+            "epoch %d/%d: %s",
+            epoch + 1,
+            self.epochs,
+            ", ".join(
+                f"{key} {value:.6g}" for key, value in self.history[-1].items() if key != "epoch"
+            ),
+        )
         if logs["val_loss"] < self.best_val_loss:
             self.best_val_loss = float(logs["val_loss"])
             self.best_epoch = epoch + 1
@@ -56,9 +79,52 @@ class KeepBestWeights(keras.callbacks.Callback):
         elif self.patience and epoch + 1 - self.best_epoch >= self.patience:
             self.model.stop_training = True
 
-    def on_train_end(self, logs=None):
+    def restore_best(self, model) -> None:
+        """Give ``model`` the weights of the best epoch (called once training is over;
+        Keras' ``on_train_end`` would run after every epoch of a resumable loop)."""
         if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
+            model.set_weights(self.best_weights)
+
+    def state(self) -> dict:
+        return {
+            "history": self.history,
+            "best_epoch": self.best_epoch,
+            "best_val_loss": self.best_val_loss,
+        }
+
+    def load_state(self, state: Mapping, best_weights) -> None:
+        self.history = list(state["history"])
+        self.best_epoch = state["best_epoch"]
+        self.best_val_loss = state["best_val_loss"]
+        self.best_weights = best_weights
+
+
+class StopRequest:
+    """Remembers a SIGTERM (or SIGINT) so that training stops after the current epoch,
+    once it is saved, instead of dying in the middle of it."""
+
+    def __init__(self):
+        self.signal = None
+        self._previous = {}
+
+    def __enter__(self):
+        for number in (signal.SIGTERM, signal.SIGINT):
+            self._previous[number] = signal.signal(number, self._remember)
+        return self
+
+    def __exit__(self, *exc):
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _remember(self, number, frame):
+        log.warning(
+            "received %s: stopping after this epoch, once it is saved", signal.Signals(number).name
+        )
+        self.signal = number
+
+
+class TrainingInterrupted(RuntimeError):
+    """Training stopped on a signal after saving a checkpoint; rerun the job to resume."""
 
 
 def configure_backend(threads: int) -> str:
@@ -108,45 +174,146 @@ def train_model(
     mode: str,
     n_classes: int,
     seed: int,
-    verbose: int = 2,
+    verbose: int = 0,
+    checkpoint_dir=None,
 ) -> tuple[keras.Model, pd.DataFrame, dict]:
     """Train one network; returns the model (best epoch's weights), history and facts.
 
-    ``seed`` fixes the initial weights, the dropout masks and the shuffling; ``verbose``
-    is Keras' (2: one line per epoch, as the rule's log shows).
+    ``seed`` fixes the initial weights, the dropout masks and the shuffling; every epoch
+    is logged (``epoch 3/40: loss …``); ``verbose`` is Keras' own printing (0: none).
+    With ``checkpoint_dir`` every epoch is saved there and a saved state of the same
+    training is resumed; the folder is removed when training completes.
     """
     keras.utils.set_random_seed(seed)
     x_train, y_train, w_train = _arrays(train, features, mode, n_classes)
     x_val, y_val, w_val = _arrays(validation, features, mode, n_classes)
-    model = build_model(len(features), n_classes, mode, settings)
+    keeper = KeepBestWeights(settings["early_stopping_patience"], settings["epochs"])
+    fingerprint = _fingerprint(settings, seed, mode, n_classes, x_train, y_train, w_train, x_val)
+    model, first_epoch = _resume(checkpoint_dir, fingerprint, keeper)
+    if model is None:
+        model = build_model(len(features), n_classes, mode, settings)
     model.summary(print_fn=log.info)
-    keeper = KeepBestWeights(patience=settings["early_stopping_patience"])
     started = time.perf_counter()
-    model.fit(
-        x_train,
-        y_train,
-        sample_weight=w_train,
-        validation_data=(x_val, y_val, w_val),
-        epochs=settings["epochs"],
-        batch_size=settings["batch_size"],
-        shuffle=settings["shuffle"],
-        callbacks=[keeper],
-        verbose=verbose,
-    )
+    with StopRequest() as stop:
+        for epoch in range(first_epoch, settings["epochs"]):
+            order = epoch_order(len(x_train), seed, epoch, settings["shuffle"])
+            model.fit(
+                x_train[order],
+                y_train[order],
+                sample_weight=w_train[order],
+                validation_data=(x_val, y_val, w_val),
+                initial_epoch=epoch,
+                epochs=epoch + 1,
+                batch_size=settings["batch_size"],
+                shuffle=False,
+                callbacks=[keeper],
+                verbose=verbose,
+            )
+            if model.stop_training:  # early stopping
+                break
+            if checkpoint_dir is not None:
+                save_checkpoint(checkpoint_dir, model, keeper, epoch + 1, fingerprint)
+            if stop.signal is not None:
+                raise TrainingInterrupted(
+                    f"stopped by {signal.Signals(stop.signal).name} after epoch {epoch + 1}; "
+                    f"the state is saved in {checkpoint_dir}: rerun the job to resume"
+                )
     if keeper.best_weights is None:
         raise FloatingPointError(
             "the validation loss was never finite (NaN or infinite from the first epoch); "
             "lower training.learning_rate, check the inputs' scaling, or the weights"
         )
+    keeper.restore_best(model)
+    if checkpoint_dir is not None:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
     facts = {
         "best_epoch": keeper.best_epoch,
         "best_val_loss": keeper.best_val_loss,
         "epochs_run": len(keeper.history),
+        "resumed_from_epoch": first_epoch,
         "training_seconds": round(time.perf_counter() - started, 2),
         "n_train_events": len(train),
         "n_validation_events": len(validation),
     }
     return model, pd.DataFrame(keeper.history, columns=HISTORY_COLUMNS), facts
+
+
+def epoch_order(n_events: int, seed: int, epoch: int, shuffle: bool) -> np.ndarray:
+    """The order of the training events in ``epoch``: a permutation drawn from the seed
+    and the epoch alone (so a resumed training shuffles as an uninterrupted one)."""
+    if not shuffle:
+        return np.arange(n_events)
+    return np.random.default_rng([seed, epoch]).permutation(n_events)
+
+
+#: Files of a checkpoint: one folder per saved epoch, and the state naming it.
+_CHECKPOINT_MODEL = "model.keras"
+_CHECKPOINT_BEST = "best_weights.npz"
+_CHECKPOINT_STATE = "state.json"
+#: The dropout layers' random-number states, which the saved model does not hold.
+_CHECKPOINT_SEEDS = "seed_states.npz"
+
+
+def _seed_generators(model) -> list:
+    """The random-number generators of the model's layers (dropout), in layer order."""
+    return [layer.seed_generator for layer in model.layers if hasattr(layer, "seed_generator")]
+
+
+def save_checkpoint(folder, model, keeper: KeepBestWeights, epochs_done: int, fingerprint: str):
+    """The state after ``epochs_done`` epochs: the model and the best weights in a new
+    folder of that epoch, then the state file naming it, written atomically; only then
+    are older epochs' folders removed, so a kill at any moment leaves a usable state."""
+    folder = Path(folder)
+    epoch_folder = folder / f"epoch-{epochs_done:06d}"
+    epoch_folder.mkdir(parents=True, exist_ok=True)
+    write_with(epoch_folder / _CHECKPOINT_MODEL, model.save)
+    best = keeper.best_weights or []
+    write_with(epoch_folder / _CHECKPOINT_BEST, lambda path: np.savez(path, *best))
+    seeds = [keras.ops.convert_to_numpy(generator.state) for generator in _seed_generators(model)]
+    write_with(epoch_folder / _CHECKPOINT_SEEDS, lambda path: np.savez(path, *seeds))
+    state = {
+        "epochs_done": epochs_done,
+        "folder": epoch_folder.name,
+        "fingerprint": fingerprint,
+        **keeper.state(),
+    }
+    write_json(state, folder / _CHECKPOINT_STATE)
+    for old in folder.glob("epoch-*"):
+        if old != epoch_folder:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _resume(folder, fingerprint: str, keeper: KeepBestWeights):
+    """``(model, first epoch)`` from a checkpoint of this very training, else
+    ``(None, 0)``; a checkpoint of another training is discarded."""
+    state_path = Path(folder) / _CHECKPOINT_STATE if folder is not None else None
+    if state_path is None or not state_path.is_file():
+        return None, 0
+    state = read_json(state_path)
+    if state.get("fingerprint") != fingerprint:
+        log.warning("discarding the checkpoint in %s: it belongs to another training", folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None, 0
+    epoch_folder = Path(folder) / state["folder"]
+    model = keras.saving.load_model(epoch_folder / _CHECKPOINT_MODEL)
+    with np.load(epoch_folder / _CHECKPOINT_BEST) as saved:
+        best_weights = [saved[f"arr_{index}"] for index in range(len(saved.files))] or None
+    with np.load(epoch_folder / _CHECKPOINT_SEEDS) as saved:
+        for index, generator in enumerate(_seed_generators(model)):
+            generator.state.assign(saved[f"arr_{index}"])
+    keeper.load_state(state, best_weights)
+    log.info("resuming from the checkpoint in %s after epoch %d", folder, state["epochs_done"])
+    return model, state["epochs_done"]
+
+
+def _fingerprint(settings, seed, mode, n_classes, *arrays) -> str:
+    """What makes a checkpoint this training's: its settings and its data."""
+    digest = hashlib.sha256(
+        json.dumps([dict(settings), seed, mode, n_classes], sort_keys=True, default=str).encode()
+    )
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
 
 
 def train_files(
@@ -167,14 +334,21 @@ def train_files(
     batch_job = batch_job_environment()
     log.info("training on %s", device)
     log.info("batch job: %s", batch_job or "none (local run)")
+    train, validation = read_parquet(train_path), read_parquet(validation_path)
+    negative_weights, warnings = {}, []
+    for split, events in (("train", train), ("validation", validation)):
+        report = negative_weight_report(events["weight"], events["class_index"], class_names)
+        negative_weights[split] = report
+        warnings += net_weight_warnings(report, f"{split} split")
     model, history, facts = train_model(
-        read_parquet(train_path),
-        read_parquet(validation_path),
+        train,
+        validation,
         features,
         settings,
         mode,
         len(class_names),
         seed,
+        checkpoint_dir=Path(model_output).parent / "checkpoint",
     )
     log.info("kept epoch %d (validation loss %.6g)", facts["best_epoch"], facts["best_val_loss"])
     write_with(model_output, model.save)
@@ -186,6 +360,8 @@ def train_files(
             "classes": list(class_names),
             "settings": dict(settings),
             **facts,
+            "negative_weights": negative_weights,
+            "warnings": warnings,
             "device": device,
             "batch_job": batch_job,
             "versions": backend_versions(),

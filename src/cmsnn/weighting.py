@@ -12,6 +12,58 @@ import numpy as np
 
 BALANCING_SCHEMES = ("equal", "sqrt", "none")
 MODES = ("binary", "multiclass")
+#: What happens to negative event weights (NLO samples) in the training and validation
+#: weights; yields, FOMs and AUCs always use the signed weights.
+NEGATIVE_WEIGHT_POLICIES = ("keep", "abs", "drop")
+#: A class whose net weight is below this share of its absolute weight is mostly
+#: cancellation: its balanced per-event weights become huge. It is flagged.
+NET_WEIGHT_WARNING_SHARE = 0.1
+
+
+def apply_negative_weight_policy(weights, policy: str) -> np.ndarray:
+    """The weights the network trains on: ``keep`` the signs, take their ``abs``olute
+    value, or ``drop`` the negative events from the loss (weight 0; the event stays in
+    the files, so predictions and yields still see it)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if policy == "keep":
+        return weights
+    if policy == "abs":
+        return np.abs(weights)
+    if policy == "drop":
+        return np.where(weights < 0, 0.0, weights)
+    raise ValueError(f"negative_weights must be one of {NEGATIVE_WEIGHT_POLICIES}, got {policy!r}")
+
+
+def negative_weight_report(weights, class_index, class_names) -> dict[str, dict]:
+    """Per class: events and summed weight of the negative-weight events (what the policy
+    touches), the net and the absolute sum of weights."""
+    weights = np.asarray(weights, dtype=np.float64)
+    class_index = np.asarray(class_index)
+    report = {}
+    for index, name in enumerate(class_names):
+        members = weights[class_index == index]
+        negative = members[members < 0]
+        report[name] = {
+            "negative_events": int(len(negative)),
+            "negative_weight": float(negative.sum()),
+            "net_weight": float(members.sum()),
+            "absolute_weight": float(np.abs(members).sum()),
+        }
+    return report
+
+
+def net_weight_warnings(report: dict[str, dict], where: str) -> list[str]:
+    """The classes of a :func:`negative_weight_report` whose net weight is under
+    :data:`NET_WEIGHT_WARNING_SHARE` of their absolute weight."""
+    return [
+        f"class {name} in the {where}: net weight {numbers['net_weight']:.4g} is "
+        f"{numbers['net_weight'] / numbers['absolute_weight']:.1%} of its absolute weight "
+        f"{numbers['absolute_weight']:.4g} (negative weights cancel most of it); balanced "
+        "per-event weights become large: consider preprocessing.negative_weights: abs"
+        for name, numbers in report.items()
+        if numbers["absolute_weight"] > 0
+        and numbers["net_weight"] < NET_WEIGHT_WARNING_SHARE * numbers["absolute_weight"]
+    ]
 
 
 def default_balancing(mode: str) -> str:
@@ -64,6 +116,14 @@ def balance_class_weights(
     if signal_group not in present or len(present) < 2:
         found = [names(group) for group in present]
         raise ValueError(f"balancing needs signal and background events, found only {found}")
+    if mode == "multiclass" and class_names is not None:
+        empty = [name for index, name in enumerate(class_names) if index not in present]
+        if empty:
+            raise ValueError(
+                f"the classes {empty} have no events here (after the preselection and the "
+                "split): a multi-class network cannot learn them; loosen the preselection, "
+                "add events, or remove the classes"
+            )
     n_signal = np.count_nonzero(groups == signal_group)
     signal_sum = _positive_sum(weights[groups == signal_group], names(signal_group))
     reference = np.count_nonzero(groups != signal_group) if mode == "binary" else n_signal

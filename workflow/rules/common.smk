@@ -6,7 +6,10 @@ from snakemake.utils import validate
 
 from cmsnn.configuration import module_dependencies, scientific_numbers
 from cmsnn.fom import check_cut_range
+from cmsnn.logs import failure_summary
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
+from cmsnn.reading import check_classes, check_every_class_has_a_process
+from cmsnn.selection import check_preselection
 from cmsnn.scaling import SCALING_METHODS
 from cmsnn.splitting import SPLITS, check_fractions
 from cmsnn.toydata import read_process_table
@@ -22,6 +25,9 @@ config["preprocessing"].setdefault("balancing", default_balancing(config["classi
 
 # Checks the schema cannot express, done now rather than in a job after training.
 check_fractions(config["split"]["fractions"])
+check_classes(config["classes"])
+if config["preselection"]:
+    check_preselection(config["preselection"], config["data"]["features"])
 check_cut_range(config["fom"]["cut_min"], config["fom"]["cut_max"], config["fom"]["steps"])
 
 GRID = expand_grid(config["grid"])
@@ -94,12 +100,15 @@ INPUT_CSV = input_csv_files()
 
 
 def check_toy_signal_processes():
-    """With the embedded data the process names are known now: check the FOM's."""
+    """With the embedded data the process names are known now: check the FOM's, and
+    that every class of a multi-class network gets a process."""
     if SOURCE == "toy":
         names = [name for name, _ in toy_processes().values()]
         unknown = sorted(set(config["fom"]["signal_processes"]) - set(names))
         if unknown:
             raise ValueError(f"fom.signal_processes: {unknown} are not among {names}")
+        if config["classification"] == "multiclass":
+            check_every_class_has_a_process(names, config["classes"])
 
 
 check_toy_signal_processes()
@@ -198,6 +207,24 @@ def job_resources(kind):
     return resources
 
 
+#: Memory of a CSV ingestion per MB of input, on top of a light job's: pyarrow holds the
+#: text and the typed table at once, pandas the process names as objects (measured:
+#: 3.2 MB per MB for 17 variables, 3.5 GB for a 1.09 GB CSV; 8 for 1 variable).
+INGESTION_MEMORY_PER_INPUT_MB = 8
+
+
+def ingestion_resources():
+    """A light job's resources, with the memory declared from the CSV's size so that a
+    batch system never kills an honest ingestion of a large file."""
+    resources = job_resources("light")
+    base = resources["mem_mb"]
+
+    def memory(wildcards, input):
+        return base + int(INGESTION_MEMORY_PER_INPUT_MB * input.size_mb)
+
+    return resources | {"mem_mb": memory, "htcondor_request_mem_mb": memory}
+
+
 def figure(name, stem, caption, category, subcategory):
     """The PNG (shown in the report with its caption) and PDF outputs of one figure."""
     return {
@@ -236,6 +263,7 @@ def get_final_outputs():
         f"{RESULTS}/fom_summary_by_point.csv",
         f"{RESULTS}/fom_by_signal.csv",
         f"{RESULTS}/fom_by_signal_by_point.csv",
+        f"{RESULTS}/ingested/processes.csv",
         *(path for ext in ("png", "pdf") for path in ensemble_outputs(f"plots/fom_scan.{ext}")),
         *model_outputs("overtraining_ks.csv"),
         *(f"{RESULTS}/plots/{name}.{ext}" for name in dataset for ext in ("png", "pdf")),
@@ -252,3 +280,13 @@ def print_warnings():
         print(f"\nWARNING: {len(warnings)} warning(s) in {summary} (column 'warnings'):", file=sys.stderr)
         for warning in warnings:
             print(f"  - {warning}", file=sys.stderr)
+
+
+def print_failures(main_log):
+    """On failure, each failed job's error line on the console, beside Snakemake's
+    "check log file(s)", so that the reason is seen without opening the log."""
+    failures = failure_summary(main_log)
+    if failures:
+        print("\nWhy the failed jobs failed (last error line of each log):", file=sys.stderr)
+        for failure in failures:
+            print(f"  - {failure}", file=sys.stderr)

@@ -37,8 +37,26 @@ rule ingest_csv:
         f"{RESULTS}/logs/ingest_csv/{{sample}}.log",
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **ingestion_resources(),
     conda:
         "../../envs/data.yaml"
     script:
         "../scripts/ingest_csv.py"
+
+
+rule tabulate_processes:
+    """Every process with its class, events and sum of weights: what each class holds."""
+    input:
+        parquet=ingested_files(),
+        code=package_code("reading"),
+    output:
+        table=f"{RESULTS}/ingested/processes.csv",
+    log:
+        f"{RESULTS}/logs/tabulate_processes.log",
+    threads: threads_of("light")
+    resources:
+        **job_resources("light"),
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/tabulate_processes.py"

@@ -14,6 +14,7 @@ rule prepare_inputs:
         features=config["data"]["features"],
         mode=config["classification"],
         class_names=CLASS_NAMES,
+        negative_weights=config["preprocessing"]["negative_weights"],
     log:
         f"{RESULTS}/logs/prepare_inputs/{{scaling}}-{{balancing}}.log",
     threads: threads_of("light")

@@ -18,6 +18,7 @@ if SOURCE == "presplit":
             source=SOURCE,
             directory=config["data"]["presplit_directory"],
             signal_class=CLASS_NAMES[0],
+            signal_processes=config["fom"]["signal_processes"],
         log:
             f"{RESULTS}/logs/collect_presplit.log",
         threads: threads_of("light")
@@ -43,6 +44,8 @@ else:
             source=SOURCE,
             fractions=canonical(config["split"]["fractions"]),
             seed=config["split"]["seed"],
+            signal_class=CLASS_NAMES[0],
+            signal_processes=config["fom"]["signal_processes"],
         log:
             f"{RESULTS}/logs/split_events.log",
         threads: threads_of("light")

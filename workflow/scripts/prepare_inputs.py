@@ -13,4 +13,5 @@ prepare_training_inputs(
     balancing=snakemake.wildcards.balancing,
     mode=snakemake.params.mode,
     class_names=snakemake.params.class_names,
+    negative_weights=snakemake.params.negative_weights,
 )

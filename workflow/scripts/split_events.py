@@ -9,4 +9,6 @@ split_files(
     snakemake.output,
     fractions=snakemake.params.fractions,
     seed=snakemake.params.seed,
+    signal_class=snakemake.params.signal_class,
+    signal_processes=snakemake.params.signal_processes,
 )

@@ -1,0 +1,108 @@
+"""Negative event weights (NLO samples): the policy for training, signed yields always."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cmsnn.files import read_parquet, write_parquet
+from cmsnn.prediction import predict_events
+from cmsnn.scaling import prepare_training_inputs
+from cmsnn.splitting import SPLITS
+from cmsnn.training import train_model
+from cmsnn.weighting import (
+    apply_negative_weight_policy,
+    negative_weight_report,
+    net_weight_warnings,
+)
+
+FEATURES = ["x1", "x2", "x3"]
+CLASSES = ["Signal", "B1", "B2"]
+SETTINGS = {
+    "layers": [8, 8],
+    "activation": "relu",
+    "initializer": "he_normal",
+    "dropout": 0.0,
+    "l2": 0.0,
+    "learning_rate": 0.01,
+    "decay_rate": 0.0,
+    "epochs": 6,
+    "batch_size": 64,
+    "shuffle": True,
+    "early_stopping_patience": 0,
+}
+
+
+def test_policies():
+    weights = np.array([1.0, -2.0, 0.5, -0.25])
+    np.testing.assert_array_equal(apply_negative_weight_policy(weights, "keep"), weights)
+    np.testing.assert_array_equal(apply_negative_weight_policy(weights, "abs"), [1, 2, 0.5, 0.25])
+    np.testing.assert_array_equal(apply_negative_weight_policy(weights, "drop"), [1, 0, 0.5, 0])
+    with pytest.raises(ValueError, match="negative_weights"):
+        apply_negative_weight_policy(weights, "flip")
+
+
+def test_report_and_the_cancellation_warning():
+    weights = np.array([1.0, -0.5, 2.0, 1.0, -0.95, 3.0])
+    classes = np.array([0, 0, 1, 2, 2, 2])
+    report = negative_weight_report(weights, classes, CLASSES)
+    assert report["Signal"] == {
+        "negative_events": 1, "negative_weight": -0.5, "net_weight": 0.5, "absolute_weight": 1.5
+    }  # fmt: skip
+    assert report["B1"]["negative_events"] == 0
+    assert net_weight_warnings(report, "train split") == []
+    report = negative_weight_report(np.array([1.0, -0.95]), np.array([0, 0]), CLASSES[:1])
+    (warning,) = net_weight_warnings(report, "train split")
+    assert "class Signal in the train split" in warning and "2.6%" in warning
+
+
+def nlo_events(n, seed, negative_share=0.2):
+    """Three classes, 20 % of every class's events with negative weights."""
+    rng = np.random.default_rng(seed)
+    class_index = rng.integers(0, 3, n)
+    x = rng.normal(size=(n, 3)) + class_index[:, None] * np.array([1.0, -0.5, 0.3])
+    frame = pd.DataFrame(x.astype(np.float32), columns=FEATURES)
+    frame["weight"] = rng.uniform(0.5, 1.5, n) * np.where(rng.random(n) < negative_share, -1, 1)
+    frame["process"] = np.array(CLASSES)[class_index]
+    frame["class"] = np.array(CLASSES)[class_index]
+    frame["class_index"] = class_index.astype(np.int32)
+    return frame
+
+
+@pytest.mark.parametrize("policy", ["abs", "drop", "keep"])
+def test_each_policy_trains_on_twenty_percent_negative_weights(tmp_path, policy):
+    sources, outputs = {}, {}
+    originals = {}
+    for number, split in enumerate(SPLITS):
+        originals[split] = nlo_events(600, number)
+        assert (originals[split]["weight"] < 0).mean() == pytest.approx(0.2, abs=0.05)
+        sources[split] = tmp_path / f"{split}.parquet"
+        outputs[split] = tmp_path / "prepared" / f"{split}.parquet"
+        write_parquet(originals[split], sources[split])
+    prepare_training_inputs(
+        sources, outputs, tmp_path / "scaler.json", FEATURES, "standard", "sqrt",
+        "multiclass", CLASSES, negative_weights=policy,
+    )  # fmt: skip
+    prepared = {split: read_parquet(outputs[split]) for split in SPLITS}
+    train, validation = prepared["train"], prepared["validation"]
+    negative = train["weight"] < 0
+    if policy == "abs":
+        assert (train["training_weight"] > 0).all()
+    elif policy == "drop":
+        assert (train.loc[negative, "training_weight"] == 0).all()
+        assert (train.loc[~negative, "training_weight"] > 0).all()
+    else:
+        assert (train.loc[negative, "training_weight"] < 0).all()
+    model, history, _ = train_model(train, validation, FEATURES, SETTINGS, "multiclass", 3, 1)
+    losses = history[["loss", "val_loss"]].to_numpy()
+    assert np.isfinite(losses).all()
+    if policy != "keep":
+        assert (losses > 0).all()
+    # yields use the signed weights whatever the policy
+    predictions = predict_events(model, prepared["test"], FEATURES, "multiclass", CLASSES)
+    signed = originals["test"].groupby("class")["weight"].sum()
+    np.testing.assert_allclose(predictions.groupby("class")["weight"].sum(), signed, rtol=1e-12)
+    for split in ("train", "validation"):
+        sums = prepared[split].groupby("class")["weight"].sum()
+        np.testing.assert_allclose(sums, originals[split].groupby("class")["weight"].sum())

@@ -1,0 +1,121 @@
+"""A training killed mid-way (SIGTERM, as a batch system warns before its kill) and
+rerun ends with the model an uninterrupted training gives, bit for bit on the CPU."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cmsnn.files import write_parquet
+
+FEATURES = ["x1", "x2", "x3"]
+SETTINGS = {
+    "layers": [16, 16],
+    "activation": "relu",
+    "initializer": "he_normal",
+    "dropout": 0.1,
+    "l2": 0.0,
+    "learning_rate": 0.01,
+    "decay_rate": 0.001,
+    "epochs": 14,
+    "batch_size": 32,
+    "shuffle": True,
+    "early_stopping_patience": 0,
+}
+
+#: Trains with a checkpoint folder and saves the test predictions; exit code 3 when
+#: stopped by a signal (the state saved), 0 when done.
+TRAIN = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    from cmsnn.files import read_parquet
+    from cmsnn.prediction import predict_events
+    from cmsnn.training import TrainingInterrupted, configure_backend, train_model
+    folder, checkpoint, output = sys.argv[1:4]
+    configure_backend(1)
+    settings = json.loads(open(f"{folder}/settings.json").read())
+    train = read_parquet(f"{folder}/train.parquet")
+    validation = read_parquet(f"{folder}/validation.parquet")
+    try:
+        model, history, facts = train_model(
+            train, validation, ["x1", "x2", "x3"], settings, "multiclass", 3, seed=5,
+            verbose=0, checkpoint_dir=checkpoint,
+        )
+    except TrainingInterrupted as error:
+        print(error)
+        sys.exit(3)
+    scores = predict_events(model, validation, ["x1", "x2", "x3"], "multiclass", ["S", "B1", "B2"])
+    scores.to_csv(output, index=False)
+    history.to_csv(output + ".history.csv", index=False)
+    print(json.dumps(facts))
+    """
+)
+
+
+def events(n, seed):
+    rng = np.random.default_rng(seed)
+    class_index = rng.integers(0, 3, n)
+    x = rng.normal(size=(n, 3)) + class_index[:, None] * np.array([1.0, -0.5, 0.3])
+    frame = pd.DataFrame(x.astype(np.float32), columns=FEATURES)
+    frame["class_index"] = class_index.astype(np.int32)
+    frame["class"] = np.array(["S", "B1", "B2"])[class_index]
+    frame["process"] = frame["class"]
+    frame["weight"] = rng.uniform(0.5, 1.5, n)
+    frame["training_weight"] = frame["weight"]
+    return frame
+
+
+def run(folder, checkpoint, output):
+    command = [sys.executable, "-c", TRAIN, str(folder), str(checkpoint), str(output)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.slow
+def test_a_training_killed_by_sigterm_resumes_to_the_same_model(tmp_path):
+    write_parquet(events(3000, 1), tmp_path / "train.parquet")
+    write_parquet(events(1000, 2), tmp_path / "validation.parquet")
+    (tmp_path / "settings.json").write_text(json.dumps(SETTINGS))
+
+    reference = run(tmp_path, tmp_path / "reference_checkpoint", tmp_path / "reference.csv")
+    output, _ = reference.communicate(timeout=600)
+    assert reference.returncode == 0, output
+    assert not (tmp_path / "reference_checkpoint").exists()  # removed once complete
+
+    checkpoint = tmp_path / "checkpoint"
+    interrupted = run(tmp_path, checkpoint, tmp_path / "resumed.csv")
+    deadline = time.monotonic() + 600
+    while not (checkpoint / "state.json").exists():  # wait for the first saved epochs
+        assert interrupted.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    while json.loads((checkpoint / "state.json").read_text())["epochs_done"] < 3:
+        assert interrupted.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    interrupted.send_signal(signal.SIGTERM)
+    output, _ = interrupted.communicate(timeout=600)
+    assert interrupted.returncode == 3, output
+    assert "stopped by SIGTERM after epoch" in output
+    saved = json.loads((checkpoint / "state.json").read_text())["epochs_done"]
+    assert 3 <= saved < SETTINGS["epochs"]
+
+    resumed = run(tmp_path, checkpoint, tmp_path / "resumed.csv")
+    output, _ = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, output
+    facts = json.loads(output.strip().splitlines()[-1])
+    assert facts["resumed_from_epoch"] == saved and facts["epochs_run"] == SETTINGS["epochs"]
+    assert not checkpoint.exists()
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "resumed.csv"), pd.read_csv(tmp_path / "reference.csv")
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "resumed.csv.history.csv"),
+        pd.read_csv(tmp_path / "reference.csv.history.csv"),
+    )
