@@ -33,6 +33,7 @@ localrules:
     summarise_models,
     plot_seed_spread,
     plot_fom_by_signal,
+    tabulate_processes,
 
 
 onsuccess:

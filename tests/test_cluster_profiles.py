@@ -47,7 +47,9 @@ def test_htcondor_profile_hands_every_gpu_job_its_request(htcondor_plan):
     for rule in ("ingest_csv", "split_events", "evaluate_model", "plot_model"):
         for resources in htcondor_plan[rule]:
             assert "request_gpus" not in resources and "gpu" not in resources
-            assert resources["htcondor_request_mem_mb"] == "2000"
+            # ingestion's memory follows its CSV's size, unknown before the CSV is made
+            expected = "<TBD>" if rule == "ingest_csv" else "2000"
+            assert resources["htcondor_request_mem_mb"] == expected
 
 
 def test_the_htcondor_plugin_would_submit_that_gpu_request(htcondor_plan):

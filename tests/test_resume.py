@@ -25,7 +25,7 @@ SETTINGS = {
     "l2": 0.0,
     "learning_rate": 0.01,
     "decay_rate": 0.001,
-    "epochs": 14,
+    "epochs": 8,
     "batch_size": 32,
     "shuffle": True,
     "early_stopping_patience": 0,
@@ -48,7 +48,7 @@ TRAIN = textwrap.dedent(
     try:
         model, history, facts = train_model(
             train, validation, ["x1", "x2", "x3"], settings, "multiclass", 3, seed=5,
-            verbose=0, checkpoint_dir=checkpoint,
+            checkpoint_dir=checkpoint, checkpoint_seconds=0,
         )
     except TrainingInterrupted as error:
         print(error)
@@ -81,8 +81,8 @@ def run(folder, checkpoint, output):
 
 @pytest.mark.slow
 def test_a_training_killed_by_sigterm_resumes_to_the_same_model(tmp_path):
-    write_parquet(events(3000, 1), tmp_path / "train.parquet")
-    write_parquet(events(1000, 2), tmp_path / "validation.parquet")
+    write_parquet(events(1500, 1), tmp_path / "train.parquet")
+    write_parquet(events(500, 2), tmp_path / "validation.parquet")
     (tmp_path / "settings.json").write_text(json.dumps(SETTINGS))
 
     reference = run(tmp_path, tmp_path / "reference_checkpoint", tmp_path / "reference.csv")
@@ -96,7 +96,7 @@ def test_a_training_killed_by_sigterm_resumes_to_the_same_model(tmp_path):
     while not (checkpoint / "state.json").exists():  # wait for the first saved epochs
         assert interrupted.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
-    while json.loads((checkpoint / "state.json").read_text())["epochs_done"] < 3:
+    while json.loads((checkpoint / "state.json").read_text())["epochs_done"] < 2:
         assert interrupted.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     interrupted.send_signal(signal.SIGTERM)
@@ -104,7 +104,7 @@ def test_a_training_killed_by_sigterm_resumes_to_the_same_model(tmp_path):
     assert interrupted.returncode == 3, output
     assert "stopped by SIGTERM after epoch" in output
     saved = json.loads((checkpoint / "state.json").read_text())["epochs_done"]
-    assert 3 <= saved < SETTINGS["epochs"]
+    assert 2 <= saved < SETTINGS["epochs"]
 
     resumed = run(tmp_path, checkpoint, tmp_path / "resumed.csv")
     output, _ = resumed.communicate(timeout=600)

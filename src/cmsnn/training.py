@@ -6,11 +6,12 @@ written as CSV. The same seed gives the same model: Keras' seeds are set, the
 backend's operations are made deterministic, and the events are shuffled every epoch
 by a permutation drawn from the seed and the epoch number alone.
 
-Training can be resumed: after every epoch the model (with the optimizer's state, hence
-the learning-rate schedule's position), the best weights so far and the history are
-saved atomically in a ``checkpoint`` folder; a rerun of the job continues from there
-and ends with the same model as an uninterrupted run, bit for bit on the CPU (the
-shuffling depends only on the seed and the epoch, so it needs no saved random state).
+Training can be resumed: at the end of an epoch, at most every 30 s (so that saving
+costs little even for short epochs), the model (with the optimizer's state, hence the
+learning-rate schedule's position), the dropout layers' random state, the best weights
+so far and the history are saved atomically in a ``checkpoint`` folder; a rerun of the
+job continues from there and ends with the same model as an uninterrupted run, bit for
+bit on the CPU (the shuffling depends only on the seed and the epoch).
 A SIGTERM (a batch system's warning before the kill) finishes the current epoch,
 saves it and stops the job.
 """
@@ -176,12 +177,14 @@ def train_model(
     seed: int,
     verbose: int = 0,
     checkpoint_dir=None,
+    checkpoint_seconds: float = 30.0,
 ) -> tuple[keras.Model, pd.DataFrame, dict]:
     """Train one network; returns the model (best epoch's weights), history and facts.
 
     ``seed`` fixes the initial weights, the dropout masks and the shuffling; every epoch
     is logged (``epoch 3/40: loss …``); ``verbose`` is Keras' own printing (0: none).
-    With ``checkpoint_dir`` every epoch is saved there and a saved state of the same
+    With ``checkpoint_dir`` the state after an epoch is saved there (at most every
+    ``checkpoint_seconds``, and always on a SIGTERM) and a saved state of the same
     training is resumed; the folder is removed when training completes.
     """
     keras.utils.set_random_seed(seed)
@@ -193,7 +196,7 @@ def train_model(
     if model is None:
         model = build_model(len(features), n_classes, mode, settings)
     model.summary(print_fn=log.info)
-    started = time.perf_counter()
+    started = last_saved = time.perf_counter()
     with StopRequest() as stop:
         for epoch in range(first_epoch, settings["epochs"]):
             order = epoch_order(len(x_train), seed, epoch, settings["shuffle"])
@@ -211,8 +214,10 @@ def train_model(
             )
             if model.stop_training:  # early stopping
                 break
-            if checkpoint_dir is not None:
+            due = time.perf_counter() - last_saved >= checkpoint_seconds
+            if checkpoint_dir is not None and (due or stop.signal is not None):
                 save_checkpoint(checkpoint_dir, model, keeper, epoch + 1, fingerprint)
+                last_saved = time.perf_counter()
             if stop.signal is not None:
                 raise TrainingInterrupted(
                     f"stopped by {signal.Signals(stop.signal).name} after epoch {epoch + 1}; "
