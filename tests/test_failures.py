@@ -94,7 +94,9 @@ def test_grid_values_are_checked_like_the_keys_they_override(tmp_path):
 def test_a_scan_range_outside_the_outputs_range_fails_at_start(tmp_path):
     result = snakemake(make_workdir(tmp_path, {"fom": {"cut_min": 1.5}}), "--dry-run", check=False)
     assert result.returncode != 0
-    assert "fom.cut_min = 1.5 lies outside the network output's range" in result.stderr
+    assert (
+        "fom.cut_min = 1.5 lies outside the network output's range" in result.stdout + result.stderr
+    )
 
 
 def test_a_preselection_that_would_run_code_fails_at_start_and_runs_nothing(tmp_path):

@@ -81,8 +81,8 @@ def run(folder, checkpoint, output):
 
 @pytest.mark.slow
 def test_a_training_killed_by_sigterm_resumes_to_the_same_model(tmp_path):
-    write_parquet(events(1500, 1), tmp_path / "train.parquet")
-    write_parquet(events(500, 2), tmp_path / "validation.parquet")
+    write_parquet(events(1000, 1), tmp_path / "train.parquet")
+    write_parquet(events(300, 2), tmp_path / "validation.parquet")
     (tmp_path / "settings.json").write_text(json.dumps(SETTINGS))
 
     reference = run(tmp_path, tmp_path / "reference_checkpoint", tmp_path / "reference.csv")

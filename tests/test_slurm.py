@@ -47,6 +47,9 @@ NO_ACCOUNTING = (
     "squeue",
     "--slurm-init-seconds-before-status-checks",
     "5",
+    # a test cluster answers at once: poll every 2 s rather than 10 (the default)
+    "--seconds-between-status-checks",
+    "2",
 )
 
 
