@@ -26,7 +26,7 @@ from cmsnn.scaling import SCALING_METHODS, apply_scaler, fit_scaler
 from cmsnn.splitting import split_events
 from cmsnn.toydata import generate_process, read_process_table
 from cmsnn.training import configure_backend, train_model
-from cmsnn.weighting import balance_class_weights
+from cmsnn.weighting import balance_class_weights, default_balancing
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,6 +68,8 @@ def main() -> None:
     config = default_config()
     features = config["data"]["features"]
     mode = config["classification"]
+    # what the workflow's start-up does for keys config.yaml leaves to their defaults
+    config["preprocessing"].setdefault("balancing", default_balancing(mode))
     class_names = [c["name"] for c in config["classes"]]
     splits = default_splits(config)
     settings = point_settings(config, {}) | {"epochs": arguments.epochs}
