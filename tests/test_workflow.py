@@ -151,7 +151,7 @@ def test_training_keeps_best_epoch_and_decays_the_learning_rate(multiclass_run):
     assert facts["resumed_from_epoch"] == 0
     assert not (multiclass_run / MODEL / "checkpoint").exists()
     processes = pd.read_csv(multiclass_run / "results/ingested/processes.csv")
-    assert len(processes) == 7 and set(processes["class"]) == {
+    assert len(processes) == 13 and set(processes["class"]) == {
         "Signal", "Wjets", "TTbar", "Z2nu", "Other"
     }  # fmt: skip
 
