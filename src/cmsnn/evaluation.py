@@ -12,6 +12,7 @@ import pandas as pd
 
 from cmsnn.files import write_csv, write_json
 from cmsnn.fom import (
+    WARNING_SEPARATOR,
     background_yields_by_class,
     best_cut_summary,
     check_signal_processes,
@@ -24,9 +25,6 @@ from cmsnn.metrics import weighted_auc
 from cmsnn.splitting import SPLITS
 
 log = logging.getLogger(__name__)
-
-#: Separates the warnings of one model in a table cell.
-WARNING_SEPARATOR = " | "
 
 
 def evaluate_predictions(

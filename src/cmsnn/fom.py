@@ -66,6 +66,8 @@ AUTO = "auto"
 #: search with a background uncertainty lies at tight cuts, and a lower edge any looser
 #: is reported as a warning when the chosen cut sits on it.
 AUTO_LOWER_QUANTILE = 0.5
+#: Separates the warnings of one model in a table cell.
+WARNING_SEPARATOR = " | "
 #: Relative slack when comparing the Kish effective count with ``min_background_events``
 #: (k equal weights give k up to rounding).
 _COUNT_TOLERANCE = 1e-9
@@ -289,6 +291,8 @@ def check_signal_processes(
     predictions: pd.DataFrame, signal_class: str, signal_processes: Sequence[str]
 ) -> None:
     """Every name in ``signal_processes`` must be a process of the signal class."""
+    if not signal_processes:
+        return
     available = set(signal_process_names(predictions, signal_class))
     unknown = sorted(set(signal_processes) - available)
     if unknown:
@@ -329,16 +333,16 @@ def scan_split(
     signal = signal_above.sum(signal_yields)
     background = background_above.sum(background_yields)
     background_sum_w2 = background_above.sum(background_yields**2)
-    fom = figure_of_merit(signal, background, background_sum_w2, options)
-    replicas = options["bootstrap_replicas"] if rng is not None else 0
-    fom_error = bootstrap_fom_error(
-        signal_above, background_above, signal_yields, background_yields, options, replicas, rng
-    )
     sigma = background_uncertainty(
         background,
         background_sum_w2,
         options["relative_background_uncertainty"],
         options["include_mc_statistics"],
+    )
+    fom = asimov_significance_with_uncertainty(signal, background, sigma)
+    replicas = options["bootstrap_replicas"] if rng is not None else 0
+    fom_error = bootstrap_fom_error(
+        signal_above, background_above, signal_yields, background_yields, options, replicas, rng
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         signal_efficiency = signal / all_yields[all_signal].sum()
@@ -514,7 +518,9 @@ def _asimov(s: np.ndarray, b: np.ndarray, beta: np.ndarray):
     u = s_ok / b_ok
     t = beta_ok * u / (1.0 + beta_ok)
     with np.errstate(divide="ignore", invalid="ignore"):
-        uncertainty_term = np.where(beta_ok > 0, (1.0 + u + 1.0 / beta_ok) * _h(t), 0.0)
+        # below the smallest normal float 1/β overflows; the term is ≈ βu²/2 ≈ 0 there
+        significant = beta_ok > np.finfo(np.float64).tiny
+        uncertainty_term = np.where(significant, (1.0 + u + 1.0 / beta_ok) * _h(t), 0.0)
     half_z_squared = b_ok * (_g(u) - uncertainty_term)
     z = np.sqrt(2.0 * np.maximum(half_z_squared, 0.0))
     z = np.where(valid, z, 0.0)

@@ -11,14 +11,13 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from cmsnn.files import read_json, write_csv
+from cmsnn.fom import WARNING_SEPARATOR
 from cmsnn.grid import format_value
 
 log = logging.getLogger(__name__)
 
 #: ``kind`` of a summary row: one trained network, or the mean of a grid point's seeds.
 SEED, ENSEMBLE = "seed", "ensemble"
-#: Separates the warnings of one row in a table cell.
-WARNING_SEPARATOR = " | "
 #: Columns that name a row rather than measure it.
 IDENTITY_COLUMNS = (
     "model",
