@@ -12,7 +12,6 @@ import pandas as pd
 
 from cmsnn.files import write_csv, write_json
 from cmsnn.fom import (
-    WARNING_SEPARATOR,
     background_yields_by_class,
     best_cut_summary,
     check_signal_processes,
@@ -21,6 +20,7 @@ from cmsnn.fom import (
     scan_split,
     signal_process_names,
 )
+from cmsnn.logs import WARNING_SEPARATOR
 from cmsnn.metrics import weighted_auc
 from cmsnn.splitting import SPLITS
 

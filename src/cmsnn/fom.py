@@ -66,8 +66,6 @@ AUTO = "auto"
 #: search with a background uncertainty lies at tight cuts, and a lower edge any looser
 #: is reported as a warning when the chosen cut sits on it.
 AUTO_LOWER_QUANTILE = 0.5
-#: Separates the warnings of one model in a table cell.
-WARNING_SEPARATOR = " | "
 #: Relative slack when comparing the Kish effective count with ``min_background_events``
 #: (k equal weights give k up to rounding).
 _COUNT_TOLERANCE = 1e-9

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from cmsnn.files import read_json, write_csv
-from cmsnn.fom import WARNING_SEPARATOR
 from cmsnn.grid import format_value
+from cmsnn.logs import WARNING_SEPARATOR
 
 log = logging.getLogger(__name__)
 
