@@ -1,6 +1,7 @@
 # Neural-network signal/background classification with a figure-of-merit scan,
 # as CMS analysts do it: CSV -> Parquet -> splits -> scaled, balanced inputs ->
-# one model per (grid point, seed) -> predictions -> FOM scan -> summary tables.
+# one model per (grid point, seed) -> predictions -> FOM scan -> summary tables,
+# and every model exported as ONNX with its model card.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -24,6 +25,7 @@ include: "workflow/rules/splitting.smk"
 include: "workflow/rules/preprocessing.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/export.smk"
 include: "workflow/rules/plots.smk"
 
 

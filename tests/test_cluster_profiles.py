@@ -80,8 +80,14 @@ def test_slurm_profile_is_found_from_the_repository_root(tmp_path):
 
 def test_conda_environments_pin_what_pyproject_pins():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pins = _pins(project["dependencies"]) | _pins(project["optional-dependencies"]["training"])
-    for name, expected_extra in (("data", set()), ("training", {"tensorflow-cpu", "keras"})):
+    extras = project["optional-dependencies"]
+    pins = _pins(project["dependencies"]) | _pins(extras["training"]) | _pins(extras["export"])
+    training = {"tensorflow-cpu", "keras"}
+    for name, expected_extra in (
+        ("data", set()),
+        ("training", training),
+        ("export", training | {"tf2onnx", "onnx", "onnxruntime"}),
+    ):
         environment = yaml.safe_load((ROOT / "envs" / f"{name}.yaml").read_text())
         conda = [d for d in environment["dependencies"] if isinstance(d, str)]
         pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))

@@ -226,6 +226,8 @@ def test_changing_one_decay_rate_reruns_only_that_grid_point(multiclass_run):
         "summarise_models": 1,
         "plot_seed_spread": 1,
         "plot_fom_by_signal": 1,
+        "export_onnx": 2,
+        "write_model_card": 2,
         "all": 1,
     }
 
@@ -238,6 +240,7 @@ FOM_RERUN = {
     "plot_ensemble_fom_scan": 2,
     "plot_seed_spread": 1,
     "plot_fom_by_signal": 1,
+    "write_model_card": 4,
     "all": 1,
 }
 
@@ -288,10 +291,36 @@ def test_the_report_builds_with_figures_and_tables(multiclass_run):
     assert html.count("output_distributions.png") >= 4
 
 
-def test_changing_a_plotting_option_reruns_only_plotting(multiclass_run):
+def test_changing_a_plotting_option_reruns_only_plotting_and_the_model_cards(multiclass_run):
     (multiclass_run / "plots.yaml").write_text("plots: {bins: 20, units: {Met: TeV}}\n")
     jobs = planned_jobs(multiclass_run, "--configfile", str(multiclass_run / "plots.yaml"))
-    assert jobs == {"plot_inputs": 1, "plot_model": 4, "all": 1}
+    # the cards quote the variables' units
+    assert jobs == {"plot_inputs": 1, "plot_model": 4, "write_model_card": 4, "all": 1}
+
+
+def test_every_model_is_exported_as_onnx_of_the_raw_variables(multiclass_run):
+    from cmsnn.export import onnx_scores
+
+    config = yaml.safe_load((multiclass_run / "config.yaml").read_text())
+    test = read(multiclass_run, "results/split/test.parquet")  # raw, unscaled variables
+    classes = ["Signal", "Wjets", "TTbar", "Z2nu", "Other"]
+    for point in ("decay_rate-0.001", "decay_rate-0.0001"):
+        for seed in (1, 2):
+            folder = multiclass_run / f"results/models/{point}/seed-{seed}"
+            predictions = pd.read_csv(folder / "predictions_test.csv")
+            scores = onnx_scores(folder / "model.onnx", test[TUTORIAL_FEATURES].to_numpy("float32"))
+            expected = predictions[[f"score_{name}" for name in classes]].to_numpy()
+            np.testing.assert_allclose(scores, expected, atol=1e-5, rtol=0)
+            card = json.loads((folder / "model_card.json").read_text())
+            evaluation = json.loads((folder / "evaluation.json").read_text())
+            assert [v["name"] for v in card["input"]["variables"]] == TUTORIAL_FEATURES
+            assert card["input"]["scaling"]["method"] == "quantile"
+            assert card["classes"] == classes and card["training"]["seed"] == seed
+            assert card["metrics"]["best_cut"] == evaluation["best_cut"]
+            assert card["metrics"]["auc_test"] == evaluation["auc_test"]
+            assert card["check"]["largest_absolute_difference"] <= 1e-5
+            assert card["training"]["settings"]["decay_rate"] == float(point.split("-")[1])
+    assert config["classification"] == "multiclass"
 
 
 def test_changing_a_fom_option_never_retrains(multiclass_run):
@@ -325,6 +354,19 @@ def test_binary_pipeline_with_preselection_and_equal_weights(binary_run):
     assert "FOM is 0" not in summary["warnings"][0]
     log = (binary_run / "results/logs/train_model/decay_rate-0.001/seed-1.log").read_text()
     assert "TensorFlow threads: intra-op 2, inter-op 2" in log
+
+
+def test_the_binary_onnx_model_takes_the_preselected_raw_events(binary_run):
+    from cmsnn.export import onnx_scores
+
+    folder = binary_run / "results/models/decay_rate-0.001/seed-1"
+    test = read(binary_run, "results/preselected/test.parquet")
+    scores = onnx_scores(folder / "model.onnx", test[TUTORIAL_FEATURES].to_numpy("float32"))
+    predictions = pd.read_csv(folder / "predictions_test.csv")
+    np.testing.assert_allclose(scores[:, 0], predictions["score_Signal"], atol=1e-5, rtol=0)
+    card = json.loads((folder / "model_card.json").read_text())
+    assert card["output"]["columns"] == ["score_Signal"]
+    assert card["input"]["scaling"]["method"] == "minmax"
 
 
 def test_binary_fom_counts_every_event_above_the_cut(binary_run):

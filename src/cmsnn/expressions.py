@@ -8,6 +8,16 @@ arithmetic (``+ - * / // % **``, unary ``-``/``+``), comparisons (chained too),
 ``and``/``or``/``not`` (and pandas' ``&``/``|``/``~``), and the functions of
 :data:`FUNCTIONS`. Anything else (attributes, subscripts, other calls, ``@`` names,
 lambdas, comprehensions) is rejected, naming the offending piece.
+
+With ``objects=True`` (variables read from ROOT ntuples, one list of objects per event
+in jagged branches), two more constructs are allowed, evaluated with awkward arrays:
+
+- picks ``Muon_pt[:, 0]`` (the first object of each event; a configured fill value
+  where an event has none) and masks ``Jet_pt[Jet_pt > 30]``;
+- the per-event reductions ``ak.num``, ``ak.sum``, ``ak.max``, ``ak.min``,
+  ``ak.mean``, ``ak.any``, ``ak.all`` and ``ak.count_nonzero`` with an optional
+  ``axis=`` number (default 1: over each event's objects; an event without objects
+  gets the fill value where the reduction has no value).
 """
 
 from __future__ import annotations
@@ -26,7 +36,14 @@ FUNCTIONS: dict[str, Callable] = {
     "exp": np.exp,
     "cos": np.cos,
     "sin": np.sin,
+    "tan": np.tan,
+    "arctan": np.arctan,
+    "arcsinh": np.arcsinh,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
 }
+#: The awkward-array reductions an ``objects`` expression may call as ``ak.<name>``.
+AWKWARD_REDUCTIONS = ("num", "sum", "max", "min", "mean", "any", "all", "count_nonzero")
 
 _BINARY = {
     ast.Add: operator.add,
@@ -55,8 +72,12 @@ class ExpressionError(ValueError):
     """An expression outside the allowed grammar, or naming an unknown column."""
 
 
-def parse_expression(text: str, names: Collection[str], what: str = "expression") -> ast.Expression:
-    """The checked syntax tree of ``text``; ``names`` are the columns it may use.
+def parse_expression(
+    text: str, names: Collection[str] | None, what: str = "expression", objects: bool = False
+) -> ast.Expression:
+    """The checked syntax tree of ``text``; ``names`` are the columns it may use (``None``:
+    any name, checked later against a file's branches); ``objects`` allows the picks,
+    masks and ``ak`` reductions of per-object (jagged) branches.
 
     Raises :class:`ExpressionError` naming the offending token for a syntax error, a
     construct outside the grammar or an unknown name."""
@@ -70,7 +91,11 @@ def parse_expression(text: str, names: Collection[str], what: str = "expression"
             'as "Met > 250 and Njet >= 2"'
         ) from None
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    if objects:
+        called |= _awkward_names(tree)
     for node in ast.walk(tree):
+        if objects and _check_object_node(node, text, what, called):
+            continue
         _check_node(node, text, names, what, called)
     return tree
 
@@ -80,9 +105,35 @@ def evaluate_expression(tree: ast.Expression, columns: Mapping[str, np.ndarray])
     return _evaluate(tree.body, columns)
 
 
+def evaluate_object_expression(tree: ast.Expression, branches: Mapping, fill_value: float):
+    """The per-event values of a checked ``objects`` expression on awkward ``branches``:
+    a flat NumPy array, ``fill_value`` where a pick or reduction found no object.
+
+    Raises :class:`ExpressionError` when the result is still a list per event."""
+    import awkward as ak
+
+    value = _evaluate(tree.body, branches, _ObjectContext(fill_value))
+    length = len(next(iter(branches.values())))
+    if not isinstance(value, ak.Array):
+        return np.full(length, value)
+    if value.ndim > 1:
+        raise ExpressionError(
+            "gives a list per event, not one value; pick an object ([:, 0]) or reduce the "
+            "list (ak.sum(..., axis=1), ak.num(...))"
+        )
+    if len(value) != length:
+        raise ExpressionError(
+            f"gives {len(value)} values for {length} events: a mask such as [MET_pt > 100] "
+            "selects events here; mask objects inside a reduction (ak.num(Jet_pt[Jet_pt > 30]))"
+            " and select events with the process's `selection`"
+        )
+    return np.asarray(ak.to_numpy(ak.fill_none(value, fill_value)))
+
+
 def expression_names(tree: ast.Expression) -> list[str]:
     """The column names an expression uses, in order of appearance."""
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    called |= _awkward_names(tree)
     nodes = [
         node for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called
     ]
@@ -115,42 +166,133 @@ def _check_node(
             raise ExpressionError(f"{what} {text!r}: {node.func.id}() takes one argument")
     if isinstance(node, ast.Name) and id(node) in called:
         return  # a function's name, checked with its call
-    if isinstance(node, ast.Name) and node.id not in names:
+    if isinstance(node, ast.Name) and names is not None and node.id not in names:
         raise ExpressionError(
             f"{what} {text!r}: unknown name {node.id!r}; it may use {', '.join(names)}"
         )
 
 
-def _evaluate(node: ast.AST, columns: Mapping[str, np.ndarray]):
+class _ObjectContext:
+    """How picks, masks and reductions evaluate on awkward arrays."""
+
+    def __init__(self, fill_value: float):
+        self.fill_value = fill_value
+
+    def subscript(self, node: ast.Subscript, columns):
+        import awkward as ak
+
+        array = _evaluate(node.value, columns, self)
+        if isinstance(node.slice, ast.Tuple):
+            index = node.slice.elts[1].value
+            return ak.fill_none(ak.firsts(array[:, index : index + 1], axis=1), self.fill_value)
+        return array[_evaluate(node.slice, columns, self)]
+
+    def reduce(self, node: ast.Call, columns):
+        import awkward as ak
+
+        axis = next((keyword.value.value for keyword in node.keywords), 1)
+        argument = _evaluate(node.args[0], columns, self)
+        return getattr(ak, node.func.attr)(argument, axis=axis)
+
+
+def _evaluate(node: ast.AST, columns: Mapping[str, np.ndarray], objects=None):
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name):
         if node.id not in columns:
             raise ExpressionError(f"unknown name {node.id!r}")
-        return np.asarray(columns[node.id])
+        return columns[node.id] if objects else np.asarray(columns[node.id])
+    if isinstance(node, ast.Subscript):
+        return objects.subscript(node, columns)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return objects.reduce(node, columns)
     if isinstance(node, ast.BoolOp):
         combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-        values = [_evaluate(value, columns) for value in node.values]
+        values = [_evaluate(value, columns, objects) for value in node.values]
         result = values[0]
         for value in values[1:]:
             result = combine(result, value)
         return result
     if isinstance(node, ast.BinOp):
-        return _BINARY[type(node.op)](_evaluate(node.left, columns), _evaluate(node.right, columns))
+        left = _evaluate(node.left, columns, objects)
+        return _BINARY[type(node.op)](left, _evaluate(node.right, columns, objects))
     if isinstance(node, ast.UnaryOp):
-        return _UNARY[type(node.op)](_evaluate(node.operand, columns))
+        return _UNARY[type(node.op)](_evaluate(node.operand, columns, objects))
     if isinstance(node, ast.Compare):
-        left = _evaluate(node.left, columns)
+        left = _evaluate(node.left, columns, objects)
         result = None
         for op, comparator in zip(node.ops, node.comparators, strict=True):
-            right = _evaluate(comparator, columns)
+            right = _evaluate(comparator, columns, objects)
             outcome = _COMPARE[type(op)](left, right)
             result = outcome if result is None else np.logical_and(result, outcome)
             left = right
         return result
     if isinstance(node, ast.Call):
-        return FUNCTIONS[node.func.id](_evaluate(node.args[0], columns))
+        return FUNCTIONS[node.func.id](_evaluate(node.args[0], columns, objects))
     raise ExpressionError(f"{type(node).__name__} is not allowed")
+
+
+def _awkward_names(tree: ast.Expression) -> set[int]:
+    """The ``ak`` names and attributes of ``ak.<reduction>(…)`` calls (checked with it)."""
+    parts = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            parts |= {id(node.func), id(node.func.value)}
+    return parts
+
+
+def _check_object_node(node: ast.AST, text: str, what: str, called: set[int]) -> bool:
+    """Check a construct only ``objects`` expressions allow; False if ``node`` is none."""
+    if isinstance(node, ast.Subscript):
+        index = node.slice
+        is_mask = not isinstance(index, ast.Tuple | ast.Slice | ast.Constant)
+        if not (is_mask or isinstance(index, ast.Tuple) and _is_pick(index)):
+            raise ExpressionError(
+                f"{what} {text!r}: the subscript {_segment(node, text)!r} is not allowed; pick "
+                "one object with [:, 0] (a non-negative number) or mask with [Jet_pt > 30]"
+            )
+        return True
+    if isinstance(node, ast.Tuple) or isinstance(node, ast.Slice):
+        return True  # part of a pick, checked with its subscript
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        function = node.func
+        if not (
+            isinstance(function.value, ast.Name)
+            and function.value.id == "ak"
+            and function.attr in AWKWARD_REDUCTIONS
+        ):
+            raise ExpressionError(
+                f"{what} {text!r}: the call {_segment(function, text)!r} is not allowed; the "
+                f"reductions are ak.{', ak.'.join(AWKWARD_REDUCTIONS)}"
+            )
+        axis_only = all(
+            keyword.arg == "axis"
+            and isinstance(keyword.value, ast.Constant)
+            and type(keyword.value.value) is int
+            for keyword in node.keywords
+        )
+        if len(node.args) != 1 or not axis_only:
+            raise ExpressionError(
+                f"{what} {text!r}: ak.{function.attr}() takes one array and optionally "
+                "axis=<number>"
+            )
+        return True
+    if isinstance(node, ast.keyword) or isinstance(node, ast.Attribute) and id(node) in called:
+        return True  # the function or axis of an ak call, checked with the call
+    return False
+
+
+def _is_pick(index: ast.Tuple) -> bool:
+    if len(index.elts) != 2:
+        return False
+    whole, position = index.elts
+    return (
+        isinstance(whole, ast.Slice)
+        and whole.lower is whole.upper is whole.step is None
+        and isinstance(position, ast.Constant)
+        and type(position.value) is int
+        and position.value >= 0
+    )
 
 
 def _describe(node: ast.AST, text: str) -> str:

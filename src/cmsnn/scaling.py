@@ -3,7 +3,8 @@
 - ``minmax``: each variable mapped linearly onto [-1, 1] (the tutorial's choice);
 - ``standard``: z-score, ``(x - mean) / std``;
 - ``quantile``: each variable mapped through its training quantiles onto a standard
-  normal. Heavy tails (transverse momenta, HT, MET) and outliers no longer set the
+  normal (linear between the quantiles' normal scores, so that the exported ONNX model
+  computes it exactly). Heavy tails (transverse momenta, HT, MET) and outliers no longer set the
   scale, so the bulk of the events lands where the activations respond
   (``benchmarks/scaling_convergence.py`` compares the three).
 
@@ -76,12 +77,10 @@ def apply_scaler(scaler: Mapping, features: pd.DataFrame) -> np.ndarray:
         mean, std = np.asarray(scaler["mean"]), np.asarray(scaler["std"])
         scaled = (values - mean) / np.where(std > 0, std, 1.0)
     elif method == "quantile":
-        probabilities = np.asarray(scaler["probabilities"])
-        quantiles = np.asarray(scaler["quantiles"])
         scaled = np.column_stack(
             [
-                _to_standard_normal(values[:, column], quantiles[column], probabilities)
-                for column in range(values.shape[1])
+                np.interp(values[:, column], knot_values, scores)
+                for column, (knot_values, scores) in enumerate(quantile_knots(scaler))
             ]
         )
     else:
@@ -142,10 +141,22 @@ def _log_negative_weights(events, class_names, policy: str, split: str) -> None:
         log.warning("%s", warning)
 
 
-def _to_standard_normal(values, quantiles, probabilities) -> np.ndarray:
-    # Interpolating upwards and downwards and averaging puts a value that repeats over
-    # several quantiles (integer variables such as Njet) at the middle of its plateau.
-    upward = np.interp(values, quantiles, probabilities)
-    downward = -np.interp(-values, -quantiles[::-1], -probabilities[::-1])
-    probability = np.clip(0.5 * (upward + downward), QUANTILE_CLIP, 1.0 - QUANTILE_CLIP)
-    return ndtri(probability)
+def quantile_knots(scaler: Mapping) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(values, scores)]`` per variable of a fitted ``quantile`` scaler: the knots of
+    its piecewise-linear map onto a standard normal.
+
+    Each distinct training quantile is a knot; its score is the normal quantile of the
+    middle of the probabilities at which it repeats (so an integer variable such as Njet
+    lands at the middle of its step of the CDF), kept ``QUANTILE_CLIP`` from 0 and 1.
+    Between knots the score is interpolated linearly and beyond them held constant: a
+    map that ONNX expresses exactly (:mod:`cmsnn.export`)."""
+    probabilities = np.asarray(scaler["probabilities"], dtype=np.float64)
+    knots = []
+    # Knots are float32 numbers, as the events' variables are: a knot between two
+    # neighbouring float32 values would make a segment no float32 input falls into,
+    # whose slope float32 arithmetic (ONNX) cannot reproduce.
+    for quantiles in np.asarray(scaler["quantiles"], dtype=np.float32).astype(np.float64):
+        values, first, counts = np.unique(quantiles, return_index=True, return_counts=True)
+        middle = 0.5 * (probabilities[first] + probabilities[first + counts - 1])
+        knots.append((values, ndtri(np.clip(middle, QUANTILE_CLIP, 1.0 - QUANTILE_CLIP))))
+    return knots

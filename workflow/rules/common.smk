@@ -9,6 +9,7 @@ from cmsnn.fom import check_cut_range
 from cmsnn.logs import failure_summary
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
 from cmsnn.reading import check_classes, check_every_class_has_a_process
+from cmsnn.root_reading import check_root_processes, resolve_files
 from cmsnn.selection import check_preselection
 from cmsnn.scaling import SCALING_METHODS
 from cmsnn.splitting import SPLITS, check_fractions
@@ -71,6 +72,8 @@ def toy_processes():
 
 def input_csv_files():
     """``{sample: CSV path}`` of every input file, for the configured data source."""
+    if SOURCE == "root":
+        return {}
     if SOURCE == "toy":
         return {sample: f"{RESULTS}/toy_data/{sample}.csv" for sample in toy_processes()}
     if SOURCE == "presplit":
@@ -97,13 +100,29 @@ def input_csv_files():
 
 
 INPUT_CSV = input_csv_files()
+#: ``{process name: its config entry}`` of the ROOT ntuples (data.source: root).
+ROOT_PROCESSES = {process["name"]: process for process in config["data"]["root"]["processes"]}
+if SOURCE == "root":
+    check_root_processes(config["data"]["root"]["processes"], config["data"]["features"])
+#: Every ingested sample: a CSV file, or a process of ROOT files.
+SAMPLES = list(ROOT_PROCESSES) if SOURCE == "root" else list(INPUT_CSV)
 
 
-def check_toy_signal_processes():
-    """With the embedded data the process names are known now: check the FOM's, and
-    that every class of a multi-class network gets a process."""
+def known_process_names():
+    """The process names known before any job runs (embedded data and ROOT ntuples;
+    a CSV holds its names in a column)."""
     if SOURCE == "toy":
-        names = [name for name, _ in toy_processes().values()]
+        return [name for name, _ in toy_processes().values()]
+    if SOURCE == "root":
+        return list(ROOT_PROCESSES)
+    return None
+
+
+def check_known_processes():
+    """Where the process names are known now, check the FOM's, and that every class of
+    a multi-class network gets a process."""
+    names = known_process_names()
+    if names is not None:
         unknown = sorted(set(config["fom"]["signal_processes"]) - set(names))
         if unknown:
             raise ValueError(f"fom.signal_processes: {unknown} are not among {names}")
@@ -111,11 +130,11 @@ def check_toy_signal_processes():
             check_every_class_has_a_process(names, config["classes"])
 
 
-check_toy_signal_processes()
+check_known_processes()
 
 
 def ingested_files():
-    return [f"{RESULTS}/ingested/{sample}.parquet" for sample in INPUT_CSV]
+    return [f"{RESULTS}/ingested/{sample}.parquet" for sample in SAMPLES]
 
 
 def presplit_ingested(split):
@@ -266,6 +285,8 @@ def get_final_outputs():
         f"{RESULTS}/ingested/processes.csv",
         *(path for ext in ("png", "pdf") for path in ensemble_outputs(f"plots/fom_scan.{ext}")),
         *model_outputs("overtraining_ks.csv"),
+        *model_outputs("model.onnx"),
+        *model_outputs("model_card.json"),
         *(f"{RESULTS}/plots/{name}.{ext}" for name in dataset for ext in ("png", "pdf")),
         *(path for name in figures for ext in ("png", "pdf") for path in model_outputs(f"plots/{name}.{ext}")),
     ]

@@ -20,28 +20,56 @@ rule generate_toy_sample:
         "../scripts/generate_toy_sample.py"
 
 
-rule ingest_csv:
-    """A ROOT-derived CSV to a typed Parquet table with each event's class."""
-    input:
-        csv=lambda wildcards: INPUT_CSV[wildcards.sample],
-        code=package_code("reading"),
-    output:
-        parquet=f"{RESULTS}/ingested/{{sample}}.parquet",
-    params:
-        features=config["data"]["features"],
-        weight_column=config["data"]["weight_column"],
-        process_column=config["data"]["process_column"],
-        header=config["data"]["header"],
-        classes=canonical(config["classes"]),
-    log:
-        f"{RESULTS}/logs/ingest_csv/{{sample}}.log",
-    threads: threads_of("light")
-    resources:
-        **ingestion_resources(),
-    conda:
-        "../../envs/data.yaml"
-    script:
-        "../scripts/ingest_csv.py"
+if SOURCE == "root":
+
+    rule ingest_root:
+        """One process's ROOT ntuples to a typed Parquet table with each event's class,
+        read and written chunk by chunk."""
+        input:
+            files=lambda wildcards: resolve_files(ROOT_PROCESSES[wildcards.sample]),
+            code=package_code("root_reading"),
+        output:
+            parquet=f"{RESULTS}/ingested/{{sample}}.parquet",
+        params:
+            process=lambda wildcards: canonical(ROOT_PROCESSES[wildcards.sample]),
+            features=config["data"]["features"],
+            classes=canonical(config["classes"]),
+            fill_value=config["data"]["root"]["fill_value"],
+            step_size=config["data"]["root"]["step_size"],
+        log:
+            f"{RESULTS}/logs/ingest_root/{{sample}}.log",
+        threads: threads_of("light")
+        resources:
+            **job_resources("light"),
+        conda:
+            "../../envs/data.yaml"
+        script:
+            "../scripts/ingest_root.py"
+
+else:
+
+    rule ingest_csv:
+        """A ROOT-derived CSV to a typed Parquet table with each event's class."""
+        input:
+            csv=lambda wildcards: INPUT_CSV[wildcards.sample],
+            code=package_code("reading"),
+        output:
+            parquet=f"{RESULTS}/ingested/{{sample}}.parquet",
+        params:
+            features=config["data"]["features"],
+            weight_column=config["data"]["weight_column"],
+            process_column=config["data"]["process_column"],
+            header=config["data"]["header"],
+            classes=canonical(config["classes"]),
+        log:
+            f"{RESULTS}/logs/ingest_csv/{{sample}}.log",
+        threads: threads_of("light")
+        resources:
+            **ingestion_resources(),
+        conda:
+            "../../envs/data.yaml"
+        script:
+            "../scripts/ingest_csv.py"
 
 
 rule tabulate_processes:

@@ -1,0 +1,52 @@
+rule export_onnx:
+    """The network with its input scaling folded in, as ONNX for the analysis (CMSSW's
+    ONNXRuntime), checked with ONNX Runtime against the test split's predictions."""
+    input:
+        model=f"{MODEL}/model.keras",
+        scaler=lambda wildcards: f"{prepared_dir(wildcards.point)}/scaler.json",
+        test_events=selected_split("test"),
+        predictions=f"{MODEL}/predictions_test.csv",
+        code=package_code("export"),
+    output:
+        onnx=f"{MODEL}/model.onnx",
+        check=f"{MODEL}/onnx_check.json",
+    params:
+        mode=config["classification"],
+        class_names=CLASS_NAMES,
+    log:
+        f"{RESULTS}/logs/export_onnx/{{point}}/seed-{{seed}}.log",
+    # A CPU job: tracing and checking a small network needs no GPU.
+    threads: threads_of("light")
+    resources:
+        **job_resources("light"),
+    conda:
+        "../../envs/export.yaml"
+    script:
+        "../scripts/export_onnx.py"
+
+
+rule write_model_card:
+    """What an analysis needs beside model.onnx: inputs in order with units, scaling,
+    outputs, training settings, metrics and versions."""
+    input:
+        onnx=f"{MODEL}/model.onnx",
+        scaler=lambda wildcards: f"{prepared_dir(wildcards.point)}/scaler.json",
+        facts=f"{MODEL}/training.json",
+        evaluation=f"{MODEL}/evaluation.json",
+        check=f"{MODEL}/onnx_check.json",
+        code=package_code("export"),
+    output:
+        card=f"{MODEL}/model_card.json",
+    params:
+        mode=config["classification"],
+        class_names=CLASS_NAMES,
+        units=canonical(config["plots"]["units"]),
+    log:
+        f"{RESULTS}/logs/write_model_card/{{point}}/seed-{{seed}}.log",
+    threads: threads_of("light")
+    resources:
+        **job_resources("light"),
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/write_model_card.py"

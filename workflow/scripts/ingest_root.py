@@ -1,0 +1,14 @@
+from cmsnn.logs import redirect_output_to_log
+
+redirect_output_to_log(snakemake.log[0])
+
+from cmsnn.root_reading import ingest_root
+
+ingest_root(
+    snakemake.output.parquet,
+    process=snakemake.params.process,
+    features=snakemake.params.features,
+    classes=snakemake.params.classes,
+    fill_value=snakemake.params.fill_value,
+    step_size=snakemake.params.step_size,
+)
