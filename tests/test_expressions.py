@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import awkward as ak
 import numpy as np
 import pandas as pd
 import pytest
@@ -85,3 +86,58 @@ def test_the_hostile_preselection_runs_nothing_when_applied(tmp_path, monkeypatc
     with pytest.raises(ValueError, match="syntax error"):
         apply_preselection(events, hostile)
     assert not (tmp_path / "x").exists()
+
+
+JETS = {
+    "Jet_pt": ak.Array([[50.0, 20.0, 40.0], [], [10.0]]),
+    "MET_pt": ak.Array([100.0, 200.0, 300.0]),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Jet_pt[:, 0]", [50.0, -1.0, 10.0]),  # the first object; the fill value if none
+        ("Jet_pt[:, 2]", [40.0, -1.0, -1.0]),
+        ("ak.num(Jet_pt[Jet_pt > 15])", [3, 0, 0]),
+        ("ak.sum(Jet_pt, axis=1)", [110.0, 0.0, 10.0]),
+        ("ak.max(Jet_pt)", [50.0, -1.0, 10.0]),  # no jets: no maximum, the fill value
+        ("MET_pt / 100 + ak.count_nonzero(Jet_pt > 30)", [3.0, 2.0, 3.0]),
+        ("MET_pt > 150 and ak.num(Jet_pt) >= 1", [False, False, True]),
+        ("2", [2, 2, 2]),
+    ],
+)
+def test_object_expressions_pick_mask_and_reduce_per_event(text, expected):
+    from cmsnn.expressions import evaluate_object_expression
+
+    tree = parse_expression(text, None, objects=True)
+    np.testing.assert_array_equal(evaluate_object_expression(tree, JETS, -1.0), expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Jet_pt", "gives a list per event"),
+        ("Jet_pt[:, 0][MET_pt > 150]", "gives 2 values for 3 events"),
+    ],
+)
+def test_an_object_expression_must_give_one_value_per_event(text, message):
+    from cmsnn.expressions import evaluate_object_expression
+
+    with pytest.raises(ExpressionError, match=message):
+        evaluate_object_expression(parse_expression(text, None, objects=True), JETS, 0.0)
+
+
+@pytest.mark.parametrize(
+    "text", ["Jet_pt[0]", "Jet_pt[1:]", "Jet_pt[:, 0:2]", "ak.to_numpy(Jet_pt)",
+             "ak.sum(Jet_pt, axis=n)", "Jet_pt.layout", "np.sum(Jet_pt)"],
+)  # fmt: skip
+def test_object_expressions_refuse_what_is_not_a_pick_mask_or_reduction(text):
+    with pytest.raises(ExpressionError, match="not allowed|takes one array"):
+        parse_expression(text, None, objects=True)
+
+
+def test_cuts_on_columns_allow_no_picks_or_reductions():
+    for text in ("Met[:, 0] > 1", "ak.num(Met) > 1"):
+        with pytest.raises(ExpressionError, match="not allowed"):
+            parse_expression(text, NAMES)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -308,12 +310,13 @@ def test_every_model_is_exported_as_onnx_of_the_raw_variables(multiclass_run):
         for seed in (1, 2):
             folder = multiclass_run / f"results/models/{point}/seed-{seed}"
             predictions = pd.read_csv(folder / "predictions_test.csv")
-            scores = onnx_scores(folder / "model.onnx", test[TUTORIAL_FEATURES].to_numpy("float32"))
+            raw = test[list(TUTORIAL_FEATURES)].to_numpy("float32")
+            scores = onnx_scores(folder / "model.onnx", raw)
             expected = predictions[[f"score_{name}" for name in classes]].to_numpy()
             np.testing.assert_allclose(scores, expected, atol=1e-5, rtol=0)
             card = json.loads((folder / "model_card.json").read_text())
             evaluation = json.loads((folder / "evaluation.json").read_text())
-            assert [v["name"] for v in card["input"]["variables"]] == TUTORIAL_FEATURES
+            assert [v["name"] for v in card["input"]["variables"]] == list(TUTORIAL_FEATURES)
             assert card["input"]["scaling"]["method"] == "quantile"
             assert card["classes"] == classes and card["training"]["seed"] == seed
             assert card["metrics"]["best_cut"] == evaluation["best_cut"]
@@ -356,12 +359,22 @@ def test_binary_pipeline_with_preselection_and_equal_weights(binary_run):
     assert "TensorFlow threads: intra-op 2, inter-op 2" in log
 
 
+def test_the_readmes_onnx_snippet_runs_as_written(multiclass_run):
+    readme = (ROOT / "README.md").read_text()
+    snippet = readme.split("In Python, with ONNX Runtime", 1)[1].split("```python\n", 1)[1]
+    snippet = snippet.split("```", 1)[0]
+    check = "\nassert scores.shape == (len(events), 5)\n"
+    check += "assert abs(scores.sum(axis=1) - 1).max() < 1e-5\n"
+    subprocess.run([sys.executable, "-c", snippet + check], cwd=multiclass_run, check=True,
+                   timeout=300)  # fmt: skip
+
+
 def test_the_binary_onnx_model_takes_the_preselected_raw_events(binary_run):
     from cmsnn.export import onnx_scores
 
     folder = binary_run / "results/models/decay_rate-0.001/seed-1"
     test = read(binary_run, "results/preselected/test.parquet")
-    scores = onnx_scores(folder / "model.onnx", test[TUTORIAL_FEATURES].to_numpy("float32"))
+    scores = onnx_scores(folder / "model.onnx", test[list(TUTORIAL_FEATURES)].to_numpy("float32"))
     predictions = pd.read_csv(folder / "predictions_test.csv")
     np.testing.assert_allclose(scores[:, 0], predictions["score_Signal"], atol=1e-5, rtol=0)
     card = json.loads((folder / "model_card.json").read_text())
@@ -456,7 +469,11 @@ def test_the_two_dimensional_toy_comes_within_0_005_of_the_optimal_auc(tmp_path)
     from scipy.stats import multivariate_normal
 
     workdir = make_workdir(tmp_path, yaml.safe_load((ROOT / "config.yaml").read_text()))
-    snakemake(workdir, "--configfile", str(ROOT / "config.toy2d.yaml"))
+    model = "results/models/decay_rate-0.0001/seed-1"
+    figures = (f"{model}/plots/two_dimensional_classification.png",
+               "results/plots/two_dimensional_samples.pdf")  # fmt: skip
+    snakemake(workdir, "--configfile", str(ROOT / "config.toy2d.yaml"), "results/fom_summary.csv",
+              *figures)  # fmt: skip
     test = read(workdir, "results/split/test.parquet")
     x = test[["x1", "x2"]].to_numpy()
     # The optimal classifier: the likelihood ratio of the two generating Gaussians.
@@ -475,9 +492,12 @@ def test_the_jax_backend_trains_and_predicts_too(tmp_path):
     config = yaml.safe_load((ROOT / "tests/configs/tiny_binary.yaml").read_text())
     config["training"]["backend"] = "jax"
     workdir = make_workdir(tmp_path, config)
-    snakemake(workdir, "results/fom_summary.csv")
+    # the export traces a JAX-trained model with TensorFlow, and checks it
+    snakemake(workdir, "results/fom_summary.csv", f"{MODEL}/model.onnx")
     facts = json.loads((workdir / MODEL / "training.json").read_text())
     assert set(facts["versions"]) == {"keras", "jax"}
+    check = json.loads((workdir / MODEL / "onnx_check.json").read_text())
+    assert check["check"]["largest_absolute_difference"] <= 1e-5
     assert facts["device"].startswith("CPU (jax)") and facts["batch_job"] == {}
     summary = pd.read_csv(workdir / "results/fom_summary.csv")
     assert summary["backend"][0] == "jax" and summary["auc_test"][0] > 0.8

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -35,7 +36,7 @@ from cmsnn.expressions import (
     parse_expression,
 )
 from cmsnn.files import atomic_path
-from cmsnn.reading import RESERVED_COLUMNS, assign_classes, process_table
+from cmsnn.reading import PROCESS_TABLE_COLUMNS, RESERVED_COLUMNS, assign_classes
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def ingest_root(
     features: Sequence[str],
     classes: Sequence[Mapping],
     fill_value: float = 0.0,
-    step_size="100 MB",
+    step_size="20 MB",
 ) -> None:
     """Rule entry point: one process's ROOT files in, one labelled Parquet table out,
     written one row group per step."""
@@ -179,7 +180,9 @@ def ingest_root(
                 f"data.root process {process['name']!r}: no event passes the selection "
                 f"{process.get('selection')!r} in {resolve_files(process)}; loosen it"
             )
-    table = process_table(pq.read_table(output, columns=["process", "class", "weight"]).to_pandas())
+    # counted while writing: reading the table back would hold every event's names
+    table = pd.DataFrame([[process["name"], class_name, events, sums]],
+                         columns=list(PROCESS_TABLE_COLUMNS))  # fmt: skip
     log.info("%s: process, class, events and sum of weights:\n%s", process["name"],
              table.to_string(index=False))  # fmt: skip
 
@@ -245,7 +248,11 @@ def _open_tree(path: str, name: str):
     if not Path(path).is_file():
         raise ValueError(f"{path}: no such file")
     try:
-        file = uproot.open(path)
+        # Read with plain file reads, not a memory map: mapped pages of a large file stay
+        # resident and count against the job's memory; nothing is cached beyond a step.
+        file = uproot.open(
+            path, handler=uproot.source.file.MultithreadedFileSource, array_cache=None
+        )
     except Exception as error:  # uproot raises several types for a file that is not ROOT
         raise ValueError(
             f"{path}: cannot be opened as a ROOT file ({error}); check that it is a complete "
