@@ -472,8 +472,9 @@ def test_the_two_dimensional_toy_comes_within_0_005_of_the_optimal_auc(tmp_path)
     model = "results/models/decay_rate-0.0001/seed-1"
     figures = (f"{model}/plots/two_dimensional_classification.png",
                "results/plots/two_dimensional_samples.pdf")  # fmt: skip
-    snakemake(workdir, "--configfile", str(ROOT / "config.toy2d.yaml"), "results/fom_summary.csv",
-              *figures)  # fmt: skip
+    # targets first: --configfile takes every word after it as a config file
+    snakemake(workdir, "results/fom_summary.csv", *figures, "--configfile",
+              str(ROOT / "config.toy2d.yaml"))  # fmt: skip
     test = read(workdir, "results/split/test.parquet")
     x = test[["x1", "x2"]].to_numpy()
     # The optimal classifier: the likelihood ratio of the two generating Gaussians.
