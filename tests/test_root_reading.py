@@ -144,6 +144,13 @@ def test_a_bad_process_fails_at_start_up_naming_what_to_fix(tmp_path, change, me
     assert message in str(error.value)
 
 
+def test_an_rntuple_is_named_as_such(tmp_path):
+    with uproot.recreate(tmp_path / "ntuple_1.root") as file:
+        file["Events"] = {"MET_pt": np.ones(3)}  # uproot writes an RNTuple for this
+    with pytest.raises(ValueError, match="'Events' is an RNTuple, not a TTree"):
+        check_root_processes([process(tmp_path)], FEATURES)
+
+
 def test_a_file_that_is_not_root_is_named(tmp_path):
     (tmp_path / "ntuple_1.root").write_text("MET_pt,Jet_pt\n1,2\n")
     with pytest.raises(ValueError, match=r"ntuple_1.root: cannot be opened as a ROOT file"):

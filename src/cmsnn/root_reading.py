@@ -259,8 +259,13 @@ def _open_tree(path: str, name: str):
             "ROOT file"
         ) from None
     with file:
-        trees = {key.split(";")[0] for key, kind in file.classnames().items()
-                 if kind.startswith(("TTree", "TNtuple"))}  # fmt: skip
+        kinds = {key.split(";")[0]: kind for key, kind in file.classnames().items()}
+        trees = {key for key, kind in kinds.items() if kind.startswith(("TTree", "TNtuple"))}
+        if kinds.get(name) == "ROOT::RNTuple":
+            raise ValueError(
+                f"{path}: {name!r} is an RNTuple, not a TTree; this workflow reads TTrees "
+                "(write the file with uproot's mktree, or convert it with ROOT)"
+            )
         if name not in trees:
             raise ValueError(
                 f"{path}: has no tree {name!r}; its trees are {sorted(trees)} (set the "
