@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import cmsnn
-from cmsnn.configuration import module_dependencies, scientific_numbers
+from cmsnn.configuration import check_config_keys, module_dependencies, scientific_numbers
 from cmsnn.grid import expand_grid
 
 PACKAGE = Path(cmsnn.__file__).resolve().parent
@@ -238,3 +238,37 @@ def _works_alone(get, name) -> bool:
         return get(name) is not None
     except (KeyError, TypeError, ValueError):
         return False
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"trainig": {}}, "unknown key trainig; did you mean 'training'?"),
+        ({"training": {"epoch": 3}}, "unknown key training.epoch; did you mean 'epochs'?"),
+        ({"fom": {"lumi": 1}}, "The keys allowed at fom are bootstrap_replicas"),
+        ({"classes": [{"name": "S", "patterns": ["*"], "pattern": "x"}]}, "classes[0].pattern"),
+        (
+            {"data": {"root": {"processes": [{"name": "a", "weigth": "w"}]}}},
+            "data.root.processes[0].weigth; did you mean 'weight'?",
+        ),
+    ],
+)
+def test_an_unknown_key_is_named_with_its_neighbours(config, message):
+    with pytest.raises(ValueError) as error:
+        check_config_keys(config, SCHEMA)
+    assert message in str(error.value)
+    assert "config.schema.yaml" in str(error.value)
+
+
+def test_every_shipped_config_has_only_known_keys():
+    for name in (
+        "config.yaml",
+        "config.tutorial.yaml",
+        "config.toy2d.yaml",
+        "config.opendata.yaml",
+    ):  # noqa: E501
+        check_config_keys(yaml.safe_load((ROOT / name).read_text()), SCHEMA)

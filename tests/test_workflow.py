@@ -502,3 +502,15 @@ def test_the_jax_backend_trains_and_predicts_too(tmp_path):
     assert facts["device"].startswith("CPU (jax)") and facts["batch_job"] == {}
     summary = pd.read_csv(workdir / "results/fom_summary.csv")
     assert summary["backend"][0] == "jax" and summary["auc_test"][0] > 0.8
+
+
+def test_the_design_cards_commands_need_no_cores_option(multiclass_run):
+    """`snakemake results/fom_summary.csv` and plain `snakemake`, as the README writes
+    them (pointed at the test's folder): the workflow's default profile gives the cores."""
+    for target in (["results/fom_summary.csv"], []):
+        command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+                   "--directory", str(multiclass_run), *target]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output[-3000:]
+        assert "workflow specific profile" in output and "Nothing to be done" in output

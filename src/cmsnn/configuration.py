@@ -4,7 +4,9 @@ it, and declaring the code each rule runs."""
 from __future__ import annotations
 
 import ast
+import difflib
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 # YAML 1.2 (and every physicist) reads 1e-3 as a number; PyYAML follows YAML 1.1,
@@ -23,6 +25,39 @@ def scientific_numbers(value):
         number = float(value)
         return int(number) if number.is_integer() else number
     return value
+
+
+def check_config_keys(config: Mapping, schema: Mapping, where: str = "") -> None:
+    """Name an unknown config key before the schema validation does: the key, the keys
+    that look like it, the keys allowed there and what the section is for (Snakemake's
+    own message prints the whole schema). Recurses into sections and lists of entries."""
+    properties = schema.get("properties")
+    if not isinstance(config, Mapping) or properties is None:
+        return
+    for key, value in config.items():
+        if key not in properties:
+            if schema.get("additionalProperties", True) is False:
+                raise ValueError(_unknown_key_message(where, key, schema))
+            continue
+        section = properties[key]
+        check_config_keys(value, section, f"{where}{key}.")
+        if isinstance(value, list) and isinstance(section.get("items"), Mapping):
+            for index, entry in enumerate(value):
+                check_config_keys(entry, section["items"], f"{where}{key}[{index}].")
+
+
+def _unknown_key_message(where: str, key, schema: Mapping) -> str:
+    allowed = sorted(schema["properties"])
+    close = difflib.get_close_matches(str(key), allowed, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    section = where.rstrip(".") or "the top level"
+    about = " ".join(str(schema.get("description", "")).split())
+    return (
+        f"config: unknown key {where}{key}{hint} The keys allowed at {section} are "
+        f"{', '.join(allowed)}"
+        + (f" ({section}: {about})" if about and where else "")
+        + ". Every key is documented in workflow/schemas/config.schema.yaml."
+    )
 
 
 def module_dependencies(package_dir, module: str) -> list[str]:

@@ -2,9 +2,10 @@ import glob
 import sys
 from pathlib import Path
 
+import yaml
 from snakemake.utils import validate
 
-from cmsnn.configuration import module_dependencies, scientific_numbers
+from cmsnn.configuration import check_config_keys, module_dependencies, scientific_numbers
 from cmsnn.fom import check_cut_range
 from cmsnn.logs import failure_summary
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
@@ -19,6 +20,8 @@ from cmsnn.weighting import BALANCING_SCHEMES, default_balancing
 
 
 config.update(scientific_numbers(dict(config)))
+# A typo names the key and its neighbours, not the whole schema (Snakemake's message).
+check_config_keys(config, yaml.safe_load((Path(workflow.basedir) / "workflow/schemas/config.schema.yaml").read_text()))
 validate(config, schema="../schemas/config.schema.yaml")
 # The one default that depends on another key: binary balances `equal` (the tutorial's
 # binary script), multi-class `sqrt`.
