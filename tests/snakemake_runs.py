@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "tests" / "configs"
+#: A run is taken for hung when, this long, it printed nothing and wrote no file in its
+#: folder (a training job writes its log every epoch). A slow, busy machine only makes
+#: a run longer, never silent: a guard against hangs, not a speed check.
+INACTIVITY_TIMEOUT = float(os.environ.get("CMSNN_TEST_INACTIVITY_TIMEOUT", "600"))
 
 
 def make_workdir(folder: Path, config: str | dict) -> Path:
@@ -33,8 +41,8 @@ def snakemake(
 ) -> subprocess.CompletedProcess:
     """Run Snakemake on the project's Snakefile in ``workdir``; output is captured.
 
-    ``cwd`` is where Snakemake starts (and looks for ``--profile NAME``). A run that
-    outlives the timeout is killed (SIGKILL), never left hanging."""
+    ``cwd`` is where Snakemake starts (and looks for ``--profile NAME``). A run silent
+    for :data:`INACTIVITY_TIMEOUT` seconds is killed with its jobs, never left hanging."""
     command = [
         sys.executable, "-m", "snakemake",
         "--snakefile", str(ROOT / "Snakefile"),
@@ -42,13 +50,51 @@ def snakemake(
         "--cores", "2",
         *arguments,
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env, cwd=cwd)
+    result = run_watched(command, workdir, env=env, cwd=cwd)
     if check and result.returncode != 0:
         raise AssertionError(
             f"snakemake {' '.join(arguments)} failed ({result.returncode}):\n"
             f"{result.stdout[-5000:]}\n{result.stderr[-5000:]}"
         )
     return result
+
+
+def run_watched(command, watched: Path, env=None, cwd=None) -> subprocess.CompletedProcess:
+    """Run ``command`` to its end unless it stays inactive (no output, no file written
+    under ``watched``) for :data:`INACTIVITY_TIMEOUT` seconds; then kill its process
+    group and fail, saying so."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=err, text=True, env=env, cwd=cwd, start_new_session=True
+        )
+        state, last_change = None, time.monotonic()
+        while process.poll() is None:
+            time.sleep(1.0)
+            now_state = (os.fstat(out.fileno()).st_size, os.fstat(err.fileno()).st_size,
+                         _newest_change(watched))  # fmt: skip
+            if now_state != state:
+                state, last_change = now_state, time.monotonic()
+            elif time.monotonic() - last_change > INACTIVITY_TIMEOUT:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                raise AssertionError(
+                    f"{' '.join(map(str, command))}: no output and no file written for "
+                    f"{INACTIVITY_TIMEOUT:.0f} s; killed as hung"
+                )
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(command, process.returncode, out.read(), err.read())
+
+
+def _newest_change(folder: Path) -> float:
+    newest = 0.0
+    for directory, _, files in os.walk(folder):
+        for name in files:
+            try:
+                newest = max(newest, os.stat(os.path.join(directory, name)).st_mtime)
+            except FileNotFoundError:  # written and renamed meanwhile
+                continue
+    return newest
 
 
 def planned_jobs(workdir: Path, *arguments: str) -> dict[str, int]:
