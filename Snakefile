@@ -40,7 +40,7 @@ localrules:
 
 
 onsuccess:
-    print_warnings()
+    print_verdict()
 
 
 onerror:

@@ -15,6 +15,7 @@ from cmsnn.summary import (
     summarise_files,
     summary_warnings,
     training_warnings,
+    verdict_lines,
 )
 
 # --- grid ----------------------------------------------------------------------------
@@ -257,6 +258,16 @@ def test_summarise_files(tmp_path):
     # the evaluation of each model lands on its own row
     np.testing.assert_allclose(summary["auc_test"][:4], 1.0 - summary["best_val_loss"][:4])
     assert summary_warnings(outputs["summary"]) == ["p2/seed-2: cut at the edge"]
+    verdict = verdict_lines(outputs["summary"], "results")
+    header = next(i for i, line in enumerate(verdict) if line.lstrip().startswith("model"))
+    # the columns this summary has (no validation FOM or error here), in verdict order
+    assert verdict[header].split() == ["model", "AUC", "test", "cut", "FOM", "test", "warnings"]
+    rows = {line.split()[0]: line.split() for line in verdict[header + 1 : header + 7]}
+    assert list(rows) == summary["model"].tolist()
+    assert rows["p2/seed-2"][-1] == "1" and rows["p1/seed-1"][-1] == "0"
+    assert float(rows["p1/seed-2"][1]) == pytest.approx(summary["auc_test"][1], rel=1e-3)
+    assert "  - p2/seed-2: cut at the edge" in verdict
+    assert "Report:   snakemake --report results/report.html" in verdict
 
     by_point = pd.read_csv(outputs["by_point"]).set_index("grid_point")
     assert by_point.index.tolist() == ["p1", "p2"]

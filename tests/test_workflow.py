@@ -415,6 +415,9 @@ def test_a_meaningless_fom_is_reported_loudly(binary_run):
     )
     assert "warning(s) in results/fom_summary.csv (column 'warnings')" in result.stderr
     assert "validation FOM is 0 at every allowed cut" in result.stderr
+    # the verdict: each model's line, then where the results are
+    assert "Results (results/fom_summary.csv):" in result.stderr
+    assert "Tables:   results/fom_summary.csv (per model)" in result.stderr
     summary = pd.read_csv(binary_run / "results/fom_summary.csv")
     model = summary[summary["kind"] == "seed"].iloc[0]
     assert np.isnan(model["best_cut"]) and np.isnan(model["fom_test_at_best_cut"])

@@ -211,6 +211,53 @@ def summary_warnings(summary_path) -> list[str]:
     ]
 
 
+#: The columns of the end-of-run verdict, with their headings.
+VERDICT_COLUMNS = {
+    "model": "model",
+    "auc_test": "AUC test",
+    "best_cut": "cut",
+    "fom_validation_at_best_cut": "FOM val.",
+    "fom_test_at_best_cut": "FOM test",
+    "fom_test_at_best_cut_stat_error": "± stat.",
+    "warnings": "warnings",
+}
+
+
+def verdict_lines(summary_path, results: str = "results") -> list[str]:
+    """What a run ends with on the console: one line per model and ensemble (test AUC,
+    the validation-chosen cut, the FOM there with its error, the number of warnings),
+    every warning, and where the tables, figures and report are."""
+    summary = pd.read_csv(summary_path, keep_default_na=False)
+    table = summary[[c for c in VERDICT_COLUMNS if c in summary]].copy()
+    table["warnings"] = [
+        len([w for w in str(text).split(WARNING_SEPARATOR) if w]) for text in table["warnings"]
+    ]
+    for column in table.columns.drop(["model", "warnings"]):
+        table[column] = [_rounded(value) for value in table[column]]
+    lines = ["", f"Results ({summary_path}):"]
+    lines += table.rename(columns=VERDICT_COLUMNS).to_string(index=False).splitlines()
+    warnings = summary_warnings(summary_path)
+    if warnings:
+        lines += ["", f"WARNING: {len(warnings)} warning(s) in {summary_path} (column 'warnings'):"]
+        lines += [f"  - {warning}" for warning in warnings]
+    lines += [
+        "",
+        f"Tables:   {results}/fom_summary.csv (per model), {results}/fom_summary_by_point.csv, "
+        f"{results}/fom_by_signal.csv",
+        f"Figures:  {results}/plots/, {results}/models/<point>/<seed or ensemble>/plots/",
+        f"Networks: {results}/models/<point>/seed-<seed>/model.onnx and model_card.json",
+        f"Report:   snakemake --report {results}/report.html",
+    ]
+    return lines
+
+
+def _rounded(value) -> str:
+    try:
+        return f"{float(value):.4g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def _settings(facts: Mapping) -> dict:
     return {key: _cell(value) for key, value in facts["settings"].items()}
 

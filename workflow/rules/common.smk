@@ -15,7 +15,7 @@ from cmsnn.selection import check_preselection
 from cmsnn.scaling import SCALING_METHODS
 from cmsnn.splitting import SPLITS, check_fractions
 from cmsnn.toydata import read_process_table
-from cmsnn.summary import summary_warnings
+from cmsnn.summary import verdict_lines
 from cmsnn.weighting import BALANCING_SCHEMES, default_balancing
 
 
@@ -295,15 +295,13 @@ def get_final_outputs():
     ]
 
 
-def print_warnings():
-    """After a successful run, the summary's warnings on the console: a result that may
-    mean nothing must not pass in silence."""
+def print_verdict():
+    """After a successful run, the verdict on the console: each model's test AUC, cut and
+    FOM, every warning (a result that may mean nothing must not pass in silence), and
+    where the results are."""
     summary = Path(f"{RESULTS}/fom_summary.csv")
-    warnings = summary_warnings(summary) if summary.is_file() else []
-    if warnings:
-        print(f"\nWARNING: {len(warnings)} warning(s) in {summary} (column 'warnings'):", file=sys.stderr)
-        for warning in warnings:
-            print(f"  - {warning}", file=sys.stderr)
+    if summary.is_file():
+        print("\n".join(verdict_lines(summary, RESULTS)), file=sys.stderr)
 
 
 def print_failures(main_log):
