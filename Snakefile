@@ -36,6 +36,7 @@ localrules:
     plot_seed_spread,
     plot_fom_by_signal,
     tabulate_processes,
+    tabulate_cutflow,
     write_model_card,
 
 

@@ -369,6 +369,23 @@ def test_the_readmes_onnx_snippet_runs_as_written(multiclass_run):
                    timeout=300)  # fmt: skip
 
 
+def test_the_cutflow_follows_each_process_from_the_files_to_the_training_set(binary_run):
+    cutflow = pd.read_csv(binary_run / "results/cutflow.csv", keep_default_na=False)
+    cutflow = cutflow.set_index("process")
+    processes = pd.read_csv(binary_run / "results/ingested/processes.csv").set_index("process")
+    assert (cutflow.loc[processes.index, "read_events"] == processes["events"]).all()
+    splits = cutflow[["train_events", "validation_events", "test_events"]].sum(axis=1)
+    assert (splits == cutflow["read_events"]).all()
+    preselected = read(binary_run, "results/preselected/train.parquet")
+    counted = preselected.groupby("process").size()
+    assert (cutflow.loc[counted.index, "preselected_train_events"] == counted).all()
+    # the abs policy trains on every preselected training event
+    assert (cutflow["training_set_events"] == cutflow["preselected_train_events"]).all()
+    assert cutflow.loc["total", "read_events"] == processes["events"].sum()
+    log = (binary_run / "results/logs/tabulate_cutflow.log").read_text()
+    assert "cutflow (events and sum of weights per process and stage)" in log
+
+
 def test_the_binary_onnx_model_takes_the_preselected_raw_events(binary_run):
     from cmsnn.export import onnx_scores
 

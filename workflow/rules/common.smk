@@ -151,6 +151,10 @@ def selected_split(split):
     return f"{RESULTS}/{folder}/{split}.parquet"
 
 
+#: The splits with a preselection file (none without a preselection).
+PRESELECTED_SPLITS = list(SPLITS) if config["preselection"] else []
+
+
 def point_preprocessing(point):
     settings = point_settings(config, GRID[point])
     return {key: settings[key] for key in PREPROCESSING_KEYS}
@@ -286,6 +290,7 @@ def get_final_outputs():
         f"{RESULTS}/fom_by_signal.csv",
         f"{RESULTS}/fom_by_signal_by_point.csv",
         f"{RESULTS}/ingested/processes.csv",
+        f"{RESULTS}/cutflow.csv",
         *(path for ext in ("png", "pdf") for path in ensemble_outputs(f"plots/fom_scan.{ext}")),
         *model_outputs("overtraining_ks.csv"),
         *model_outputs("model.onnx"),

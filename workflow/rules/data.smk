@@ -88,3 +88,29 @@ rule tabulate_processes:
         "../../envs/data.yaml"
     script:
         "../scripts/tabulate_processes.py"
+
+
+rule tabulate_cutflow:
+    """Events and sum of weights of every process at each stage: read, split,
+    preselection, training set (after the negative-weight policy)."""
+    input:
+        ingested=ingested_files(),
+        train=f"{RESULTS}/split/train.parquet",
+        validation=f"{RESULTS}/split/validation.parquet",
+        test=f"{RESULTS}/split/test.parquet",
+        **{f"preselected_{split}": f"{RESULTS}/preselected/{split}.parquet" for split in PRESELECTED_SPLITS},
+        training_set=f"{prepared_dir(next(iter(GRID)))}/train.parquet",
+        code=package_code("cutflow"),
+    output:
+        cutflow=f"{RESULTS}/cutflow.csv",
+    params:
+        preselected=PRESELECTED_SPLITS,
+    log:
+        f"{RESULTS}/logs/tabulate_cutflow.log",
+    threads: threads_of("light")
+    resources:
+        **job_resources("light"),
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/tabulate_cutflow.py"
