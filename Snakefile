@@ -40,6 +40,10 @@ localrules:
     write_model_card,
 
 
+onstart:
+    keep_resolved_config()
+
+
 onsuccess:
     print_verdict()
 

@@ -43,7 +43,7 @@ def opendata_run(tmp_path_factory):
 
 def test_every_process_holds_uproots_own_count_after_its_cuts(opendata_run):
     workdir, config = opendata_run
-    table = pd.read_csv(workdir / "results/ingested/processes.csv").set_index("process")
+    table = pd.read_csv(workdir / "results/opendata/ingested/processes.csv").set_index("process")
     for process in config["data"]["root"]["processes"]:
         tree = uproot.open(process["files"][0])[process["tree"]]
         if process["name"] == "HZZ":
@@ -62,11 +62,11 @@ def test_every_process_holds_uproots_own_count_after_its_cuts(opendata_run):
 
 def test_the_variables_are_those_of_the_branches(opendata_run):
     workdir, config = opendata_run
-    zmumu = pq.read_table(workdir / "results/ingested/Zmumu.parquet").to_pandas()
+    zmumu = pq.read_table(workdir / "results/opendata/ingested/Zmumu.parquet").to_pandas()
     tree = uproot.open(OPENDATA / "uproot-Zmumu.root")["events"]
     np.testing.assert_allclose(zmumu["dimuon_mass"], tree["M"].array(library="np"), rtol=1e-6)
     np.testing.assert_allclose(zmumu["mu2_eta"], tree["eta2"].array(library="np"), rtol=1e-6)
-    hzz = pq.read_table(workdir / "results/ingested/HZZ.parquet").to_pandas()
+    hzz = pq.read_table(workdir / "results/opendata/ingested/HZZ.parquet").to_pandas()
     muons = uproot.open(OPENDATA / "uproot-HZZ.root")["events"].arrays(
         ["NMuon", "Muon_E", "Muon_Px", "Muon_Py", "Muon_Pz"]
     )
@@ -83,10 +83,10 @@ def test_the_network_separates_and_leaves_as_onnx(opendata_run):
     from cmsnn.export import onnx_scores
 
     workdir, config = opendata_run
-    summary = pd.read_csv(workdir / "results/fom_summary.csv")
+    summary = pd.read_csv(workdir / "results/opendata/fom_summary.csv")
     assert len(summary) == 1 and summary["auc_test"][0] > 0.75
-    folder = workdir / "results/models/decay_rate-0.001/seed-1"
-    test = pq.read_table(workdir / "results/split/test.parquet").to_pandas()
+    folder = workdir / "results/opendata/models/decay_rate-0.001/seed-1"
+    test = pq.read_table(workdir / "results/opendata/split/test.parquet").to_pandas()
     features = config["data"]["features"]
     scores = onnx_scores(folder / "model.onnx", test[features].to_numpy("float32"))
     predictions = pd.read_csv(folder / "predictions_test.csv")

@@ -472,8 +472,8 @@ def test_the_tutorials_presplit_layout_is_accepted(tmp_path):
 @pytest.mark.parametrize(
     ("overlay", "trainings", "a_model"),
     [
-        (None, 6, "decay_rate-0.0001/seed-3"),
-        ("config.tutorial.yaml", 20, "decay_rate-0.0001/seed-9"),
+        (None, 6, "results/models/decay_rate-0.0001/seed-3"),
+        ("config.tutorial.yaml", 20, "results/tutorial/models/decay_rate-0.0001/seed-9"),
     ],
 )
 def test_shipped_configs_plan_their_grid(tmp_path, overlay, trainings, a_model):
@@ -482,31 +482,32 @@ def test_shipped_configs_plan_their_grid(tmp_path, overlay, trainings, a_model):
     jobs = planned_jobs(workdir, *arguments)
     assert jobs["train_model"] == trainings and jobs["generate_toy_sample"] == 13
     output = snakemake(workdir, "--dry-run", *arguments).stdout
-    assert f"results/models/{a_model}/model.keras" in output
+    assert f"{a_model}/model.keras" in output
 
 
 def test_the_two_dimensional_toy_comes_within_0_005_of_the_optimal_auc(tmp_path):
     from scipy.stats import multivariate_normal
 
     workdir = make_workdir(tmp_path, yaml.safe_load((ROOT / "config.yaml").read_text()))
-    model = "results/models/decay_rate-0.0001/seed-1"
+    results = "results/toy2d"  # the preset's own folder
+    model = f"{results}/models/decay_rate-0.0001/seed-1"
     figures = (f"{model}/plots/two_dimensional_classification.png",
-               "results/plots/two_dimensional_samples.pdf")  # fmt: skip
+               f"{results}/plots/two_dimensional_samples.pdf")  # fmt: skip
     # targets first: --configfile takes every word after it as a config file
-    snakemake(workdir, "results/fom_summary.csv", *figures, "--configfile",
+    snakemake(workdir, f"{results}/fom_summary.csv", *figures, "--configfile",
               str(ROOT / "config.toy2d.yaml"))  # fmt: skip
-    test = read(workdir, "results/split/test.parquet")
+    test = read(workdir, f"{results}/split/test.parquet")
     x = test[["x1", "x2"]].to_numpy()
     # The optimal classifier: the likelihood ratio of the two generating Gaussians.
     log_ratio = multivariate_normal([1.5, 2.0], [[0.5, 0.2], [0.2, 0.5]]).logpdf(x)
     log_ratio -= multivariate_normal([0.0, 0.0], 9.0 * np.eye(2)).logpdf(x)
     optimal = roc_auc_score(test["class"] == "Signal", log_ratio, sample_weight=test["weight"])
-    summary = pd.read_csv(workdir / "results/fom_summary.csv")
+    summary = pd.read_csv(workdir / results / "fom_summary.csv")
     assert len(test) == 40_000 and optimal == pytest.approx(0.965, abs=0.005)
     assert abs(summary["auc_test"][0] - optimal) < 0.005
-    model = workdir / "results/models/decay_rate-0.0001/seed-1/plots"
-    assert (model / "two_dimensional_classification.png").stat().st_size > 10_000
-    assert (workdir / "results/plots/two_dimensional_samples.pdf").stat().st_size > 1_000
+    for figure, size in zip(figures, (10_000, 1_000), strict=True):
+        assert (workdir / figure).stat().st_size > size
+    assert yaml.safe_load((workdir / results / "config.yaml").read_text())["results"] == results
 
 
 def test_the_jax_backend_trains_and_predicts_too(tmp_path):
@@ -534,3 +535,20 @@ def test_the_design_cards_commands_need_no_cores_option(multiclass_run):
         output = result.stdout + result.stderr
         assert result.returncode == 0, output[-3000:]
         assert "workflow specific profile" in output and "Nothing to be done" in output
+
+
+def test_a_second_configuration_in_its_own_folder_leaves_the_first_intact(binary_run):
+    before = {
+        path: path.stat().st_mtime_ns
+        for path in (binary_run / "results").rglob("*")
+        if path.is_file() and "second" not in path.parts
+    }
+    kept = yaml.safe_load((binary_run / "results/config.yaml").read_text())
+    assert kept["classification"] == "binary" and kept["results"] == "results"
+    (binary_run / "second.yaml").write_text("results: results/second\nclassification: multiclass\n")
+    target = "results/second/split/train.parquet"
+    snakemake(binary_run, target, "--configfile", str(binary_run / "second.yaml"))
+    after = {path: path.stat().st_mtime_ns for path in before if path.exists()}
+    assert after == before  # not one file of the first configuration touched
+    second = yaml.safe_load((binary_run / "results/second/config.yaml").read_text())
+    assert second["classification"] == "multiclass" and (binary_run / target).is_file()

@@ -5,6 +5,7 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
+from cmsnn.files import write_with
 from cmsnn.configuration import check_config_keys, module_dependencies, scientific_numbers
 from cmsnn.fom import check_cut_range
 from cmsnn.logs import failure_summary
@@ -38,7 +39,7 @@ GRID = expand_grid(config["grid"])
 SEEDS = config["seeds"]
 CLASS_NAMES = [entry["name"] for entry in config["classes"]]
 SOURCE = config["data"]["source"]
-RESULTS = "results"
+RESULTS = config["results"].rstrip("/")
 #: The tutorial's pre-split file names, per split.
 PRESPLIT_STEMS = {"train": "train", "validation": "val", "test": "test"}
 
@@ -298,6 +299,20 @@ def get_final_outputs():
         *(f"{RESULTS}/plots/{name}.{ext}" for name in dataset for ext in ("png", "pdf")),
         *(path for name in figures for ext in ("png", "pdf") for path in model_outputs(f"plots/{name}.{ext}")),
     ]
+
+
+def keep_resolved_config():
+    """At the start of a run, the resolved config into the results folder; a warning
+    first if the folder holds another configuration's results (they will be replaced)."""
+    kept = Path(RESULTS) / "config.yaml"
+    if kept.is_file():
+        earlier = yaml.safe_load(kept.read_text()) or {}
+        changed = sorted(key for key in set(earlier) | set(config) if earlier.get(key) != config.get(key))
+        if changed:
+            print(f"WARNING: {RESULTS}/ holds the results of another configuration (it differs in "
+                  f"{', '.join(changed)}); the steps they change are redone here. To keep both, give "
+                  "this configuration its own folder: results: <folder>.", file=sys.stderr)
+    write_with(kept, lambda temporary: temporary.write_text(yaml.safe_dump(dict(config), sort_keys=True)))
 
 
 def print_verdict():
