@@ -68,8 +68,12 @@ def run_watched(command, watched: Path, env=None, cwd=None) -> subprocess.Comple
             command, stdout=out, stderr=err, text=True, env=env, cwd=cwd, start_new_session=True
         )
         state, last_change = None, time.monotonic()
-        while process.poll() is None:
-            time.sleep(1.0)
+        while True:
+            try:
+                process.wait(timeout=1.0)  # returns at once when the run ends
+                break
+            except subprocess.TimeoutExpired:
+                pass
             now_state = (os.fstat(out.fileno()).st_size, os.fstat(err.fileno()).st_size,
                          _newest_change(watched))  # fmt: skip
             if now_state != state:

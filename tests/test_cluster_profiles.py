@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 import types
 
@@ -110,3 +114,31 @@ def _pins(requirements) -> dict[str, str]:
 
 def _number(text: str):
     return int(text) if text.isdigit() else text
+
+
+@pytest.mark.parametrize("name", ["data", "training", "export"])
+def test_a_conda_environment_installs_the_package_from_the_workflow_folder(tmp_path, name):
+    """Snakemake builds the environment from a copy of the file elsewhere: the package's
+    path comes from CMSNN_WORKFLOW_DIR (set by the workflow), which pip expands."""
+    environment = yaml.safe_load((ROOT / "envs" / f"{name}.yaml").read_text())
+    pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
+    editable = [line for line in pip if line.startswith("-e")]
+    assert editable == ["-e ${CMSNN_WORKFLOW_DIR}"]
+    copied = tmp_path / ".snakemake" / "conda" / "requirements.txt"  # as conda writes it
+    copied.parent.mkdir(parents=True)
+    copied.write_text("\n".join(editable) + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--no-index",
+         "--no-build-isolation", "--report", "-", "--quiet", "-r", str(copied)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        env={**os.environ, "CMSNN_WORKFLOW_DIR": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [item["metadata"]["name"] for item in report["install"]] == ["cmsnn"]
+    assert report["install"][0]["download_info"]["url"] == ROOT.as_uri()
+
+
+def test_the_workflow_tells_the_environments_where_it_is():
+    common = (ROOT / "workflow/rules/common.smk").read_text()
+    assert 'os.environ["CMSNN_WORKFLOW_DIR"] = str(Path(workflow.basedir).resolve())' in common

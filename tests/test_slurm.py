@@ -52,6 +52,9 @@ NO_ACCOUNTING = (
     # a test cluster answers at once: poll every 2 s rather than 10 (the default)
     "--seconds-between-status-checks",
     "2",
+    # and shares this machine's file system: no need to wait for outputs to appear
+    "--latency-wait",
+    "5",
 )
 
 

@@ -1,4 +1,5 @@
 import glob
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from cmsnn.toydata import read_process_table
 from cmsnn.summary import verdict_lines
 from cmsnn.weighting import BALANCING_SCHEMES, default_balancing
 
+
+# The conda environments install this package from here (envs/*.yaml: -e ${CMSNN_WORKFLOW_DIR}).
+os.environ["CMSNN_WORKFLOW_DIR"] = str(Path(workflow.basedir).resolve())
 
 config.update(scientific_numbers(dict(config)))
 # A typo names the key and its neighbours, not the whole schema (Snakemake's message).
