@@ -24,6 +24,12 @@ from cmsnn.weighting import BALANCING_SCHEMES, default_balancing
 # The conda environments install this package from here (envs/*.yaml: -e ${CMSNN_WORKFLOW_DIR}).
 os.environ["CMSNN_WORKFLOW_DIR"] = str(Path(workflow.basedir).resolve())
 
+
+# ... and cluster jobs get it too.
+envvars:
+    "CMSNN_WORKFLOW_DIR",
+
+
 config.update(scientific_numbers(dict(config)))
 # A typo names the key and its neighbours, not the whole schema (Snakemake's message).
 check_config_keys(config, yaml.safe_load((Path(workflow.basedir) / "workflow/schemas/config.schema.yaml").read_text()))
