@@ -266,10 +266,11 @@ def export_checked_model(
     scaler = read_json(scaler_path)
     columns = score_columns(mode, class_names)
     export_onnx(load_network(model_path), scaler, outputs["onnx"])
+    predictions = pd.read_csv(predictions_path)
     try:
         worst = check_onnx_against_predictions(
-            outputs["onnx"], read_parquet(test_events_path), pd.read_csv(predictions_path),
-            scaler["features"], columns,
+            outputs["onnx"], read_parquet(test_events_path), predictions, scaler["features"],
+            columns,
         )  # fmt: skip
     except BaseException:
         Path(outputs["onnx"]).unlink(missing_ok=True)  # never leave an unchecked model
@@ -278,7 +279,7 @@ def export_checked_model(
              outputs["onnx"], worst, ONNX_TOLERANCE)  # fmt: skip
     check = {
         "against": "the pipeline's predictions of the test split (predictions_test.csv)",
-        "events": int(len(pd.read_csv(predictions_path, usecols=[columns[0]]))),
+        "events": len(predictions),
         "largest_absolute_difference": worst,
         "tolerance": ONNX_TOLERANCE,
     }
