@@ -103,6 +103,29 @@ def test_conda_environments_pin_what_pyproject_pins():
         assert set(listed) == light | expected_extra, name
 
 
+def test_only_an_htcondor_install_gets_the_htcondor_plugin():
+    """HTCondor's bindings warn at every Snakemake start off an HTCondor submit node:
+    the main install and the Slurm extra must not bring them in."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = extras["optional-dependencies"]
+
+    def resolved(name: str) -> set[str]:
+        names = set()
+        for requirement in extras[name]:
+            nested = re.fullmatch(r"cmsnn\[(.+)\]", requirement)
+            for extra in nested.group(1).split(",") if nested else []:
+                names |= resolved(extra)
+            names |= set() if nested else set(_pins([requirement]))
+        return names
+
+    for name in ("all", "slurm"):
+        assert "snakemake-executor-plugin-htcondor" not in resolved(name), name
+    assert "snakemake-executor-plugin-htcondor" in resolved("htcondor")
+    assert {"snakemake-executor-plugin-slurm", "snakemake-executor-plugin-htcondor"} <= resolved(
+        "cluster"
+    )
+
+
 def _pins(requirements) -> dict[str, str]:
     pins = {}
     for requirement in requirements:

@@ -18,11 +18,13 @@ from matplotlib.patches import Rectangle, StepPatch
 
 from cmsnn.plots import (
     CONTOUR_LEVELS,
+    ExperimentLabel,
     input_bin_edges,
     plot_confusion_matrix,
     plot_correlation_matrices,
     plot_fom_by_signal,
     plot_fom_scan,
+    plot_fom_scans_of_seeds,
     plot_importance,
     plot_input_distributions,
     plot_output_distributions,
@@ -182,19 +184,35 @@ def roc_curves(classes) -> dict:
     return curves
 
 
-def test_binary_roc_curve_shows_every_split_with_its_auc():
+def test_roc_curve_as_hep_papers_draw_it_rejection_against_signal_efficiency():
     curves = roc_curves(["Stop"])
-    figure = plot_roc_curves(curves)
+    figure = plot_roc_curves(curves)  # the default style
     (axes,) = figure.axes
     fpr, tpr, _ = curves["Stop"]["train"]
-    assert any(np.allclose(line.get_ydata(), tpr) for line in lines_with_x(axes, fpr))
+    kept = fpr > 0  # no background left: the rejection is infinite, not drawn
+    drawn = lines_with_x(axes, tpr[kept])
+    assert any(np.allclose(line.get_ydata(), 1 / fpr[kept]) for line in drawn)
+    assert axes.get_yscale() == "log"
+    assert axes.get_xlabel() == "Signal efficiency $\\varepsilon_S$"
+    assert axes.get_ylabel() == "Background rejection $1/\\varepsilon_B$"
     assert legend_texts(axes) == [
         "train (AUC = 0.9000)",
         "validation (AUC = 0.9010)",
         "test (AUC = 0.9020)",
+        "random",
     ]
-    assert lines_with_x(axes, [0, 1])  # the diagonal
     render(figure)
+
+
+def test_roc_curve_as_true_against_false_positive_rate_on_request():
+    curves = roc_curves(["Stop"])
+    (axes,) = plot_roc_curves(curves, style="efficiency").axes
+    fpr, tpr, _ = curves["Stop"]["train"]
+    assert any(np.allclose(line.get_ydata(), tpr) for line in lines_with_x(axes, fpr))
+    assert lines_with_x(axes, [0, 1])  # the diagonal
+    assert axes.get_yscale() == "linear"
+    with pytest.raises(ValueError, match="plots.roc must be one of"):
+        plot_roc_curves(curves, style="roc")
 
 
 def test_multiclass_roc_curves_get_one_panel_per_class():
@@ -203,8 +221,25 @@ def test_multiclass_roc_curves_get_one_panel_per_class():
     assert len(figure.axes) == 3  # a 2 x 2 grid without its unused cell
     for axes, name in zip(figure.axes, CLASSES, strict=True):
         assert axes.get_legend().get_title().get_text() == f"{name} vs rest"
-        lines_with_x(axes, curves[name]["test"][0])
+        assert axes.get_xlabel().startswith(f"{name} efficiency")
+        fpr, tpr, _ = curves[name]["test"]
+        lines_with_x(axes, tpr[fpr > 0])
         assert f"test (AUC = {curves[name]['test'][2]:.4f})" in legend_texts(axes)
+
+
+def test_every_figure_carries_the_configured_experiment_label():
+    label = ExperimentLabel("CMS", "Preliminary", luminosity_pb=35866, energy="13 TeV")
+    (axes,) = plot_roc_curves(roc_curves(["Stop"]), label=label).axes
+    texts = [text.get_text() for text in axes.texts]
+    assert texts == ["CMS", "Preliminary", "35.9 fb$^{-1}$ (13 TeV)"]
+    # the default: private work on simulation, nothing on the right
+    (axes,) = plot_roc_curves(roc_curves(["Stop"])).axes
+    assert [text.get_text() for text in axes.texts] == ["CMS", "Simulation Private Work"]
+    # a non-CMS user: no label at all
+    blank = ExperimentLabel("", "", None, "")
+    (axes,) = plot_roc_curves(roc_curves(["Stop"]), label=blank).axes
+    assert list(axes.texts) == []
+    render(plot_roc_curves(roc_curves(["Stop"]), label=label))
 
 
 # --- output distributions -------------------------------------------------------------
@@ -218,6 +253,9 @@ def test_output_distributions_are_weighted_unit_area_histograms(rng):
     figure = plot_output_distributions(train, validation, "score", CLASSES, ks, bins=20)
     (axes,) = figure.axes
     assert axes.get_yscale() == "log" and axes.get_ylim()[0] > 0
+    # the legend sits below the axes: the top leaves 5 % of the decades, not 10^4
+    tallest = max(step.get_data()[0].max() for step in stairs(axes))
+    assert axes.get_ylim()[1] < 3 * tallest
     training = stairs(axes)
     assert len(training) == 3
     assert all(area(step) == pytest.approx(1.0) for step in training)
@@ -237,7 +275,7 @@ def test_output_distributions_are_weighted_unit_area_histograms(rng):
     half_lengths = [(segment[1, 1] - segment[0, 1]) / 2 for segment in bars.get_segments()]
     np.testing.assert_allclose(half_lengths, np.sqrt(squares) / sums.sum() / 0.05)
 
-    labels = " ".join(legend_texts(axes))
+    labels = " ".join(text.get_text() for text in figure.legends[0].get_texts())
     assert "KS D = 0.050, p = 0.43" in labels and "KS D = 0.100, p = 0.05" in labels
     assert "KS D = 0.300, p = 1.2e-05" in labels
     render(figure)
@@ -247,7 +285,7 @@ def test_output_distributions_leave_out_a_missing_ks_p_value(rng):
     train, validation = events_of(CLASSES[:2], rng), events_of(CLASSES[:2], rng)
     ks = pd.DataFrame({"statistic": [np.nan], "p_value": [np.nan]}, index=["Stop"])
     figure = plot_output_distributions(train, validation, "score", CLASSES[:2], ks)
-    assert legend_texts(figure.axes[0]) == [
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == [
         "Stop train",
         "WJets train",
         "Stop validation",
@@ -269,7 +307,7 @@ def test_confusion_matrix_annotates_every_cell_with_its_value():
         assert cells[(column, row)] == f"{value:.2f}"
     assert [label.get_text() for label in axes.get_xticklabels()] == CLASSES
     assert [label.get_text() for label in axes.get_yticklabels()] == CLASSES
-    assert (axes.get_xlabel(), axes.get_ylabel()) == ("Predicted class", "True class")
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("Predicted class (test split)", "True class")
     render(figure)
 
 
@@ -370,14 +408,23 @@ def test_input_distributions_one_normalised_panel_per_feature(rng):
     assert len(figure.axes) == 5  # a 2 x 4 grid without its three unused cells
     labels = [axes.get_xlabel() for axes in figure.axes]
     assert labels == ["Met [GeV]", "Njet", "score", "Met [GeV]", "Njet"]
+    # log only for continuous non-negative variables; counts and signed ones linear
+    assert [axes.get_yscale() for axes in figure.axes] == ["log", "linear", "log", "log", "linear"]
     for axes in figure.axes:
-        assert axes.get_yscale() == "log"
         assert len(stairs(axes)) == 3
         assert all(area(step) == pytest.approx(1.0) for step in stairs(axes))
     _, njet_edges, _ = stairs(figure.axes[1])[0].get_data()
     assert np.all(njet_edges % 1 == 0.5)  # integer-valued: bins centred on integers
     assert [text.get_text() for text in figure.legends[0].get_texts()] == CLASSES
+    assert figure.legends[0].get_title().get_text() == "training split, before scaling"
     render(figure)
+
+
+def test_signed_variables_keep_a_linear_axis(rng):
+    events = events_of(CLASSES, rng)
+    events["LepEta"] = rng.normal(0, 1.2, len(events))
+    figure = plot_input_distributions(events, ["LepEta", "Met"], CLASSES, {}, bins=20)
+    assert [axes.get_yscale() for axes in figure.axes] == ["linear", "log"]
 
 
 def test_input_bins_span_the_central_weighted_quantiles():
@@ -417,6 +464,11 @@ def test_correlation_matrices_one_heat_map_per_class_and_a_shared_colour_bar():
         assert image.get_clim() == (-1, 1)
         assert [label.get_text() for label in axes.get_xticklabels()] == features
         assert axes.get_title(loc="right") == name
+        # every coefficient printed in percent, as TMVA does
+        cells = {text.get_position(): text.get_text() for text in axes.texts}
+        for (row, column), value in np.ndenumerate(matrix.to_numpy()):
+            assert cells[(column, row)] == f"{100 * value:.0f}"
+    assert "training split" in figure.get_suptitle()
     render(figure)
 
 
@@ -453,6 +505,25 @@ def test_seed_spread_shows_every_seed_and_the_mean_with_the_sample_std():
         ticks = [label.get_text() for label in axes.get_xticklabels()]
         assert ticks == ["decay-0.001", "decay-0.0001"]
     assert {"seed 1", "seed 2", "seed 3", "mean ± std"} <= set(legend_texts(figure.axes[0]))
+    render(figure)
+
+
+def test_the_seeds_fom_scans_overlay_with_their_chosen_cuts():
+    scans, evaluations = {}, {}
+    for index, name in enumerate(["seed 1", "seed 2", "ensemble"]):
+        scan = fom_scan_table()
+        scan["fom_test"] *= 1 + 0.2 * index
+        scans[name] = scan
+        evaluations[name] = {**fom_evaluation(), "best_cut": 0.3 + 0.1 * index}
+    evaluations["seed 2"]["best_cut"] = float("nan")  # no cut chosen: nothing marked
+    figure = plot_fom_scans_of_seeds(scans, evaluations)
+    (axes,) = figure.axes
+    for name, scan in scans.items():
+        drawn = lines_with_x(axes, scan["cut"])
+        assert any(np.allclose(line.get_ydata(), scan["fom_test"]) for line in drawn), name
+    assert sorted(vertical_lines(axes)) == pytest.approx([0.3, 0.5])
+    assert legend_texts(axes) == ["seed 1", "seed 2", "ensemble", "validation-chosen cuts"]
+    assert axes.get_ylabel() == "Asimov significance Z (test split)"
     render(figure)
 
 
@@ -548,5 +619,5 @@ def test_two_dimensional_classification_splits_correct_and_wrong_events(rng):
         np.testing.assert_allclose(wrong_points.get_offsets(), events[wrong][["x1", "x2"]])
         assert len(correct_points.get_offsets()) == members.sum() - wrong.sum()
         assert correct_points.get_rasterized() and wrong_points.get_rasterized()
-        assert axes.get_title(loc="right") == f"{name}: {wrong.sum() / 100:.1%} misclassified"
+        assert axes.get_title(loc="center") == f"{name}: {wrong.sum() / 100:.1%} misclassified"
     render(figure)

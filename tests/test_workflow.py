@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 
@@ -26,7 +27,8 @@ MODEL = "results/models/decay_rate-0.001/seed-1"
 @pytest.fixture(scope="module")
 def multiclass_run(tmp_path_factory):
     workdir = make_workdir(tmp_path_factory.mktemp("multiclass"), "tiny_multiclass.yaml")
-    snakemake(workdir)
+    result = snakemake(workdir)
+    (workdir / "console.txt").write_text(result.stdout + result.stderr)
     return workdir
 
 
@@ -523,6 +525,22 @@ def test_the_jax_backend_trains_and_predicts_too(tmp_path):
     assert facts["device"].startswith("CPU (jax)") and facts["batch_job"] == {}
     summary = pd.read_csv(workdir / "results/fom_summary.csv")
     assert summary["backend"][0] == "jax" and summary["auc_test"][0] > 0.8
+
+
+def test_the_console_keeps_to_what_a_user_reads(multiclass_run):
+    """Progress, the verdict and where things are, not every job's inputs and outputs;
+    and the training logs without TensorFlow's known-harmless lines."""
+    console = (multiclass_run / "console.txt").read_text()
+    jobs = int(re.search(r"^total\s+(\d+)$", console, re.M).group(1))
+    lines = console.splitlines()
+    assert len(lines) < 6 * jobs + 60, f"{len(lines)} lines for {jobs} jobs"
+    assert max(len(line) for line in lines) < 400
+    assert "src/cmsnn" not in console and "localrule all" not in console
+    assert "Results (results/fom_summary.csv):" in console
+    assert re.search(r"job \d+: train_model \(point=decay_rate-0\.001, seed=1\) log: ", console)
+    log = (multiclass_run / f"results/logs/train_model/{MODEL.split('models/')[1]}.log").read_text()
+    assert "epoch 1/" in log
+    assert "use_unbounded_threadpool" not in log and "absl::InitializeLog" not in log
 
 
 def test_the_design_cards_commands_need_no_cores_option(multiclass_run):

@@ -27,6 +27,12 @@ SEED_SPREAD_METRICS = {
 }
 
 
+def experiment_label(settings: Mapping | None = None) -> plots.ExperimentLabel:
+    """The figures' label from the rule's params (the fields of
+    :class:`cmsnn.plots.ExperimentLabel`); private work on simulation without them."""
+    return plots.ExperimentLabel(**settings) if settings else plots.DEFAULT_LABEL
+
+
 def save(figure, outputs: Mapping[str, str], name: str) -> None:
     """Save ``figure`` to the outputs ``<name>_png`` and ``<name>_pdf``."""
     plots.save_figure(figure, outputs[f"{name}_png"], outputs[f"{name}_pdf"])
@@ -39,14 +45,18 @@ def plot_dataset_files(
     class_names: Sequence[str],
     units: Mapping[str, str],
     bins: int,
+    label: Mapping | None = None,
 ) -> None:
     """Input-variable distributions and correlation matrices per class (training split,
     before scaling)."""
+    label = experiment_label(label)
     events = read_parquet(events_path)
-    distributions = plots.plot_input_distributions(events, features, class_names, units, bins)
+    distributions = plots.plot_input_distributions(
+        events, features, class_names, units, bins, label=label
+    )
     save(distributions, outputs, "inputs")
     matrices = correlation_matrices(events, features, class_names)
-    save(plots.plot_correlation_matrices(matrices), outputs, "correlations")
+    save(plots.plot_correlation_matrices(matrices, label=label), outputs, "correlations")
 
 
 def plot_model_files(
@@ -55,42 +65,68 @@ def plot_model_files(
     mode: str,
     class_names: Sequence[str],
     bins: int,
+    label: Mapping | None = None,
+    roc_style: str = "rejection",
 ) -> None:
     """Every figure of one model, and its overtraining (KS) table."""
+    label = experiment_label(label)
     predictions = {split: pd.read_csv(inputs[f"predictions_{split}"]) for split in SPLITS}
     facts = read_json(inputs["facts"])
     history = pd.read_csv(inputs["history"])
-    save(plots.plot_training_history(history, facts["best_epoch"]), outputs, "history")
-    save(plots.plot_roc_curves(roc_curves(predictions, mode, class_names)), outputs, "roc")
+    save(plots.plot_training_history(history, facts["best_epoch"], label), outputs, "history")
+    curves = roc_curves(predictions, mode, class_names)
+    save(plots.plot_roc_curves(curves, roc_style, label), outputs, "roc")
 
     score = f"score_{class_names[0]}"
     ks = ks_per_class(predictions["train"], predictions["validation"], score, class_names)
     write_csv(ks.reset_index(), outputs["ks_table"])
     figure = plots.plot_output_distributions(
-        predictions["train"], predictions["validation"], score, class_names, ks, bins
+        predictions["train"], predictions["validation"], score, class_names, ks, bins, label
     )
     save(figure, outputs, "outputs")
 
     matrix = weighted_confusion_matrix(predictions["test"], mode, class_names)
-    save(plots.plot_confusion_matrix(matrix), outputs, "confusion")
-    plot_fom_scan_files(inputs, outputs, class_names)
-    save(plots.plot_importance(pd.read_csv(inputs["importance"])), outputs, "importance")
+    save(plots.plot_confusion_matrix(matrix, "test", label), outputs, "confusion")
+    plot_fom_scan_files(inputs, outputs, class_names, label)
+    importance = pd.read_csv(inputs["importance"])
+    save(plots.plot_importance(importance, "validation", label), outputs, "importance")
 
 
-def plot_fom_scan_files(inputs: Mapping[str, str], outputs: Mapping[str, str], class_names) -> None:
-    """The FOM scan of one model (a seed or a seed ensemble), with its bootstrap band."""
+def plot_fom_scan_files(
+    inputs: Mapping[str, str],
+    outputs: Mapping[str, str],
+    class_names,
+    label: Mapping | plots.ExperimentLabel | None = None,
+) -> None:
+    """The FOM scan of one model (a seed or a seed ensemble), with its bootstrap band;
+    given the scans of the grid point's seeds too (``seed_scans``, ``seed_evaluations``),
+    the overlay of all of them with their chosen cuts (output ``seeds``)."""
+    if not isinstance(label, plots.ExperimentLabel):
+        label = experiment_label(label)
     scan, numbers = pd.read_csv(inputs["scan"]), read_json(inputs["evaluation"])
-    save(plots.plot_fom_scan(scan, numbers, class_names), outputs, "fom")
+    save(plots.plot_fom_scan(scan, numbers, class_names, label), outputs, "fom")
+    if "seed_scans" in inputs.keys():
+        names = [f"seed {seed}" for seed in seed_numbers(inputs["seed_scans"])]
+        scans = dict(zip(names, map(pd.read_csv, inputs["seed_scans"]), strict=True))
+        evaluations = dict(zip(names, map(read_json, inputs["seed_evaluations"]), strict=True))
+        scans["ensemble"], evaluations["ensemble"] = scan, numbers
+        save(plots.plot_fom_scans_of_seeds(scans, evaluations, label=label), outputs, "seeds")
 
 
-def plot_fom_by_signal_files(by_signal_by_point_path, outputs: Mapping[str, str]) -> None:
+def seed_numbers(paths: Sequence) -> list[str]:
+    """The seed of each model folder ``…/seed-<seed>/<file>``, in order."""
+    return [str(path).rsplit("seed-", 1)[1].split("/", 1)[0] for path in paths]
+
+
+def plot_fom_by_signal_files(
+    by_signal_by_point_path, outputs: Mapping[str, str], label: Mapping | None = None
+) -> None:
     """Test FOM at the validation-chosen cut versus the signal point, per grid point."""
     table = pd.read_csv(by_signal_by_point_path)
-    save(
-        plots.plot_fom_by_signal(table, signal_point_order(table["signal_process"])),
-        outputs,
-        "by_signal",
+    figure = plots.plot_fom_by_signal(
+        table, signal_point_order(table["signal_process"]), experiment_label(label)
     )
+    save(figure, outputs, "by_signal")
 
 
 def signal_point_order(processes) -> list[str]:
@@ -108,27 +144,42 @@ def _mass_key(point: Mapping) -> tuple:
     return (point["signal_model"], point["mass_1"], point["mass_2"])
 
 
-def plot_seed_spread_files(summary_path, outputs: Mapping[str, str]) -> None:
+def plot_seed_spread_files(
+    summary_path, outputs: Mapping[str, str], label: Mapping | None = None
+) -> None:
     """Validation AUC and test FOM of every seed, per grid point, side by side, with the
     seed ensemble beside them."""
     summary = pd.read_csv(summary_path)
-    figure = plots.plot_seed_spread(summary, list(SEED_SPREAD_METRICS), SEED_SPREAD_METRICS)
+    figure = plots.plot_seed_spread(
+        summary, list(SEED_SPREAD_METRICS), SEED_SPREAD_METRICS, experiment_label(label)
+    )
     save(figure, outputs, "spread")
 
 
 def plot_two_dimensional_samples_files(
-    events_paths: Sequence, outputs: Mapping[str, str], features: Sequence[str], signal_class: str
+    events_paths: Sequence,
+    outputs: Mapping[str, str],
+    features: Sequence[str],
+    signal_class: str,
+    label: Mapping | None = None,
 ) -> None:
     """The 2-D chapter's contour view of the signal and background samples."""
     events = pd.concat([read_parquet(path) for path in events_paths], ignore_index=True)
     is_signal = events["class"] == signal_class
     x, y = features
-    figure = plots.plot_two_dimensional_samples(events[is_signal], events[~is_signal], x, y)
+    figure = plots.plot_two_dimensional_samples(
+        events[is_signal], events[~is_signal], x, y, experiment_label(label)
+    )
     save(figure, outputs, "samples")
 
 
 def plot_two_dimensional_classification_files(
-    events_path, predictions_path, outputs: Mapping[str, str], features, signal_class: str
+    events_path,
+    predictions_path,
+    outputs: Mapping[str, str],
+    features,
+    signal_class: str,
+    label: Mapping | None = None,
 ) -> None:
     """Test events drawn as correctly classified or misclassified (signal output > 0.5)."""
     events = read_parquet(events_path)
@@ -139,6 +190,6 @@ def plot_two_dimensional_classification_files(
     predicted_signal = predictions[f"score_{signal_class}"].to_numpy() > 0.5
     x, y = features
     figure = plots.plot_two_dimensional_classification(
-        events, x, y, is_signal, np.asarray(predicted_signal)
+        events, x, y, is_signal, np.asarray(predicted_signal), experiment_label(label)
     )
     save(figure, outputs, "classification")

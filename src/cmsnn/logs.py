@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
@@ -17,6 +18,21 @@ _FAILED_JOB_LOG = re.compile(
 )
 #: The line of a Python traceback that says what went wrong.
 _ERROR_LINE = re.compile(r"^[\w.]*(Error|Exception|Interrupt)\b.*$")
+#: Lines TensorFlow's C++ runtime prints in every job that say nothing about the job:
+#: absl's notice that logging is not initialised, and an error-level line about an
+#: attribute TensorFlow's own Python wrapper passes to its own data-pipeline op (a
+#: version mismatch inside the TensorFlow wheel; the op ignores it). Removed from a
+#: job's log when it ends; every other line, errors included, stays.
+KNOWN_HARMLESS_LINES = (
+    re.compile(
+        r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to "
+        r"STDERR$"
+    ),
+    re.compile(
+        r"^E\d{4} .* NodeDef mentions attribute use_unbounded_threadpool which is not in the op "
+        r"definition"
+    ),
+)
 
 
 def redirect_output_to_log(log_path: str | os.PathLike) -> None:
@@ -24,10 +40,13 @@ def redirect_output_to_log(log_path: str | os.PathLike) -> None:
 
     Redirecting the descriptors rather than only the Python objects also captures what
     compiled libraries (TensorFlow's C++ runtime) print, so the rule's log holds
-    everything a user needs to see why a job failed.
+    everything a user needs to see why a job failed. TensorFlow's informational lines
+    are not printed, and :data:`KNOWN_HARMLESS_LINES` are removed when the job ends.
     """
+    # INFO lines only ("this binary is optimized to use AVX2"); warnings and errors stay.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    log_fd = os.open(log_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(log_fd, 1)
@@ -41,6 +60,38 @@ def redirect_output_to_log(log_path: str | os.PathLike) -> None:
         stream=sys.stderr,
         force=True,
     )
+    atexit.register(remove_harmless_lines_from_output)
+
+
+def without_harmless_lines(text: str) -> str:
+    """``text`` without the lines matched by :data:`KNOWN_HARMLESS_LINES`."""
+    kept = [
+        line
+        for line in text.splitlines(keepends=True)
+        if not any(pattern.search(line) for pattern in KNOWN_HARMLESS_LINES)
+    ]
+    return "".join(kept)
+
+
+def remove_harmless_lines_from_output() -> None:
+    """Rewrite the log that file descriptor 1 points at without the harmless lines.
+
+    It is rewritten through descriptor 1 itself (which shares its offset with 2), so
+    whatever a library prints while the process tears down still lands after it."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.lseek(1, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(1, 1 << 20):
+        chunks.append(chunk)
+    text = b"".join(chunks).decode(errors="surrogateescape")
+    cleaned = without_harmless_lines(text)
+    if cleaned != text:
+        os.lseek(1, 0, os.SEEK_SET)
+        os.ftruncate(1, 0)
+        remaining = memoryview(cleaned.encode(errors="surrogateescape"))
+        while remaining:
+            remaining = remaining[os.write(1, remaining) :]
 
 
 def failed_job_logs(main_log_text: str) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import matplotlib.style
 import mplhep
@@ -34,7 +35,37 @@ GRID_STYLE = {"font.size": 16}
 PLANE_RANGE = (-10.0, 10.0)
 PLANE_BINS = 50
 CONTOUR_LEVELS = [1, 5, 10, 25, 50, 70, 80, 100]
-PNG_DPI = 150
+#: Enough for a screen and the HTML report (a 12 x 10 inch figure is 1200 x 1000 pixels);
+#: the PDFs are vector graphics for papers.
+PNG_DPI = 100
+#: The ROC curve as HEP papers draw it (background rejection against signal
+#: efficiency), or as the rest of machine learning does (true against false positives).
+ROC_STYLES = ("rejection", "efficiency")
+
+
+@dataclass(frozen=True)
+class ExperimentLabel:
+    """What every figure says above its top corners: on the left the experiment in bold
+    and the figure's status ("CMS Simulation Private Work"); on the right the integrated
+    luminosity and the centre-of-mass energy ("35.9 fb⁻¹ (13 TeV)"). Empty parts are
+    left out, so non-CMS users can drop the label altogether."""
+
+    experiment: str = "CMS"
+    status: str = "Simulation Private Work"
+    luminosity_pb: float | None = None
+    energy: str = ""
+
+    def right_text(self) -> str:
+        parts = []
+        if self.luminosity_pb:
+            parts.append(f"{self.luminosity_pb / 1000:.3g} fb$^{{-1}}$")
+        if self.energy:
+            parts.append(f"({self.energy})")
+        return " ".join(parts)
+
+
+#: The label of a figure drawn without one given: private work on simulation.
+DEFAULT_LABEL = ExperimentLabel()
 
 
 @contextmanager
@@ -45,7 +76,7 @@ def hep_style(overrides: Mapping | None = None) -> Iterator[None]:
 
 
 def save_figure(figure: Figure, png_path, pdf_path=None) -> None:
-    """Write ``figure`` as PNG (150 dpi) and optionally as PDF, each atomically."""
+    """Write ``figure`` as PNG (:data:`PNG_DPI`) and optionally as PDF, each atomically."""
     with hep_style():
         write_with(png_path, lambda temporary: figure.savefig(temporary, format="png", dpi=PNG_DPI))
         if pdf_path is not None:
@@ -55,7 +86,9 @@ def save_figure(figure: Figure, png_path, pdf_path=None) -> None:
 # --- training -----------------------------------------------------------------------
 
 
-def plot_training_history(history: pd.DataFrame, best_epoch: int) -> Figure:
+def plot_training_history(
+    history: pd.DataFrame, best_epoch: int, label: ExperimentLabel = DEFAULT_LABEL
+) -> Figure:
     """Loss and accuracy per epoch, training and validation, with the kept epoch marked."""
     with hep_style():
         figure = Figure(figsize=(10, 12), layout="constrained")
@@ -67,7 +100,7 @@ def plot_training_history(history: pd.DataFrame, best_epoch: int) -> Figure:
             axes.set_ylabel(metric.capitalize())
             axes.legend()
         panels[-1].set_xlabel("Epoch")
-        _cms_label(panels[0])
+        draw_experiment_label(panels[0], label)
     return figure
 
 
@@ -76,24 +109,39 @@ def plot_training_history(history: pd.DataFrame, best_epoch: int) -> Figure:
 
 def plot_roc_curves(
     curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray, float]]],
+    style: str = "rejection",
+    label: ExperimentLabel = DEFAULT_LABEL,
 ) -> Figure:
-    """One panel per target class (one-vs-rest): the ROC curve of each split."""
+    """One panel per target class (one-vs-rest): the ROC curve of each split, as
+    background rejection 1/ε_B (log) against signal efficiency ε_S (``"rejection"``,
+    as HEP papers show it), or true against false positive rate (``"efficiency"``)."""
+    if style not in ROC_STYLES:
+        raise ValueError(f"plots.roc must be one of {ROC_STYLES}, got {style!r}")
     with hep_style(GRID_STYLE if len(curves) > 1 else None):
         figure, panels = _panel_grid(len(curves), max_columns=2, panel_size=(7, 7))
         for axes, (class_name, by_split) in zip(panels, curves.items(), strict=False):
+            target = "Signal" if len(curves) == 1 else class_name
             for split, (false_positive_rate, true_positive_rate, auc) in by_split.items():
-                axes.plot(
-                    false_positive_rate,
-                    true_positive_rate,
-                    color=SPLIT_COLOURS.get(split),
-                    label=f"{split} (AUC = {auc:.4f})",
-                )
-            axes.plot([0, 1], [0, 1], color="grey", ls=":")
-            axes.set(xlim=(0, 1), ylim=(0, 1.05))
-            axes.set_xlabel("False positive rate")
-            axes.set_ylabel("True positive rate")
+                line = {"color": SPLIT_COLOURS.get(split), "label": f"{split} (AUC = {auc:.4f})"}
+                if style == "rejection":
+                    kept = false_positive_rate > 0  # no background left: rejection infinite
+                    axes.plot(true_positive_rate[kept], 1.0 / false_positive_rate[kept], **line)
+                else:
+                    axes.plot(false_positive_rate, true_positive_rate, **line)
+            if style == "rejection":
+                efficiency = np.linspace(0.01, 1.0, 100)
+                axes.plot(efficiency, 1.0 / efficiency, color="grey", ls=":", label="random")
+                axes.set_yscale("log")
+                axes.set_xlim(0, 1)
+                axes.set_xlabel(f"{target} efficiency $\\varepsilon_S$")
+                axes.set_ylabel("Background rejection $1/\\varepsilon_B$")
+            else:
+                axes.plot([0, 1], [0, 1], color="grey", ls=":")
+                axes.set(xlim=(0, 1), ylim=(0, 1.05))
+                axes.set_xlabel("False positive rate")
+                axes.set_ylabel("True positive rate")
             axes.legend(title=f"{class_name} vs rest" if len(curves) > 1 else class_name)
-        _cms_label(panels[0])
+        draw_experiment_label(panels[0], label)
     return figure
 
 
@@ -104,9 +152,11 @@ def plot_output_distributions(
     class_names: Sequence[str],
     ks: pd.DataFrame,
     bins: int = 40,
+    label: ExperimentLabel = DEFAULT_LABEL,
 ) -> Figure:
     """The network output per class, normalised to unit area: training as filled
-    histograms, validation as points with weighted errors; KS p-values in the legend."""
+    histograms, validation as points with weighted errors; KS p-values in the legend,
+    which sits below the axes so that it never pushes the log axis up by decades."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     centres = 0.5 * (edges[:-1] + edges[1:])
     with hep_style():
@@ -127,19 +177,29 @@ def plot_output_distributions(
             )
             density, error = _unit_area_histogram(validation, name, score_column, edges)
             drawn += [training, density]
-            label = f"{name} validation{_ks_text(ks, name)}"
-            axes.errorbar(centres, density, yerr=error, fmt="o", ms=5, color=colour, label=label)
-        _log_range_with_headroom(axes, np.concatenate(drawn), headroom=0.4)
+            entry = f"{name} validation{_ks_text(ks, name)}"
+            axes.errorbar(centres, density, yerr=error, fmt="o", ms=5, color=colour, label=entry)
+        _log_range_with_headroom(axes, np.concatenate(drawn), headroom=0.05)
         axes.set_xlim(0, 1)
         axes.set_xlabel(f"Network output ({score_column})")
         axes.set_ylabel("Normalised to unit area")
-        axes.legend(fontsize="x-small", ncols=2, loc="upper center")
-        _cms_label(axes)
+        figure.legend(
+            *axes.get_legend_handles_labels(),
+            fontsize="x-small",
+            ncols=2,
+            loc="outside lower center",
+            title="training (filled) and validation (points) splits",
+            title_fontsize="x-small",
+        )
+        draw_experiment_label(axes, label)
     return figure
 
 
-def plot_confusion_matrix(matrix: pd.DataFrame) -> Figure:
-    """Rows: true class, columns: predicted class, each row normalised to one."""
+def plot_confusion_matrix(
+    matrix: pd.DataFrame, split: str = "test", label: ExperimentLabel = DEFAULT_LABEL
+) -> Figure:
+    """Rows: true class, columns: predicted class, each row normalised to one (weighted
+    events of ``split``)."""
     values = matrix.to_numpy(dtype=float)
     with hep_style():
         figure = Figure(figsize=(11, 10), layout="constrained")
@@ -149,14 +209,19 @@ def plot_confusion_matrix(matrix: pd.DataFrame) -> Figure:
             colour = "white" if value > 0.5 else "black"
             axes.text(column, row, f"{value:.2f}", ha="center", va="center", color=colour)
         _category_ticks(axes, matrix.columns, matrix.index, rotation=30, fontsize="small")
-        axes.set_xlabel("Predicted class")
+        axes.set_xlabel(f"Predicted class ({split} split)")
         axes.set_ylabel("True class")
         figure.colorbar(image, ax=axes, label="Fraction of the true class")
-        _cms_label(axes)
+        draw_experiment_label(axes, label)
     return figure
 
 
-def plot_fom_scan(scan: pd.DataFrame, evaluation: Mapping, class_names: Sequence[str]) -> Figure:
+def plot_fom_scan(
+    scan: pd.DataFrame,
+    evaluation: Mapping,
+    class_names: Sequence[str],
+    label: ExperimentLabel = DEFAULT_LABEL,
+) -> Figure:
     """Top: the FOM against the cut per split, with the bootstrap band of its MC
     statistical uncertainty (validation and test), the chosen cut and the test maximum
     marked. Bottom: validation signal and background efficiencies, test yields at the cut."""
@@ -196,7 +261,35 @@ def plot_fom_scan(scan: pd.DataFrame, evaluation: Mapping, class_names: Sequence
         fom_axes.legend(fontsize="x-small")
         yields = _yield_label(evaluation, class_names) if chosen else "No cut chosen"
         _plot_efficiencies(efficiency_axes, scan, best_cut if chosen else None, yields)
-        _cms_label(fom_axes)
+        draw_experiment_label(fom_axes, label)
+    return figure
+
+
+def plot_fom_scans_of_seeds(
+    scans: Mapping[str, pd.DataFrame],
+    evaluations: Mapping[str, Mapping],
+    split: str = "test",
+    label: ExperimentLabel = DEFAULT_LABEL,
+) -> Figure:
+    """The FOM of ``split`` against the cut for every model of a grid point (its seeds,
+    and the seed ensemble if there is one, in black), each with its validation-chosen cut
+    marked in its colour: how far the seeds' choices and FOMs scatter."""
+    with hep_style():
+        figure = Figure(figsize=(12, 9), layout="constrained")
+        axes = figure.subplots()
+        for index, (name, scan) in enumerate(scans.items()):
+            colour = "black" if name == "ensemble" else _seed_marker(index)["color"]
+            width = 3 if name == "ensemble" else 1.5
+            axes.plot(scan["cut"], scan[f"fom_{split}"], color=colour, lw=width, label=name)
+            best_cut = evaluations[name]["best_cut"]
+            if best_cut is not None and np.isfinite(best_cut):
+                axes.axvline(best_cut, color=colour, ls="--", lw=1)
+        axes.plot([], [], color="grey", ls="--", lw=1, label="validation-chosen cuts")
+        axes.set_xlabel("Lower cut on the signal output")
+        axes.set_ylabel(f"Asimov significance Z ({split} split)")
+        axes.set_ylim(bottom=0)
+        axes.legend(fontsize="x-small", ncols=2)
+        draw_experiment_label(axes, label)
     return figure
 
 
@@ -213,8 +306,11 @@ def _chosen_cut_label(evaluation: Mapping) -> str:
     )
 
 
-def plot_importance(importance: pd.DataFrame) -> Figure:
-    """Horizontal bars of the AUC drop per feature, the most important at the top."""
+def plot_importance(
+    importance: pd.DataFrame, split: str = "validation", label: ExperimentLabel = DEFAULT_LABEL
+) -> Figure:
+    """Horizontal bars of the AUC drop per feature (on ``split``), the most important at
+    the top."""
     positions = np.arange(len(importance))[::-1]
     errors = importance["auc_drop_std"] if "auc_drop_std" in importance else None
     with hep_style():
@@ -224,8 +320,8 @@ def plot_importance(importance: pd.DataFrame) -> Figure:
         axes.set_yticks(positions, importance["feature"], fontsize="x-small")
         axes.tick_params(axis="y", which="minor", left=False, right=False)
         axes.axvline(0.0, color="black", lw=1)
-        axes.set_xlabel("AUC drop")
-        _cms_label(axes)
+        axes.set_xlabel(f"AUC drop when the feature is shuffled ({split} split)")
+        draw_experiment_label(axes, label)
     return figure
 
 
@@ -238,9 +334,14 @@ def plot_input_distributions(
     class_names: Sequence[str],
     units: Mapping[str, str],
     bins: int = 40,
+    label: ExperimentLabel = DEFAULT_LABEL,
+    split: str = "training",
 ) -> Figure:
     """One panel per feature: each class's weighted distribution, normalised to unit
-    area, on common bins over the central 99 % of all events."""
+    area, on common bins over the central 99 % of all events. The y axis is
+    logarithmic only for continuous non-negative variables (momenta, isolation), whose
+    tails span decades; integer-valued (jet counts, charge) and signed ones (η, impact
+    parameters) keep a linear axis, where their shapes read directly."""
     with hep_style(GRID_STYLE):
         figure, panels = _panel_grid(len(features), max_columns=4, panel_size=(5.5, 5))
         for axes, feature in zip(panels, features, strict=False):
@@ -248,16 +349,20 @@ def plot_input_distributions(
             for index, name in enumerate(class_names):
                 density, _ = _unit_area_histogram(events, name, feature, edges)
                 axes.stairs(density, edges, color=f"C{index}", lw=2, label=name)
-            axes.set_yscale("log")
-            if _is_integer_valued(events[feature].to_numpy()):
+            values = events[feature].to_numpy()
+            if _is_integer_valued(values):
                 axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+            elif np.min(values) >= 0:
+                axes.set_yscale("log")
             axes.set_xlabel(f"{feature} [{units[feature]}]" if units.get(feature) else feature)
             axes.set_ylabel("Normalised")
         figure.legend(
             *panels[0].get_legend_handles_labels(),
             loc="outside upper center",
             ncols=len(class_names),
+            title=f"{split} split, before scaling",
         )
+        draw_experiment_label(panels[0], label)
     return figure
 
 
@@ -274,15 +379,31 @@ def input_bin_edges(values: np.ndarray, weights: np.ndarray, bins: int) -> np.nd
     return np.linspace(low, high, bins + 1)
 
 
-def plot_correlation_matrices(matrices: Mapping[str, pd.DataFrame]) -> Figure:
-    """One heat map of the feature correlations per class, with a shared colour bar."""
+def plot_correlation_matrices(
+    matrices: Mapping[str, pd.DataFrame],
+    label: ExperimentLabel = DEFAULT_LABEL,
+    split: str = "training",
+) -> Figure:
+    """One heat map of the feature correlations per class, with a shared colour bar and
+    every coefficient printed in percent, as TMVA shows them."""
+    size = max(len(matrix) for matrix in matrices.values()) if matrices else 1
+    # from 10 pt for a handful of variables to 6 pt for twenty (each cell ~0.4 inch)
+    value_size = float(np.clip(130 / size, 6, 10))
     with hep_style(GRID_STYLE):
         figure, panels = _panel_grid(len(matrices), max_columns=2, panel_size=(9, 8.5))
         for axes, (class_name, matrix) in zip(panels, matrices.items(), strict=False):
-            image = axes.imshow(matrix.to_numpy(dtype=float), cmap="RdBu_r", vmin=-1, vmax=1)
-            _category_ticks(axes, matrix.columns, matrix.index, fontsize=9)
+            values = matrix.to_numpy(dtype=float)
+            image = axes.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1)
+            for (row, column), value in np.ndenumerate(values):
+                if np.isfinite(value):
+                    colour = "white" if abs(value) > 0.6 else "black"
+                    axes.text(column, row, f"{100 * value:.0f}", ha="center", va="center",
+                              fontsize=value_size, color=colour)  # fmt: skip
+            _category_ticks(axes, matrix.columns, matrix.index, fontsize=max(value_size, 8))
             axes.set_title(class_name, loc="right")
         figure.colorbar(image, ax=panels, label="Correlation coefficient", shrink=0.8)
+        figure.suptitle(f"Linear correlations in %, {split} split (weighted)", fontsize=16)
+        draw_experiment_label(panels[0], label)
     return figure
 
 
@@ -290,7 +411,10 @@ def plot_correlation_matrices(matrices: Mapping[str, pd.DataFrame]) -> Figure:
 
 
 def plot_seed_spread(
-    summary: pd.DataFrame, metrics: Sequence[str], labels: Mapping[str, str] | None = None
+    summary: pd.DataFrame,
+    metrics: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+    label: ExperimentLabel = DEFAULT_LABEL,
 ) -> Figure:
     """One panel per metric: every seed's value per grid point and their mean ± std;
     ``labels`` gives the y-axis label of a metric (default: its column name)."""
@@ -336,10 +460,13 @@ def plot_seed_spread(
             axes.set_xlim(-0.5, len(points) - 0.5)
             axes.set_ylabel(labels.get(metric, metric))
         panels[0].legend(fontsize="xx-small", ncols=2)
+        draw_experiment_label(panels[0], label)
     return figure
 
 
-def plot_fom_by_signal(table: pd.DataFrame, order: Sequence[str]) -> Figure:
+def plot_fom_by_signal(
+    table: pd.DataFrame, order: Sequence[str], label: ExperimentLabel = DEFAULT_LABEL
+) -> Figure:
     """Test FOM at the validation-chosen cut per signal process (in ``order``), each
     alone as the signal: per grid point the seeds' mean ± std and the seed ensemble."""
     positions = {name: index for index, name in enumerate(order)}
@@ -379,7 +506,7 @@ def plot_fom_by_signal(table: pd.DataFrame, order: Sequence[str]) -> Figure:
         axes.set_ylabel("Test Z at the validation-chosen cut")
         axes.set_ylim(bottom=0)
         axes.legend(fontsize="xx-small")
-        _cms_label(axes)
+        draw_experiment_label(axes, label)
     return figure
 
 
@@ -391,7 +518,11 @@ def _signal_label(process: str) -> str:
 
 
 def plot_two_dimensional_samples(
-    signal: pd.DataFrame, background: pd.DataFrame, x: str, y: str
+    signal: pd.DataFrame,
+    background: pd.DataFrame,
+    x: str,
+    y: str,
+    label: ExperimentLabel = DEFAULT_LABEL,
 ) -> Figure:
     """Contours of the 2-D histograms (50 x 50 bins over [-10, 10]²) of both samples."""
     edges = np.linspace(*PLANE_RANGE, PLANE_BINS + 1)
@@ -410,12 +541,18 @@ def plot_two_dimensional_samples(
         axes.set(xlim=PLANE_RANGE, ylim=PLANE_RANGE)
         axes.set_xlabel(x)
         axes.set_ylabel(y)
-        axes.legend(handles=handles)
+        axes.legend(handles=handles, title="all splits")
+        draw_experiment_label(axes, label)
     return figure
 
 
 def plot_two_dimensional_classification(
-    events: pd.DataFrame, x: str, y: str, is_signal: np.ndarray, predicted_signal: np.ndarray
+    events: pd.DataFrame,
+    x: str,
+    y: str,
+    is_signal: np.ndarray,
+    predicted_signal: np.ndarray,
+    label: ExperimentLabel = DEFAULT_LABEL,
 ) -> Figure:
     """Signal and background test events, correctly classified in green, misclassified
     in red, with the misclassified fraction in each panel's title."""
@@ -427,47 +564,42 @@ def plot_two_dimensional_classification(
         for axes, name, members in zip(
             panels, ("Signal", "Background"), (is_signal, ~is_signal), strict=True
         ):
-            for selection, colour, label in (
+            for selection, colour, entry in (
                 (correct, "green", "correct"),
                 (~correct, "red", "misclassified"),
             ):
                 chosen = events[members & selection]
-                axes.scatter(chosen[x], chosen[y], s=2, color=colour, label=label, rasterized=True)
+                axes.scatter(chosen[x], chosen[y], s=2, color=colour, label=entry, rasterized=True)
             wrong = float(np.mean(~correct[members])) if members.any() else 0.0
-            axes.set_title(f"{name}: {wrong:.1%} misclassified", loc="right")
+            axes.set_title(f"{name}: {wrong:.1%} misclassified", loc="center", fontsize=16)
             axes.set_xlabel(x)
             axes.set_ylabel(y)
-            axes.legend(markerscale=4)
+            axes.legend(markerscale=4, title="test split")
+        draw_experiment_label(panels[0], label)
     return figure
 
 
 # --- helpers --------------------------------------------------------------------------
 
 
-def _cms_label(axes: Axes) -> None:
-    """Write "CMS Simulation Private Work" above the top left corner of ``axes``: these
-    are not approved CMS figures. (``mplhep.cms.text`` would, but it calls
-    ``pyplot.gca()`` and so leaves a pyplot figure behind.)"""
-    cms = axes.text(
-        0.0,
-        1.01,
-        "CMS",
-        transform=axes.transAxes,
-        fontweight="bold",
-        fontsize="large",
-        ha="left",
-        va="bottom",
-    )
-    axes.annotate(
-        "Simulation Private Work",
-        xy=(1.0, 0.0),
-        xycoords=cms,
-        xytext=(8, 0),
-        textcoords="offset points",
-        style="italic",
-        ha="left",
-        va="bottom",
-    )
+def draw_experiment_label(axes: Axes, label: ExperimentLabel = DEFAULT_LABEL) -> None:
+    """Write ``label`` above the top corners of ``axes``: "**CMS** *Simulation Private
+    Work*" on the left, "35.9 fb⁻¹ (13 TeV)" on the right; empty parts left out.
+    (``mplhep.cms.label`` would, but it calls ``pyplot.gca()`` and so leaves a pyplot
+    figure behind.)"""
+    anchor, offset = None, 0
+    if label.experiment:
+        anchor = axes.text(0.0, 1.01, label.experiment, transform=axes.transAxes,
+                           fontweight="bold", fontsize="large", ha="left", va="bottom")  # fmt: skip
+        offset = 8
+    if label.status:
+        position = {"xy": (1.0, 0.0), "xycoords": anchor} if anchor else {
+            "xy": (0.0, 1.01), "xycoords": axes.transAxes}  # fmt: skip
+        axes.annotate(label.status, **position, xytext=(offset, 0), textcoords="offset points",
+                      style="italic", ha="left", va="bottom")  # fmt: skip
+    if label.right_text():
+        axes.text(1.0, 1.01, label.right_text(), transform=axes.transAxes, ha="right",
+                  va="bottom")  # fmt: skip
 
 
 def _panel_grid(

@@ -190,11 +190,14 @@ ENSEMBLE = f"{RESULTS}/models/{{point}}/ensemble"
 MEMBER = f"{RESULTS}/models/{{point}}/{{member}}"
 
 
+def member_outputs(filename):
+    """``filename`` of every seed of the wildcards' grid point, in seed order."""
+    return lambda wildcards: [f"{model_dir(wildcards.point, seed)}/{filename}" for seed in SEEDS]
+
+
 def member_predictions(split):
     """The predictions of every seed of the wildcards' grid point, for the ensemble."""
-    return lambda wildcards: [
-        f"{model_dir(wildcards.point, seed)}/predictions_{split}.csv" for seed in SEEDS
-    ]
+    return member_outputs(f"predictions_{split}.csv")
 
 
 #: Grid points with a seed ensemble: all of them when there are seeds to average.
@@ -275,6 +278,18 @@ def figure(name, stem, caption, category, subcategory):
     }
 
 
+def experiment_label():
+    """What every figure says above its corners (the fields of cmsnn.plots.ExperimentLabel):
+    the experiment and the figure's status, the luminosity of the FOM and the energy."""
+    plots = config["plots"]
+    return {
+        "experiment": plots["experiment"],
+        "status": plots["status"],
+        "luminosity_pb": config["fom"]["luminosity"] if plots["show_luminosity"] else None,
+        "energy": plots["energy"],
+    }
+
+
 def two_dimensional():
     """The 2-D chapter's views are drawn when the network has exactly two inputs."""
     return len(config["data"]["features"]) == 2
@@ -303,6 +318,7 @@ def get_final_outputs():
         f"{RESULTS}/ingested/processes.csv",
         f"{RESULTS}/cutflow.csv",
         *(path for ext in ("png", "pdf") for path in ensemble_outputs(f"plots/fom_scan.{ext}")),
+        *(path for ext in ("png", "pdf") for path in ensemble_outputs(f"plots/fom_scan_seeds.{ext}")),
         *model_outputs("overtraining_ks.csv"),
         *model_outputs("model.onnx"),
         *model_outputs("model_card.json"),

@@ -19,6 +19,7 @@ rule plot_inputs:
         class_names=CLASS_NAMES,
         units=canonical(config["plots"]["units"]),
         bins=config["plots"]["bins"],
+        label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_inputs.log",
     threads: threads_of("light")
@@ -60,6 +61,8 @@ rule plot_model:
         mode=config["classification"],
         class_names=CLASS_NAMES,
         bins=config["plots"]["bins"],
+        label=experiment_label(),
+        roc_style=config["plots"]["roc"],
     log:
         f"{RESULTS}/logs/plot_model/{{point}}/seed-{{seed}}.log",
     threads: threads_of("light")
@@ -78,6 +81,8 @@ rule plot_seed_spread:
         code=package_code("figures"),
     output:
         **figure("spread", f"{RESULTS}/plots/seed_spread", "seed_spread.rst", "3. Across models", "Seeds"),
+    params:
+        label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_seed_spread.log",
     threads: threads_of("light")
@@ -90,15 +95,20 @@ rule plot_seed_spread:
 
 
 rule plot_ensemble_fom_scan:
-    """The FOM scan of a grid point's seed ensemble, with its bootstrap band."""
+    """The FOM scan of a grid point's seed ensemble, with its bootstrap band, and the
+    overlay of its seeds' test FOM scans with their chosen cuts."""
     input:
         scan=f"{ENSEMBLE}/fom_scan.csv",
         evaluation=f"{ENSEMBLE}/evaluation.json",
+        seed_scans=member_outputs("fom_scan.csv"),
+        seed_evaluations=member_outputs("evaluation.json"),
         code=package_code("figures"),
     output:
         **figure("fom", f"{ENSEMBLE}/plots/fom_scan", "fom.rst", MODEL_CATEGORY, "{point}, seed ensemble"),
+        **figure("seeds", f"{ENSEMBLE}/plots/fom_scan_seeds", "fom_scan_seeds.rst", "3. Across models", "Seeds"),
     params:
         class_names=CLASS_NAMES,
+        label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_ensemble_fom_scan/{{point}}.log",
     threads: threads_of("light")
@@ -118,6 +128,8 @@ rule plot_fom_by_signal:
         code=package_code("figures"),
     output:
         **figure("by_signal", f"{RESULTS}/plots/fom_by_signal", "fom_by_signal.rst", "3. Across models", "Signal points"),
+    params:
+        label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_fom_by_signal.log",
     threads: threads_of("light")
@@ -139,6 +151,7 @@ rule plot_two_dimensional_samples:
     params:
         features=config["data"]["features"],
         signal_class=CLASS_NAMES[0],
+        label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_two_dimensional_samples.log",
     threads: threads_of("light")
@@ -167,6 +180,7 @@ rule plot_two_dimensional_classification:
     params:
         features=config["data"]["features"],
         signal_class=CLASS_NAMES[0],
+        label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_two_dimensional_classification/{{point}}/seed-{{seed}}.log",
     threads: threads_of("light")

@@ -4,4 +4,4 @@ redirect_output_to_log(snakemake.log[0])
 
 from cmsnn.figures import plot_fom_by_signal_files
 
-plot_fom_by_signal_files(snakemake.input.by_signal, snakemake.output)
+plot_fom_by_signal_files(snakemake.input.by_signal, snakemake.output, snakemake.params.label)

@@ -4,4 +4,6 @@ redirect_output_to_log(snakemake.log[0])
 
 from cmsnn.figures import plot_fom_scan_files
 
-plot_fom_scan_files(snakemake.input, snakemake.output, snakemake.params.class_names)
+plot_fom_scan_files(
+    snakemake.input, snakemake.output, snakemake.params.class_names, snakemake.params.label
+)

@@ -11,4 +11,5 @@ plot_dataset_files(
     class_names=snakemake.params.class_names,
     units=snakemake.params.units,
     bins=snakemake.params.bins,
+    label=snakemake.params.label,
 )

@@ -10,4 +10,6 @@ plot_model_files(
     mode=snakemake.params.mode,
     class_names=snakemake.params.class_names,
     bins=snakemake.params.bins,
+    label=snakemake.params.label,
+    roc_style=snakemake.params.roc_style,
 )

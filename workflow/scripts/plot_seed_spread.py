@@ -4,4 +4,4 @@ redirect_output_to_log(snakemake.log[0])
 
 from cmsnn.figures import plot_seed_spread_files
 
-plot_seed_spread_files(snakemake.input.summary, snakemake.output)
+plot_seed_spread_files(snakemake.input.summary, snakemake.output, snakemake.params.label)

@@ -10,4 +10,5 @@ plot_two_dimensional_classification_files(
     snakemake.output,
     features=snakemake.params.features,
     signal_class=snakemake.params.signal_class,
+    label=snakemake.params.label,
 )

@@ -9,4 +9,5 @@ plot_two_dimensional_samples_files(
     snakemake.output,
     features=snakemake.params.features,
     signal_class=snakemake.params.signal_class,
+    label=snakemake.params.label,
 )
