@@ -10,13 +10,17 @@ from cmsnn.files import write_json
 from cmsnn.grid import expand_grid, format_value, point_name, point_settings
 from cmsnn.summary import (
     aggregate_over_seeds,
+    column_description,
+    column_table_markdown,
     model_row,
     parse_signal_point,
+    rounded_to_meaning,
     summarise_files,
     summary_warnings,
     training_warnings,
     verdict_lines,
 )
+from snakemake_runs import ROOT
 
 # --- grid ----------------------------------------------------------------------------
 
@@ -193,6 +197,7 @@ def write_model_files(tmp_path, losses, warnings=None):
         evaluation = {
             "auc_test": 1.0 - loss,
             "best_cut": 0.9,
+            "fom_validation_at_best_cut": 9 * (1.0 - loss),
             "fom_test_at_best_cut": 10 * (1.0 - loss),
             "warnings": warnings.get((point, seed), []),
         }
@@ -231,7 +236,7 @@ def signal_table(level):
 
 
 def summary_outputs(tmp_path):
-    names = ("summary", "by_point", "by_signal", "by_signal_by_point")
+    names = ("summary", "headline", "by_point", "by_signal", "by_signal_by_point")
     return {name: tmp_path / "out" / f"{name}.csv" for name in names}
 
 
@@ -250,8 +255,10 @@ def test_summarise_files(tmp_path):
     assert summary["seed"].iloc[:4].tolist() == [1, 2, 1, 2]
     assert summary["seed"].iloc[4:].isna().all()
     lines = outputs["summary"].read_text().splitlines()
-    assert lines[1].startswith("p1/seed-1,p1,1,seed,")  # a seed stays an integer
-    assert lines[5].startswith("p1/ensemble,p1,,ensemble,")
+    assert lines[1].startswith("p1/seed-1,p1,1,seed,True,")  # a seed stays an integer
+    assert lines[5].startswith("p1/ensemble,p1,,ensemble,False,")
+    # the best model: the highest validation FOM (the ensembles have none here)
+    assert summary["best_model"].tolist() == [True] + [False] * 5
     assert summary["layers"].tolist() == ["64x64"] * 6
     assert summary["best_val_loss"].iloc[:4].tolist() == list(losses.values())
     assert summary["warnings"].fillna("").tolist() == ["", "", "", "cut at the edge", "", ""]
@@ -261,10 +268,17 @@ def test_summarise_files(tmp_path):
     verdict = verdict_lines(outputs["summary"], "results")
     header = next(i for i, line in enumerate(verdict) if line.lstrip().startswith("model"))
     # the columns this summary has (no validation FOM or error here), in verdict order
-    assert verdict[header].split() == ["model", "AUC", "test", "cut", "FOM", "test", "warnings"]
+    assert verdict[header].split() == [
+        "model", "AUC", "test", "cut", "FOM", "val.", "FOM", "test", "best", "warnings"
+    ]  # fmt: skip
     rows = {line.split()[0]: line.split() for line in verdict[header + 1 : header + 7]}
     assert list(rows) == summary["model"].tolist()
-    assert rows["p2/seed-2"][-1] == "1" and rows["p1/seed-1"][-1] == "0"
+    assert rows["p2/seed-2"][-1] == "1" and rows["p1/seed-1"][-2:] == ["yes", "0"]
+    headline = pd.read_csv(outputs["headline"], keep_default_na=False)
+    assert headline.columns.tolist() == [
+        "model", "AUC test", "cut", "FOM val.", "FOM test", "best", "warnings"
+    ]  # fmt: skip
+    assert headline["best"].tolist() == ["yes"] + [""] * 5
     assert float(rows["p1/seed-2"][1]) == pytest.approx(summary["auc_test"][1], rel=1e-3)
     assert "  - p2/seed-2: cut at the edge" in verdict
     assert "Report:   snakemake --report results/report.html" in verdict
@@ -275,7 +289,8 @@ def test_summarise_files(tmp_path):
     assert by_point["n_seeds_with_warnings"].tolist() == [0, 1]
     assert by_point.loc["p2", "decay_rate"] == 0.0001
     assert by_point.loc["p1", "best_val_loss_mean"] == pytest.approx(0.32)
-    assert by_point.loc["p2", "best_val_loss_std"] == pytest.approx(np.std([0.5, 0.4], ddof=1))
+    spread = np.std([0.5, 0.4], ddof=1)  # written to 5 significant digits
+    assert by_point.loc["p2", "best_val_loss_std"] == pytest.approx(spread, rel=1e-4)
     assert by_point.loc["p1", "auc_test_mean"] == pytest.approx(0.68)
     assert by_point.loc["p1", "ensemble_auc_test"] == pytest.approx(0.71)
     assert by_point.loc["p1", "ensemble_fom_test_at_best_cut"] == pytest.approx(8.0)
@@ -307,3 +322,38 @@ def test_summarise_files_rejects_lists_of_different_lengths(tmp_path):
     with pytest.raises(ValueError):
         summarise_files(inputs | {"evaluation": inputs["evaluation"][:1]}, params, outputs)
     assert not any(path.exists() for path in outputs.values())
+
+
+def test_numbers_are_written_to_the_precision_they_carry():
+    table = pd.DataFrame(
+        {
+            "model": ["p1/seed-1"],
+            "auc_test": [0.864924321],
+            "best_cut": [0.56905123],
+            "fom_test_at_best_cut": [0.13267412],
+            "fom_test_at_best_cut_stat_error_std": [0.0573021],
+            "ensemble_signal_yield_test_at_best_cut": [1234.5678],
+            "yield_test_at_best_cut_TTbar": [0.000123456],
+            "background_effective_events_test_at_best_cut_mean": [3.04],
+            "learning_rate": [0.00012345],  # a setting: as configured
+            "n_seeds": [3],
+        }
+    )
+    rounded = rounded_to_meaning(table).iloc[0]
+    assert rounded["auc_test"] == 0.8649 and rounded["best_cut"] == 0.5691
+    assert rounded["fom_test_at_best_cut"] == 0.133
+    assert rounded["fom_test_at_best_cut_stat_error_std"] == 0.057
+    assert rounded["ensemble_signal_yield_test_at_best_cut"] == 1235.0
+    assert rounded["yield_test_at_best_cut_TTbar"] == 0.0001235
+    assert rounded["background_effective_events_test_at_best_cut_mean"] == 3.0
+    assert rounded["learning_rate"] == 0.00012345 and rounded["n_seeds"] == 3
+    assert column_description("fom_test_at_best_cut_mean").unit == "σ"
+    assert column_description("n_seeds") is None
+
+
+def test_the_readmes_column_table_is_the_one_the_code_generates():
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("<!-- columns of fom_summary.csv: generated by")
+    start = readme.index("\n", start) + 1
+    end = readme.index("<!-- end of the generated table -->")
+    assert readme[start:end] == column_table_markdown()

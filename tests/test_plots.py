@@ -126,6 +126,18 @@ def test_save_figure_writes_png_and_pdf_without_partial_files(tmp_path):
     assert sorted(path.name for path in png.parent.iterdir()) == ["history.pdf", "history.png"]
 
 
+def test_save_figure_writes_a_small_palette_png_and_an_svg_on_request(tmp_path):
+    from PIL import Image
+
+    figure = plot_roc_curves(roc_curves(CLASSES))
+    png, svg = tmp_path / "roc.png", tmp_path / "roc.svg"
+    save_figure(figure, png, svg_path=svg)
+    with Image.open(png) as image:
+        assert image.mode == "P"  # 256 colours: a third of the bytes of full colour
+        assert image.size == (1400, 1400)  # two 7-inch panels a row at 100 dpi
+    assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
+
+
 def test_save_figure_without_pdf_writes_only_the_png(tmp_path):
     save_figure(plot_importance(importance_table()), tmp_path / "importance.png")
     assert [path.name for path in tmp_path.iterdir()] == ["importance.png"]

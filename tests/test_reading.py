@@ -133,7 +133,9 @@ def test_ingest_csv_writes_typed_parquet(tmp_path):
     output = tmp_path / "out" / "events.parquet"
     ingest_csv(source, output, FEATURES, "Weights", "Process", False, CLASSES)
     schema = pq.read_schema(output)
-    assert schema.names == ["Met", "Njet", "weight", "process", "class", "class_index"]
+    assert schema.names == [
+        "Met", "Njet", "weight", "process", "source_file", "source_entry", "class", "class_index"
+    ]  # fmt: skip
     assert schema.field("Met").type == pa.float32()
     assert schema.field("Njet").type == pa.float32()
     assert schema.field("weight").type == pa.float64()
@@ -147,6 +149,9 @@ def test_ingest_csv_writes_typed_parquet(tmp_path):
     events = read_parquet(output)
     assert events["class"].tolist() == ["Signal", "Wjets", "TTbar", "Other"]
     assert events["weight"].tolist() == [0.001, 1.5e-4, 0.25, 3.0]
+    # where each event came from: the file and its data row
+    assert events["source_file"].tolist() == [str(source)] * 4
+    assert events["source_entry"].tolist() == [0, 1, 2, 3]
     # no leftover temporary files next to the output
     assert [p.name for p in output.parent.iterdir()] == ["events.parquet"]
 

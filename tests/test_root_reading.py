@@ -104,6 +104,12 @@ def test_variables_selection_and_normalisation_equal_an_event_by_event_computati
     assert set(table["class"]) == {"Signal"} and set(table["class_index"]) == {0}
     assert [str(table[name].dtype) for name in FEATURES] == ["float32"] * 4
     assert table["weight"].dtype == np.float64
+    # each event names its file and its entry there (the selection skips entries)
+    kept = [np.flatnonzero(b["MET_pt"] > 20) for b in (first, second)]
+    assert table["source_file"].tolist() == [str(tmp_path / "ntuple_1.root")] * len(kept[0]) + [
+        str(tmp_path / "ntuple_2.root")
+    ] * len(kept[1])
+    np.testing.assert_array_equal(table["source_entry"], np.concatenate(kept))
 
 
 def test_files_are_read_in_steps_each_written_as_a_row_group(tmp_path):

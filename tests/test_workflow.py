@@ -171,6 +171,20 @@ def test_predictions_carry_original_weights_and_softmax_scores(multiclass_run):
     assert (predictions["class"].to_numpy() == test["class"].to_numpy()).all()
 
 
+def test_predictions_join_back_to_the_input_files(multiclass_run):
+    """Each prediction names its input file and row there (as TMVA's friend trees):
+    joined on them, the input file gives the same process and weight."""
+    predictions = pd.read_csv(multiclass_run / MODEL / "predictions_test.csv")
+    assert predictions["source_entry"].dtype == np.int64
+    for source_file, rows in list(predictions.groupby("source_file"))[:4]:
+        inputs = pd.read_csv(multiclass_run / source_file, header=None)
+        joined = inputs.iloc[rows["source_entry"]]
+        assert joined.iloc[:, -1].tolist() == rows["process"].tolist()
+        np.testing.assert_allclose(joined.iloc[:, -2], rows["weight"], rtol=1e-12)
+    # every test event once
+    assert not predictions.duplicated(["source_file", "source_entry"]).any()
+
+
 def test_fom_numbers_agree_with_an_independent_count(multiclass_run):
     evaluation = json.loads((multiclass_run / MODEL / "evaluation.json").read_text())
     scan = pd.read_csv(multiclass_run / MODEL / "fom_scan.csv")
@@ -293,6 +307,8 @@ def test_the_report_builds_with_figures_and_tables(multiclass_run):
     for text in ("Models", "Across models", "Inputs", "fom_summary.csv", "overtraining_ks.csv"):
         assert text in html, text
     assert html.count("output_distributions.png") >= 4
+    # the first page: the models' headline table and the seed-spread figure inline
+    assert '<th class=\\"head\\">AUC test</th>' in html and "<svg" in html
 
 
 def test_changing_a_plotting_option_reruns_only_plotting_and_the_model_cards(multiclass_run):

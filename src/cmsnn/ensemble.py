@@ -15,8 +15,9 @@ import pandas as pd
 
 from cmsnn.files import write_csv
 
-#: Per-event columns that must be identical across the members (same events, same order).
-EVENT_COLUMNS = ("weight", "process", "class")
+#: Per-event columns that must be identical across the members (same events, same
+#: order): what the FOM needs, and where each event came from.
+EVENT_COLUMNS = ("weight", "process", "class", "source_file", "source_entry")
 SCORE_PREFIX = "score_"
 
 
@@ -35,7 +36,7 @@ def average_predictions(
     if "predicted_class" in first.columns:
         classes = np.asarray([column.removeprefix(SCORE_PREFIX) for column in scores], dtype=object)
         averaged["predicted_class"] = classes[mean_scores.argmax(axis=1)]
-    for column in EVENT_COLUMNS:
+    for column in _event_columns(first):
         averaged[column] = first[column].to_numpy()
     return averaged
 
@@ -55,7 +56,7 @@ def _check_same_events(first, member, first_name, name, scores) -> None:
             f"{name} and {first_name} do not hold the same events or outputs "
             f"({len(member)} vs {len(first)} rows); rerun their predictions"
         )
-    for column in EVENT_COLUMNS:
+    for column in _event_columns(first):
         if not member[column].equals(first[column]):
             row = int(np.argmax(member[column].to_numpy() != first[column].to_numpy()))
             raise ValueError(
@@ -63,3 +64,7 @@ def _check_same_events(first, member, first_name, name, scores) -> None:
                 "the CSV: the members of an ensemble must predict the same events in the "
                 "same order; rerun their predictions"
             )
+
+
+def _event_columns(predictions: pd.DataFrame) -> list[str]:
+    return [column for column in EVENT_COLUMNS if column in predictions.columns]

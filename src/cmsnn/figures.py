@@ -34,8 +34,10 @@ def experiment_label(settings: Mapping | None = None) -> plots.ExperimentLabel:
 
 
 def save(figure, outputs: Mapping[str, str], name: str) -> None:
-    """Save ``figure`` to the outputs ``<name>_png`` and ``<name>_pdf``."""
-    plots.save_figure(figure, outputs[f"{name}_png"], outputs[f"{name}_pdf"])
+    """Save ``figure`` to the outputs ``<name>_png`` and ``<name>_pdf`` (and
+    ``<name>_svg`` where the rule has one: the report's first page shows it inline)."""
+    svg = outputs[f"{name}_svg"] if f"{name}_svg" in outputs.keys() else None
+    plots.save_figure(figure, outputs[f"{name}_png"], outputs[f"{name}_pdf"], svg)
 
 
 def plot_dataset_files(

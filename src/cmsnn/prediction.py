@@ -10,9 +10,11 @@ import pandas as pd
 
 from cmsnn.files import read_parquet, write_csv
 from cmsnn.model import limit_threads
+from cmsnn.reading import EVENT_ID_COLUMNS
 
-#: Columns carried from the events into the prediction files.
-EVENT_COLUMNS = ("weight", "process", "class")
+#: Columns carried from the events into the prediction files: what the FOM needs, and
+#: where the event came from (the input file and its entry there).
+EVENT_COLUMNS = ("weight", "process", "class", *EVENT_ID_COLUMNS)
 
 
 def score_columns(mode: str, class_names: Sequence[str]) -> list[str]:

@@ -36,7 +36,12 @@ LONGEST_LINE = 1 << 20
 _INFINITY = re.compile(r"[-+]?(inf|infinity)", re.IGNORECASE)
 
 #: Column names the pipeline adds; input features may not use them.
-RESERVED_COLUMNS = ("weight", "process", "class", "class_index")
+#: Where each event came from: the input file as configured, and the event's 0-based
+#: entry in it (the data row of a CSV, header not counted; the entry of a ROOT tree).
+#: They travel with the event to the prediction files, so that those join back to the
+#: inputs (``pd.read_csv(source_file).iloc[source_entry]``), as TMVA's friend trees do.
+EVENT_ID_COLUMNS = ("source_file", "source_entry")
+RESERVED_COLUMNS = ("weight", "process", "class", "class_index", *EVENT_ID_COLUMNS)
 
 
 def read_events(
@@ -152,6 +157,8 @@ def ingest_csv(
 ) -> None:
     """Rule entry point: one CSV in, one labelled Parquet table out."""
     events = read_events(source, features, weight_column, process_column, header)
+    events["source_file"] = str(source)
+    events["source_entry"] = np.arange(len(events), dtype=np.int64)
     try:
         events = label_classes(events, classes)
     except ValueError as error:

@@ -215,6 +215,9 @@ def _events_of_chunk(columns, trees, features, fill_value, scale, process, path,
     weight = values.pop("weight").astype(np.float64) * scale
     arrays = {name: value.astype(np.float32) for name, value in values.items()}
     arrays |= {"weight": weight, "process": np.full(len(weight), process["name"], dtype=object)}
+    # where each event came from, so that its prediction joins back to the ntuple
+    arrays |= {"source_file": np.full(len(weight), str(path), dtype=object),
+               "source_entry": entries.astype(np.int64)}  # fmt: skip
     return pa.table(arrays)
 
 
@@ -233,6 +236,8 @@ def _schema(features: Sequence[str]) -> pa.Schema:
     fields += [
         pa.field("weight", pa.float64()),
         pa.field("process", pa.string()),
+        pa.field("source_file", pa.string()),
+        pa.field("source_entry", pa.int64()),
         pa.field("class", pa.string()),
         pa.field("class_index", pa.int32()),
     ]

@@ -5,8 +5,10 @@ taken alone as the signal."""
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -43,6 +45,221 @@ ENSEMBLE_RESULTS = (
 )
 #: ``<model>_<m1>_<m2>``, the usual naming of simplified-model signal samples.
 _SIGNAL_POINT = re.compile(r"(?P<model>.+?)_(?P<mass_1>\d+(?:\.\d+)?)_(?P<mass_2>\d+(?:\.\d+)?)")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column, or columns of one meaning (``names``; ``<class>`` stands for any
+    class name), of the summary tables: what it means, its unit, and the precision it
+    is written with (``decimals`` after the point, or ``significant`` digits), which is
+    what it means: an AUC from ten thousand events is not known to 1e-6."""
+
+    names: tuple[str, ...]
+    meaning: str
+    unit: str = ""
+    decimals: int | None = None
+    significant: int | None = None
+
+    def describes(self, name: str) -> bool:
+        return any(
+            name.startswith(known.split("<")[0]) if "<" in known else name == known
+            for known in self.names
+        )
+
+    def rounded(self, value):
+        if not isinstance(value, float) or not math.isfinite(value):
+            return value
+        if self.decimals is not None:
+            return round(value, self.decimals)
+        if self.significant is not None and value != 0:
+            return float(f"{value:.{self.significant}g}")
+        return value
+
+
+_EVENTS = "events expected at `fom.luminosity`"
+#: Every column of ``fom_summary.csv`` (and of ``fom_by_signal.csv``) in table order:
+#: the README's column table is generated from it (``python -m cmsnn.summary``).
+SUMMARY_COLUMNS = (
+    Column(
+        ("model",),
+        "the model's folder under `models/`: `<grid point>/seed-<seed>`, or `<grid "
+        "point>/ensemble` for the mean of the point's seeds' outputs",
+    ),
+    Column(("grid_point",), "the hyper-parameter grid point, e.g. `decay_rate-0.001`"),
+    Column(("seed",), "the training seed (empty for an ensemble)"),
+    Column(("kind",), "`seed` (one trained network) or `ensemble`"),
+    Column(
+        ("best_model",),
+        "`True` on the one row with the highest validation FOM at its chosen cut: the model to use"
+        " (chosen on validation, so its test FOM stays unbiased)",
+    ),
+    Column(("classification",), "`binary` or `multiclass`"),
+    Column(
+        ("signal_process", "signal_model", "mass_1", "mass_2"),
+        "(`fom_by_signal.csv` only) the signal process taken alone as the signal, and its model "
+        "and masses parsed from `<model>_<m1>_<m2>`",
+        "GeV (masses)",
+    ),
+    Column(
+        (
+            "activation",
+            "backend",
+            "balancing",
+            "batch_size",
+            "decay_rate",
+            "dropout",
+            "early_stopping_patience",
+            "epochs",
+            "initializer",
+            "l2",
+            "layers",
+            "learning_rate",
+            "negative_weights",
+            "scaling",
+            "shuffle",
+        ),
+        "the model's training and preprocessing settings (`training.*`, `preprocessing.*` with the"
+        " grid point's values; layers as `64x64`)",
+    ),
+    Column(
+        ("best_epoch", "epochs_run"),
+        "the kept epoch (lowest validation loss) and the epochs trained",
+    ),
+    Column(
+        ("best_val_loss",),
+        "the validation loss at the kept epoch (weighted cross-entropy)",
+        significant=5,
+    ),
+    Column(
+        ("auc_train", "auc_validation", "auc_test"),
+        "weighted AUC of the signal class against the rest, per split",
+        decimals=4,
+    ),
+    Column(
+        ("scan_cut_min", "scan_cut_max"),
+        "the scanned range of the cut on the signal output (automatic: median to highest output of"
+        " the counted validation signal)",
+        decimals=4,
+    ),
+    Column(
+        ("best_cut",),
+        "the cut maximising the validation FOM among the allowed cuts; empty when none has a FOM "
+        "above 0 (then `warnings` says why)",
+        decimals=4,
+    ),
+    Column(
+        ("fom_validation_at_best_cut",),
+        "validation Asimov significance Z at that cut",
+        "σ",
+        decimals=3,
+    ),
+    Column(
+        ("fom_test_at_best_cut",), "test Z at the same cut: the number to quote", "σ", decimals=3
+    ),
+    Column(
+        ("fom_validation_at_best_cut_stat_error", "fom_test_at_best_cut_stat_error"),
+        "the bootstrap standard error of that Z (MC statistics)",
+        "σ",
+        decimals=3,
+    ),
+    Column(
+        ("signal_yield_test_at_best_cut",),
+        "test signal yield above the cut",
+        _EVENTS,
+        significant=4,
+    ),
+    Column(
+        ("signal_efficiency_test_at_best_cut",),
+        "test signal efficiency of the cut (weighted)",
+        significant=4,
+    ),
+    Column(
+        ("background_yield_test_at_best_cut",),
+        "test background yield above the cut",
+        _EVENTS,
+        significant=4,
+    ),
+    Column(
+        ("background_mc_relative_uncertainty_test_at_best_cut",),
+        "the background's MC statistical uncertainty there, √Σw²/b",
+        decimals=3,
+    ),
+    Column(
+        ("background_events_test_at_best_cut",),
+        "simulated background events above the cut",
+        "simulated events",
+    ),
+    Column(
+        ("background_effective_events_test_at_best_cut",),
+        "their Kish effective number (Σw)²/Σw²",
+        "simulated events",
+        decimals=1,
+    ),
+    Column(
+        ("fom_test_max",),
+        "the highest test Z among the allowed cuts (optimistic: chosen on the test split)",
+        "σ",
+        decimals=3,
+    ),
+    Column(("cut_test_max",), "the cut where it is reached", decimals=4),
+    Column(
+        ("warnings",),
+        "why a number is meaningless or suspect (` \\| `-separated); empty when all is well",
+    ),
+    Column(
+        ("yield_test_at_best_cut_<class>",),
+        "test yield of each background class above the cut (`…_<class>`)",
+        _EVENTS,
+        significant=4,
+    ),
+)
+
+
+def column_description(name: str) -> Column | None:
+    """The :class:`Column` of a summary column; ``<column>_mean``, ``<column>_std`` and
+    ``ensemble_<column>`` of the per-point tables are described by ``<column>``."""
+    base = re.sub(r"_(mean|std)$", "", name.removeprefix(f"{ENSEMBLE}_"))
+    return next((column for column in SUMMARY_COLUMNS if column.describes(base)), None)
+
+
+def rounded_to_meaning(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every described numeric column rounded to its precision."""
+    table = table.copy()
+    for name in table.columns:
+        column = column_description(name)
+        if column is not None and pd.api.types.is_float_dtype(table[name]):
+            table[name] = table[name].map(column.rounded)
+    return table
+
+
+def mark_best_model(summary: pd.DataFrame) -> pd.DataFrame:
+    """Add ``best_model`` after ``kind``: true on the row with the highest validation
+    FOM at its chosen cut (the first of equals); false everywhere when no model has a
+    chosen cut. Validation, not test: the test FOM of the chosen model stays unbiased."""
+    fom = pd.to_numeric(
+        summary.get("fom_validation_at_best_cut", pd.Series(index=summary.index)), errors="coerce"
+    )
+    best = pd.Series(False, index=summary.index)
+    if fom.notna().any() and fom.max() > 0:
+        best[fom.idxmax()] = True
+    summary = summary.copy()
+    summary.insert(summary.columns.get_loc("kind") + 1, "best_model", best)
+    return summary
+
+
+def column_table_markdown() -> str:
+    """The README's table of the summary's columns (meaning, unit, precision)."""
+    lines = ["| column | meaning | unit | written to |", "| --- | --- | --- | --- |"]
+    for column in SUMMARY_COLUMNS:
+        names = ", ".join(f"`{name}`" for name in column.names)
+        if column.decimals is not None:
+            precision = f"{column.decimals} decimal{'s' if column.decimals > 1 else ''}"
+        elif column.significant is not None:
+            precision = f"{column.significant} significant digits"
+        else:
+            precision = ""
+        lines.append(f"| {names} | {column.meaning} | {column.unit} | {precision} |")
+    return "\n".join(lines) + "\n"
 
 
 def training_warnings(facts: Mapping) -> list[str]:
@@ -160,7 +377,7 @@ def summarise_files(inputs: Mapping, params: Mapping, outputs: Mapping) -> None:
     """Rule entry point. ``inputs``: per trained model (in ``params["models"]`` order)
     ``facts``, ``evaluation``, ``by_signal``; per grid point (``params["ensemble_points"]``)
     ``ensemble_evaluation``, ``ensemble_by_signal``. ``outputs``: ``summary``,
-    ``by_point``, ``by_signal``, ``by_signal_by_point``."""
+    ``headline``, ``by_point``, ``by_signal``, ``by_signal_by_point``."""
     facts = [read_json(path) for path in inputs["facts"]]
     rows, signal_tables = [], []
     for model_id, point, model_facts, evaluation, by_signal in zip(
@@ -182,20 +399,22 @@ def summarise_files(inputs: Mapping, params: Mapping, outputs: Mapping) -> None:
         members = [f for f, p in zip(facts, params["points"], strict=True) if p == point]
         rows.append(ensemble_row(point, members, read_json(evaluation)))
         signal_tables.append(by_signal_rows(rows[-1], pd.read_csv(by_signal)))
-    summary = _integer_columns(pd.DataFrame(rows))
+    summary = mark_best_model(_integer_columns(pd.DataFrame(rows)))
     settings = list(_settings(facts[0]))
     by_signal = _integer_columns(pd.concat(signal_tables, ignore_index=True))
     for row in summary.itertuples():
         if row.warnings:
             log.warning("%s: %s", row.model, row.warnings)
-    write_csv(summary, outputs["summary"])
-    write_csv(aggregate_over_seeds(summary, settings), outputs["by_point"])
-    write_csv(by_signal, outputs["by_signal"])
+    # The means and spreads are taken before rounding, so rounding happens once.
+    write_csv(rounded_to_meaning(summary), outputs["summary"])
+    write_csv(headline_table(rounded_to_meaning(summary)), outputs["headline"])
+    write_csv(rounded_to_meaning(aggregate_over_seeds(summary, settings)), outputs["by_point"])
+    write_csv(rounded_to_meaning(by_signal), outputs["by_signal"])
     by_signal_settings = by_signal.merge(summary[["model", *settings]], on="model")
-    write_csv(
-        aggregate_over_seeds(by_signal_settings, settings, by=("grid_point", "signal_process")),
-        outputs["by_signal_by_point"],
+    by_signal_by_point = aggregate_over_seeds(
+        by_signal_settings, settings, by=("grid_point", "signal_process")
     )
+    write_csv(rounded_to_meaning(by_signal_by_point), outputs["by_signal_by_point"])
 
 
 def summary_warnings(summary_path) -> list[str]:
@@ -211,7 +430,7 @@ def summary_warnings(summary_path) -> list[str]:
     ]
 
 
-#: The columns of the end-of-run verdict, with their headings.
+#: The columns of the end-of-run verdict and the report's first page, with headings.
 VERDICT_COLUMNS = {
     "model": "model",
     "auc_test": "AUC test",
@@ -219,23 +438,36 @@ VERDICT_COLUMNS = {
     "fom_validation_at_best_cut": "FOM val.",
     "fom_test_at_best_cut": "FOM test",
     "fom_test_at_best_cut_stat_error": "± stat.",
+    "best_model": "best",
     "warnings": "warnings",
 }
 
 
-def verdict_lines(summary_path, results: str = "results") -> list[str]:
-    """What a run ends with on the console: one line per model and ensemble (test AUC,
-    the validation-chosen cut, the FOM there with its error, the number of warnings),
-    every warning, and where the tables, figures and report are."""
-    summary = pd.read_csv(summary_path, keep_default_na=False)
+def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary a user reads first: per model the test AUC, the validation-chosen
+    cut, the validation and test FOM there with the latter's error, the best model
+    marked, and the number of warnings."""
     table = summary[[c for c in VERDICT_COLUMNS if c in summary]].copy()
     table["warnings"] = [
-        len([w for w in str(text).split(WARNING_SEPARATOR) if w]) for text in table["warnings"]
+        len([w for w in str(text).split(WARNING_SEPARATOR) if w and w != "nan"])
+        for text in table["warnings"]
     ]
-    for column in table.columns.drop(["model", "warnings"]):
+    if "best_model" in table:
+        table["best_model"] = [
+            "yes" if best in (True, "True") else "" for best in table["best_model"]
+        ]
+    for column in table.columns.drop(["model", "warnings", "best_model"], errors="ignore"):
         table[column] = [_rounded(value) for value in table[column]]
+    return table.rename(columns=VERDICT_COLUMNS)
+
+
+def verdict_lines(summary_path, results: str = "results") -> list[str]:
+    """What a run ends with on the console: one line per model and ensemble (test AUC,
+    the validation-chosen cut, the FOM there with its error, the best model, the number
+    of warnings), every warning, and where the tables, figures and report are."""
+    summary = pd.read_csv(summary_path, keep_default_na=False)
     lines = ["", f"Results ({summary_path}):"]
-    lines += table.rename(columns=VERDICT_COLUMNS).to_string(index=False).splitlines()
+    lines += headline_table(summary).to_string(index=False).splitlines()
     warnings = summary_warnings(summary_path)
     if warnings:
         lines += ["", f"WARNING: {len(warnings)} warning(s) in {summary_path} (column 'warnings'):"]
@@ -275,3 +507,7 @@ def _count_non_empty(warnings: pd.Series) -> int:
 def _cell(value):
     """Lists (layer sizes) become ``64x64`` so that a table cell holds them."""
     return format_value(value) if isinstance(value, list | tuple) else value
+
+
+if __name__ == "__main__":
+    print(column_table_markdown(), end="")

@@ -66,6 +66,7 @@ rule summarise_models:
             category="3. Across models",
             subcategory="Tables",
         ),
+        headline=f"{RESULTS}/fom_summary_headline.csv",
         by_point=report(
             f"{RESULTS}/fom_summary_by_point.csv",
             caption="../../report/summary_by_point.rst",

@@ -81,6 +81,8 @@ rule plot_seed_spread:
         code=package_code("figures"),
     output:
         **figure("spread", f"{RESULTS}/plots/seed_spread", "seed_spread.rst", "3. Across models", "Seeds"),
+        # inline on the report's first page (report/workflow.rst)
+        spread_svg=f"{RESULTS}/plots/seed_spread.svg",
     params:
         label=experiment_label(),
     log:
