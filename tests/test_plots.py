@@ -479,7 +479,7 @@ def test_correlation_matrices_one_heat_map_per_class_and_a_shared_colour_bar():
         # every coefficient printed in percent, as TMVA does
         cells = {text.get_position(): text.get_text() for text in axes.texts}
         for (row, column), value in np.ndenumerate(matrix.to_numpy()):
-            assert cells[(column, row)] == f"{100 * value:.0f}"
+            assert cells[(column, row)] == str(round(100 * value))
     assert "training split" in figure.get_suptitle()
     render(figure)
 

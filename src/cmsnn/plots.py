@@ -24,6 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Annotation
 from matplotlib.ticker import MaxNLocator
 
 from cmsnn.files import write_with
@@ -377,7 +378,7 @@ def plot_input_distributions(
             ncols=len(class_names),
             title=f"{split} split, before scaling",
         )
-        draw_experiment_label(panels[0], label)
+        draw_experiment_label(figure, label)
     return figure
 
 
@@ -412,13 +413,13 @@ def plot_correlation_matrices(
             for (row, column), value in np.ndenumerate(values):
                 if np.isfinite(value):
                     colour = "white" if abs(value) > 0.6 else "black"
-                    axes.text(column, row, f"{100 * value:.0f}", ha="center", va="center",
+                    axes.text(column, row, f"{round(100 * value):d}", ha="center", va="center",
                               fontsize=value_size, color=colour)  # fmt: skip
             _category_ticks(axes, matrix.columns, matrix.index, fontsize=max(value_size, 8))
             axes.set_title(class_name, loc="right")
         figure.colorbar(image, ax=panels, label="Correlation coefficient", shrink=0.8)
         figure.suptitle(f"Linear correlations in %, {split} split (weighted)", fontsize=16)
-        draw_experiment_label(panels[0], label)
+        draw_experiment_label(figure, label)
     return figure
 
 
@@ -597,24 +598,34 @@ def plot_two_dimensional_classification(
 # --- helpers --------------------------------------------------------------------------
 
 
-def draw_experiment_label(axes: Axes, label: ExperimentLabel = DEFAULT_LABEL) -> None:
-    """Write ``label`` above the top corners of ``axes``: "**CMS** *Simulation Private
-    Work*" on the left, "35.9 fb⁻¹ (13 TeV)" on the right; empty parts left out.
-    (``mplhep.cms.label`` would, but it calls ``pyplot.gca()`` and so leaves a pyplot
-    figure behind.)"""
-    anchor, offset = None, 0
+def draw_experiment_label(target: Axes | Figure, label: ExperimentLabel = DEFAULT_LABEL) -> None:
+    """Write ``label`` above the top corners of ``target``: "**CMS** *Simulation Private
+    Work*" on the left, "35.9 fb⁻¹ (13 TeV)" on the right; empty parts left out. A
+    figure of many panels (``target`` a Figure) gets it once, in its own top corners,
+    where narrow panels leave room for it. (``mplhep.cms.label`` would draw it, but it
+    calls ``pyplot.gca()`` and so leaves a pyplot figure behind.)"""
+    on_figure = isinstance(target, Figure)
+    place = {
+        "transform": target.transFigure if on_figure else target.transAxes,
+        "va": "top" if on_figure else "bottom",
+    }
+    height = 0.998 if on_figure else 1.01
+    left = None
     if label.experiment:
-        anchor = axes.text(0.0, 1.01, label.experiment, transform=axes.transAxes,
-                           fontweight="bold", fontsize="large", ha="left", va="bottom")  # fmt: skip
-        offset = 8
-    if label.status:
-        position = {"xy": (1.0, 0.0), "xycoords": anchor} if anchor else {
-            "xy": (0.0, 1.01), "xycoords": axes.transAxes}  # fmt: skip
-        axes.annotate(label.status, **position, xytext=(offset, 0), textcoords="offset points",
-                      style="italic", ha="left", va="bottom")  # fmt: skip
+        left = target.text(0.0, height, label.experiment, ha="left", fontweight="bold",
+                           fontsize="large", **place)  # fmt: skip
+    if label.status and left is None:
+        target.text(0.0, height, label.status, ha="left", style="italic", **place)
+    elif label.status:
+        # right after the experiment's name, whatever its width
+        after = {"xy": (1.0, 0.0), "xycoords": left, "xytext": (8, 0), "style": "italic",
+                 "textcoords": "offset points", "ha": "left", "va": "bottom"}  # fmt: skip
+        if on_figure:  # a figure has no annotate()
+            target.add_artist(Annotation(label.status, **after))
+        else:
+            target.annotate(label.status, **after)
     if label.right_text():
-        axes.text(1.0, 1.01, label.right_text(), transform=axes.transAxes, ha="right",
-                  va="bottom")  # fmt: skip
+        target.text(1.0, height, label.right_text(), ha="right", **place)
 
 
 def _panel_grid(
