@@ -64,12 +64,18 @@ def test_summary_has_one_row_per_model_and_the_seed_spread(multiclass_run):
     assert list(by_point["n_seeds"]) == [2, 2]
     for _, point in by_point.iterrows():
         rows = summary[summary["grid_point"] == point["grid_point"]]
-        assert point["auc_test_mean"] == pytest.approx(rows["auc_test"].mean())
-        assert point["fom_test_max_std"] == pytest.approx(rows["fom_test_max"].std())
+        # the tables are written to the precision they carry (AUC 4, FOM 3 decimals);
+        # means and spreads are taken before rounding
+        assert point["auc_test_mean"] == pytest.approx(rows["auc_test"].mean(), abs=1e-4)
+        assert point["fom_test_max_std"] == pytest.approx(rows["fom_test_max"].std(), abs=2e-3)
         ensemble = everything[everything["model"] == f"{point['grid_point']}/ensemble"]
         assert point["ensemble_auc_test"] == pytest.approx(ensemble["auc_test"].iloc[0])
-        beats = point["ensemble_fom_test_at_best_cut"] > point["fom_test_at_best_cut_mean"]
-        assert point["ensemble_beats_seed_mean"] == beats
+        difference = point["ensemble_fom_test_at_best_cut"] - point["fom_test_at_best_cut_mean"]
+        if abs(difference) > 1e-3:  # closer than the written precision: either way
+            assert point["ensemble_beats_seed_mean"] == (difference > 0)
+    assert everything["best_model"].sum() == 1
+    best = everything.loc[everything["best_model"]].iloc[0]
+    assert best["fom_validation_at_best_cut"] == everything["fom_validation_at_best_cut"].max()
 
 
 def test_the_ensemble_averages_its_seeds_predictions(multiclass_run):
@@ -298,7 +304,7 @@ def test_overtraining_table_and_importance_are_written_per_model(multiclass_run)
     assert importance["auc_drop"].is_monotonic_decreasing
     summary = pd.read_csv(multiclass_run / "results/fom_summary.csv").set_index("model")
     auc = summary.loc["decay_rate-0.001/seed-1", "auc_validation"]
-    assert importance["auc_reference"].iloc[0] == pytest.approx(auc)
+    assert importance["auc_reference"].iloc[0] == pytest.approx(auc, abs=1e-4)
 
 
 def test_the_report_builds_with_figures_and_tables(multiclass_run):
