@@ -13,8 +13,9 @@ from cmsnn.model import limit_threads
 from cmsnn.reading import EVENT_ID_COLUMNS
 
 #: Columns carried from the events into the prediction files: what the FOM needs, and
-#: where the event came from (the input file and its entry there).
-EVENT_COLUMNS = ("weight", "process", "class", *EVENT_ID_COLUMNS)
+#: where the event came from (the input file and its entry there) where the events
+#: say so (the pipeline's always do).
+EVENT_COLUMNS = ("weight", "process", "class")
 
 
 def score_columns(mode: str, class_names: Sequence[str]) -> list[str]:
@@ -40,7 +41,7 @@ def predict_events(
         predictions["predicted_class"] = np.asarray(class_names, dtype=object)[
             scores.argmax(axis=1)
         ]
-    for column in EVENT_COLUMNS:
+    for column in (*EVENT_COLUMNS, *(c for c in EVENT_ID_COLUMNS if c in events)):
         predictions[column] = events[column].to_numpy()
     return predictions
 
