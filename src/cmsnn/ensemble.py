@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cmsnn.files import write_csv
+from cmsnn.files import write_predictions_csv
 
 #: Per-event columns that must be identical across the members (same events, same
 #: order): what the FOM needs, and where each event came from.
@@ -47,7 +47,8 @@ def average_prediction_files(
     """Rule entry point: ``{split: [member prediction CSVs]}`` in, one CSV per split out."""
     for split, paths in sources.items():
         members = [pd.read_csv(path) for path in paths]
-        write_csv(average_predictions(members, [str(path) for path in paths]), outputs[split])
+        averaged = average_predictions(members, [str(path) for path in paths])
+        write_predictions_csv(averaged, outputs[split])
 
 
 def _check_same_events(first, member, first_name, name, scores) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 #: Length of the random part of :func:`tempfile.mkstemp`'s names.
@@ -86,6 +87,15 @@ def read_parquet(path: str | os.PathLike) -> pd.DataFrame:
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike, **options) -> None:
     """Write a DataFrame to CSV atomically, without the pandas index."""
     write_with(path, lambda temporary: frame.to_csv(temporary, index=False, **options))
+
+
+def write_predictions_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a per-event table (the predictions) as CSV with pyarrow's writer,
+    atomically: the same numbers as pandas' writer (the shortest text that reads back
+    exactly), strings quoted, and several times faster for millions of events
+    (``benchmarks/prediction_output.py``)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    write_with(path, lambda temporary: pacsv.write_csv(table, temporary))
 
 
 def write_json(document: dict, path: str | os.PathLike) -> None:

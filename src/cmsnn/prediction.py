@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from cmsnn.files import read_parquet, write_csv
+from cmsnn.files import read_parquet, write_predictions_csv
 from cmsnn.model import limit_threads
 from cmsnn.reading import EVENT_ID_COLUMNS
 
@@ -65,4 +65,4 @@ def predict_files(
     model = load_network(model_path)
     for split, source in sources.items():
         predictions = predict_events(model, read_parquet(source), features, mode, class_names)
-        write_csv(predictions, outputs[split])
+        write_predictions_csv(predictions, outputs[split])
