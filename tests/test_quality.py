@@ -25,3 +25,30 @@ def test_ruff_check_and_format_are_clean():
             [sys.executable, "-m", "ruff", *command, "."], cwd=ROOT, capture_output=True, text=True
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+#: The rules that run a network; every other rule must start without TensorFlow.
+NETWORK_RULE_SCRIPTS = {"train_model", "predict", "permutation_importance", "export_onnx"}
+
+
+def test_rules_that_run_no_network_never_import_tensorflow():
+    """Importing TensorFlow costs seconds and gigabytes per job: the light rules
+    (ingestion, splitting, evaluation, summaries, plots) must not pay it."""
+    import ast
+
+    modules = set()
+    for script in sorted((ROOT / "workflow" / "scripts").glob("*.py")):
+        if script.stem in NETWORK_RULE_SCRIPTS:
+            continue
+        for node in ast.walk(ast.parse(script.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cmsnn"):
+                modules.add(node.module)
+    assert len(modules) > 10  # every stage's module, not an empty check
+    code = (
+        "import importlib, sys\n"
+        f"for name in {sorted(modules)!r}: importlib.import_module(name)\n"
+        "print(sorted({'tensorflow', 'keras', 'jax'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
