@@ -76,6 +76,7 @@ else:
             ends.append(time.perf_counter())
     x_train, y_train, w_train = training._arrays(frame, features, mode, classes)
     x_val, y_val, w_val = training._arrays(validation, features, mode, classes)
+    keras.utils.set_random_seed(1)
     model = build_model(n_in, classes, mode, settings)
     steps = int(np.ceil(events / batch))
     xla = method == "fit, XLA epoch"

@@ -9,6 +9,9 @@ import keras
 
 log = logging.getLogger(__name__)
 
+#: Training and validation batches per compiled call (``benchmarks/training_throughput.py``).
+STEPS_PER_EXECUTION = 16
+
 
 def build_model(n_features: int, n_classes: int, mode: str, settings: Mapping) -> keras.Model:
     """A compiled dense network for ``n_features`` inputs.
@@ -43,6 +46,9 @@ def build_model(n_features: int, n_classes: int, mode: str, settings: Mapping) -
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate_schedule(settings)),
         loss=loss,
         weighted_metrics=["accuracy"],
+        # Batches run 16 at a time inside one compiled call: the same steps in the same
+        # order (bit-identical results), a fraction of the Python overhead per batch.
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
     return model
 
