@@ -71,7 +71,7 @@ def plot_model_files(
     roc_style: str = "rejection",
 ) -> None:
     """Every figure of one model, and its overtraining (KS) table."""
-    label = experiment_label(label)
+    label_settings, label = label, experiment_label(label)
     predictions = {split: pd.read_csv(inputs[f"predictions_{split}"]) for split in SPLITS}
     facts = read_json(inputs["facts"])
     history = pd.read_csv(inputs["history"])
@@ -89,7 +89,7 @@ def plot_model_files(
 
     matrix = weighted_confusion_matrix(predictions["test"], mode, class_names)
     save(plots.plot_confusion_matrix(matrix, "test", label), outputs, "confusion")
-    plot_fom_scan_files(inputs, outputs, class_names, label)
+    plot_fom_scan_files(inputs, outputs, class_names, label_settings)
     importance = pd.read_csv(inputs["importance"])
     save(plots.plot_importance(importance, "validation", label), outputs, "importance")
 
@@ -98,26 +98,22 @@ def plot_fom_scan_files(
     inputs: Mapping[str, str],
     outputs: Mapping[str, str],
     class_names,
-    label: Mapping | plots.ExperimentLabel | None = None,
+    label: Mapping | None = None,
+    seeds: Sequence = (),
 ) -> None:
     """The FOM scan of one model (a seed or a seed ensemble), with its bootstrap band;
-    given the scans of the grid point's seeds too (``seed_scans``, ``seed_evaluations``),
-    the overlay of all of them with their chosen cuts (output ``seeds``)."""
-    if not isinstance(label, plots.ExperimentLabel):
-        label = experiment_label(label)
+    given the scans of the grid point's ``seeds`` too (``seed_scans``,
+    ``seed_evaluations``, in seed order), the overlay of all of them with their chosen
+    cuts (output ``seeds``)."""
+    label = experiment_label(label)
     scan, numbers = pd.read_csv(inputs["scan"]), read_json(inputs["evaluation"])
     save(plots.plot_fom_scan(scan, numbers, class_names, label), outputs, "fom")
     if "seed_scans" in inputs.keys():
-        names = [f"seed {seed}" for seed in seed_numbers(inputs["seed_scans"])]
+        names = [f"seed {seed}" for seed in seeds]
         scans = dict(zip(names, map(pd.read_csv, inputs["seed_scans"]), strict=True))
         evaluations = dict(zip(names, map(read_json, inputs["seed_evaluations"]), strict=True))
         scans["ensemble"], evaluations["ensemble"] = scan, numbers
         save(plots.plot_fom_scans_of_seeds(scans, evaluations, label=label), outputs, "seeds")
-
-
-def seed_numbers(paths: Sequence) -> list[str]:
-    """The seed of each model folder ``…/seed-<seed>/<file>``, in order."""
-    return [str(path).rsplit("seed-", 1)[1].split("/", 1)[0] for path in paths]
 
 
 def plot_fom_by_signal_files(

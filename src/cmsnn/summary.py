@@ -406,8 +406,9 @@ def summarise_files(inputs: Mapping, params: Mapping, outputs: Mapping) -> None:
         if row.warnings:
             log.warning("%s: %s", row.model, row.warnings)
     # The means and spreads are taken before rounding, so rounding happens once.
-    write_csv(rounded_to_meaning(summary), outputs["summary"])
-    write_csv(headline_table(rounded_to_meaning(summary)), outputs["headline"])
+    rounded = rounded_to_meaning(summary)
+    write_csv(rounded, outputs["summary"])
+    write_csv(headline_table(rounded), outputs["headline"])
     write_csv(rounded_to_meaning(aggregate_over_seeds(summary, settings)), outputs["by_point"])
     write_csv(rounded_to_meaning(by_signal), outputs["by_signal"])
     by_signal_settings = by_signal.merge(summary[["model", *settings]], on="model")

@@ -111,6 +111,7 @@ rule plot_ensemble_fom_scan:
     params:
         class_names=CLASS_NAMES,
         label=experiment_label(),
+        seeds=SEEDS,
     log:
         f"{RESULTS}/logs/plot_ensemble_fom_scan/{{point}}.log",
     threads: threads_of("light")

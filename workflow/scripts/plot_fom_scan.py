@@ -5,5 +5,9 @@ redirect_output_to_log(snakemake.log[0])
 from cmsnn.figures import plot_fom_scan_files
 
 plot_fom_scan_files(
-    snakemake.input, snakemake.output, snakemake.params.class_names, snakemake.params.label
+    snakemake.input,
+    snakemake.output,
+    snakemake.params.class_names,
+    snakemake.params.label,
+    snakemake.params.seeds,
 )
