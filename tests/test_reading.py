@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -9,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cmsnn.files import read_parquet
-from cmsnn.reading import assign_classes, ingest_csv, label_classes, read_events
+from cmsnn.reading import assign_classes, ingest_csv, label_classes, read_ahead, read_events
 
 FEATURES = ["Met", "Njet"]
 CLASSES = [
@@ -162,6 +164,85 @@ def test_ingest_csv_unmatched_process_names_file_and_process(tmp_path):
     with pytest.raises(ValueError, match=r"mixed\.csv.*WWTo2L2Nu\.root"):
         ingest_csv(source, output, FEATURES, "Weights", "Process", False, CLASSES[:3])
     assert not output.exists()
+
+
+# --- streaming: a file larger than a block ------------------------------------------
+
+
+def many_blocks(events=3000):
+    """A CSV of ``events`` lines (about 45 bytes each), every process of CLASSES."""
+    return "".join(HEADERLESS.splitlines(keepends=True)[i % 4] for i in range(events))
+
+
+@pytest.mark.parametrize("header", [False, True])
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_ingestion_in_many_blocks_writes_the_same_table_as_in_one(tmp_path, header, suffix):
+    text = ("Met,Njet,Weights,Process\n" if header else "") + many_blocks()
+    source = tmp_path / f"events{suffix}"
+    source.write_bytes(gzip.compress(text.encode()) if suffix.endswith(".gz") else text.encode())
+    one, many = tmp_path / "one.parquet", tmp_path / "many.parquet"
+    ingest_csv(source, one, FEATURES, "Weights", "Process", header, CLASSES)
+    ingest_csv(source, many, FEATURES, "Weights", "Process", header, CLASSES, block_size=4096)
+    assert pq.ParquetFile(one).metadata.num_row_groups == 1
+    # one row group per block: the file is never held whole
+    assert pq.ParquetFile(many).metadata.num_row_groups > 20
+    pd.testing.assert_frame_equal(read_parquet(one), read_parquet(many), check_exact=True)
+    events = read_parquet(many)
+    assert events["source_entry"].tolist() == list(range(3000))
+    assert events["class"].value_counts().to_dict() == {
+        "Signal": 750, "Wjets": 750, "TTbar": 750, "Other": 750
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "message"),
+    [
+        ("nan,2,0.5,TT.root\n", r"line 2501, column 'Met': an empty or NaN value"),
+        ("300,2,abc,TT.root\n", r"line 2501, column 'Weights': 'abc' is not a number"),
+        ("300,2,0.5, \n", r"line 2501, column 'Process': the process name is empty"),
+    ],
+)
+def test_a_bad_line_in_a_later_block_is_named(tmp_path, bad_line, message):
+    lines = many_blocks().splitlines(keepends=True)
+    lines[2500] = bad_line
+    source = write(tmp_path, "".join(lines), "late.csv")
+    output = tmp_path / "events.parquet"
+    with pytest.raises(ValueError, match=r"late\.csv " + message):
+        ingest_csv(source, output, FEATURES, "Weights", "Process", False, CLASSES, block_size=4096)
+    assert list(tmp_path.glob("*.parquet")) == []  # nothing half-written
+
+
+def test_a_process_of_no_class_in_a_later_block_is_named(tmp_path):
+    source = write(tmp_path, many_blocks() + "300,2,0.5,ZZTo4L.root\n", "late.csv")
+    output = tmp_path / "events.parquet"
+    classes = [*CLASSES[:3], {"name": "Diboson", "patterns": ["WW*"]}]
+    with pytest.raises(ValueError, match=r"late\.csv: process 'ZZTo4L\.root' matches no class"):
+        ingest_csv(source, output, FEATURES, "Weights", "Process", False, classes,
+                   block_size=4096)  # fmt: skip
+    assert list(tmp_path.glob("*.parquet")) == []
+
+
+def test_read_ahead_yields_in_order_raises_the_producers_error_and_stops_early():
+    assert list(read_ahead(iter(range(100)), depth=2)) == list(range(100))
+
+    def failing():
+        yield 1
+        raise ValueError("events.csv line 7: broken")
+
+    with pytest.raises(ValueError, match="line 7"):
+        list(read_ahead(failing(), depth=2))
+
+    produced = []
+
+    def endless():
+        for number in range(10**9):
+            produced.append(number)
+            yield number
+
+    ahead = read_ahead(endless(), depth=2)
+    assert next(ahead) == 0
+    ahead.close()  # the caller stops: so does the producer, a few items ahead at most
+    assert len(produced) <= 5
 
 
 # --- malformed input: file, line and column in the message ---------------------------

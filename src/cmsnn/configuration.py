@@ -60,20 +60,27 @@ def _unknown_key_message(where: str, key, schema: Mapping) -> str:
     )
 
 
-def module_dependencies(package_dir, module: str) -> list[str]:
+def module_dependencies(
+    package_dir, module: str, imports: dict[str, list[str]] | None = None
+) -> list[str]:
     """``module`` and every module of the package it imports, directly or not, sorted.
 
     Snakemake watches a rule's script but not what the script imports; declaring these
-    files as inputs makes an edit to any of them rerun the rule.
+    files as inputs makes an edit to any of them rerun the rule. ``imports`` (module →
+    the package modules it imports) is filled as modules are parsed; pass the same dict
+    to every call of one workflow so that each module is parsed once.
     """
     package_dir = Path(package_dir)
+    imports = {} if imports is None else imports
     found, pending = set(), [module]
     while pending:
         name = pending.pop()
         if name not in found:
             found.add(name)
-            tree = ast.parse((package_dir / f"{name}.py").read_text())
-            pending.extend(_imported_package_modules(tree, package_dir))
+            if name not in imports:
+                tree = ast.parse((package_dir / f"{name}.py").read_text())
+                imports[name] = _imported_package_modules(tree, package_dir)
+            pending.extend(imports[name])
     return sorted(found)
 
 

@@ -18,6 +18,8 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from queue import Empty, Full, Queue
+from threading import Event, Thread
 
 import numpy as np
 import pandas as pd
@@ -26,12 +28,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from cmsnn.files import write_csv, write_parquet
+from cmsnn.files import atomic_path, write_csv
 
 log = logging.getLogger(__name__)
 
-#: The longest line an event may have: beyond it the CSV reader's block breaks.
-LONGEST_LINE = 1 << 20
 #: How a CSV writes an infinity (which is not a number too large for float32).
 _INFINITY = re.compile(r"[-+]?(inf|infinity)", re.IGNORECASE)
 
@@ -44,6 +44,83 @@ EVENT_ID_COLUMNS = ("source_file", "source_entry")
 RESERVED_COLUMNS = ("weight", "process", "class", "class_index", *EVENT_ID_COLUMNS)
 
 
+#: Bytes of CSV text parsed at a time. Ingestion holds a few blocks and their typed
+#: tables, whatever the file's size (``benchmarks/csv_ingestion.py``). It is also the
+#: longest line an event may have.
+BLOCK_SIZE = 32 << 20
+
+
+def read_event_batches(
+    path: str | Path,
+    features: Sequence[str],
+    weight_column: str,
+    process_column: str,
+    header: bool,
+    block_size: int = BLOCK_SIZE,
+) -> Iterator[pa.Table]:
+    """Stream one CSV as typed, checked tables of ``features…, weight, process``.
+
+    Without a header, the columns must be the features in the configured order, then the
+    weight, then the process. With a header, the configured names are picked from it and
+    other columns are ignored. Any malformed value fails with the file, line and column.
+    The file is parsed in blocks of whole lines (each with every core), so memory does
+    not grow with it. (pyarrow's own streaming reader parses on one core and, measured,
+    still held as much memory as the file.)
+    """
+    path = Path(path)
+    _check_feature_names(features, weight_column, process_column)
+    names = [*features, weight_column, process_column]
+    types = {name: pa.float32() for name in features}
+    types |= {weight_column: pa.float64(), process_column: pa.string()}
+    convert_options = pacsv.ConvertOptions(column_types=types, include_columns=names)
+    renamed = [*features, "weight", "process"]
+    file_columns = None if header else names  # the header, once read, names the columns
+    rows_before = 0
+    with _described_csv_errors(path, names, header, block_size):
+        for block in _blocks_of_lines(path, block_size):
+            read_options = pacsv.ReadOptions(column_names=file_columns)
+            table = pacsv.read_csv(
+                pa.py_buffer(block), read_options=read_options, convert_options=convert_options
+            )
+            if file_columns is None:
+                file_columns = _header_names(block)
+            if table.num_rows == 0:  # a header, or blank lines
+                continue
+            table = table.select(names).rename_columns(renamed)
+            _check_finite(path, table, [*features, "weight"], header, names, rows_before)
+            _check_process_names(path, table, process_column, header, rows_before)
+            rows_before += table.num_rows
+            # " ttbar.root" and "ttbar.root" are one process, not a new one for the catch-all
+            process = pc.utf8_trim_whitespace(table.column("process"))
+            yield table.set_column(len(names) - 1, "process", process)
+    if rows_before == 0:
+        raise ValueError(f"{path}: holds no events; remove it from the inputs or fill it")
+
+
+def _blocks_of_lines(path: Path, block_size: int) -> Iterator[bytes]:
+    """The text of a CSV file (plain or compressed, by its extension) in blocks of about
+    ``block_size`` bytes that end at a line end. A line longer than a block is an error
+    (the reader could not parse it either; it is described with its line number)."""
+    with pa.input_stream(path, compression="detect") as stream:
+        rest = b""
+        while data := stream.read(block_size):
+            data = rest + data
+            end = data.rfind(b"\n") + 1
+            if end == 0 and len(data) > block_size:
+                raise pa.ArrowInvalid(f"a line is longer than the block of {block_size:,} bytes")
+            if end:
+                yield data[:end]
+            rest = data[end:]
+        if rest:
+            yield rest
+
+
+def _header_names(block: bytes) -> list[str]:
+    """The column names in the header line at the start of ``block``."""
+    first_line = block[: block.find(b"\n") + 1 or len(block)]
+    return pacsv.read_csv(pa.py_buffer(first_line)).column_names
+
+
 def read_events(
     path: str | Path,
     features: Sequence[str],
@@ -51,34 +128,22 @@ def read_events(
     process_column: str,
     header: bool,
 ) -> pd.DataFrame:
-    """Read one CSV into ``features… , weight, process`` with checked types and values.
+    """Read one CSV into ``features… , weight, process`` (see :func:`read_event_batches`)."""
+    batches = read_event_batches(path, features, weight_column, process_column, header)
+    return pa.concat_tables(batches).to_pandas()
 
-    Without a header, the columns must be the features in the configured order, then the
-    weight, then the process. With a header, the configured names are picked from it and
-    other columns are ignored. Any malformed value fails with the file, line and column.
-    """
-    path = Path(path)
-    _check_feature_names(features, weight_column, process_column)
-    names = [*features, weight_column, process_column]
-    types = {name: pa.float32() for name in features}
-    types |= {weight_column: pa.float64(), process_column: pa.string()}
-    read_options = pacsv.ReadOptions(column_names=None if header else names)
-    convert_options = pacsv.ConvertOptions(column_types=types, include_columns=names)
+
+@contextmanager
+def _described_csv_errors(
+    path: Path, names: Sequence[str], header: bool, block_size: int
+) -> Iterator[None]:
+    """Turn the CSV reader's error into one naming the file, line and column."""
     try:
-        table = pacsv.read_csv(path, read_options=read_options, convert_options=convert_options)
+        yield
     except (pa.ArrowInvalid, pa.ArrowKeyError) as error:
-        raise _describe_malformed_csv(path, names, header) or ValueError(
+        raise _describe_malformed_csv(path, names, header, block_size) or ValueError(
             f"{path}: cannot be read as CSV ({error})"
         ) from error
-    if table.num_rows == 0:
-        raise ValueError(f"{path}: holds no events; remove it from the inputs or fill it")
-    _check_finite(path, table, [*features, weight_column], header, names)
-    _check_process_names(path, table, process_column, header)
-    frame = table.to_pandas()
-    frame = frame.rename(columns={weight_column: "weight", process_column: "process"})
-    # " ttbar.root" and "ttbar.root" are one process, not a new one for the catch-all class
-    frame["process"] = frame["process"].str.strip()
-    return frame[[*features, "weight", "process"]]
 
 
 def assign_classes(processes: Sequence[str], classes: Sequence[Mapping]) -> dict[str, int]:
@@ -154,18 +219,108 @@ def ingest_csv(
     process_column: str,
     header: bool,
     classes: Sequence[Mapping],
+    block_size: int = BLOCK_SIZE,
 ) -> None:
-    """Rule entry point: one CSV in, one labelled Parquet table out."""
-    events = read_events(source, features, weight_column, process_column, header)
-    events["source_file"] = str(source)
-    events["source_entry"] = np.arange(len(events), dtype=np.int64)
+    """Rule entry point: one CSV in, one labelled Parquet table out, written one row
+    group per block of the CSV as it is read (memory does not grow with the file)."""
+    batches = read_event_batches(source, features, weight_column, process_column, header,
+                                 block_size)  # fmt: skip
+    process_tables = []
+    # The next blocks are parsed on a second core while this one is labelled and written.
+    with atomic_path(output) as temporary:
+        writer = None
+        rows_before = 0
+        for batch in read_ahead(batches, depth=2):
+            events = _labelled_batch(batch, source, rows_before, classes)
+            rows_before += events.num_rows
+            process_tables.append(_process_table_of_batch(events))
+            if writer is None:
+                # dictionaries pay for the repeated names only, not for the numbers
+                strings = [field.name for field in events.schema if field.type == pa.string()]
+                writer = pq.ParquetWriter(temporary, events.schema, use_dictionary=strings)
+            writer.write_table(events)
+        writer.close()
+    table = _sum_process_tables(process_tables)
+    log.info("%s: processes, their classes, events and sums of weights:\n%s", source,
+             table.to_string(index=False))  # fmt: skip
+
+
+def read_ahead(items: Iterator, depth: int) -> Iterator:
+    """Iterate ``items`` in a thread, at most ``depth`` items ahead of the caller, so that
+    producing the next items (the CSV parser, which releases the GIL) overlaps with
+    consuming this one. The producer's exceptions are raised in the caller; a caller that
+    stops early stops the producer."""
+    queue: Queue = Queue(maxsize=depth)
+    stopped = Event()
+    finished = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stopped.is_set():
+                    try:
+                        queue.put((item, None), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stopped.is_set():
+                    return
+            queue.put((finished, None))
+        except BaseException as error:  # handed to the caller, which raises it
+            queue.put((None, error))
+
+    thread = Thread(target=produce, name="read_ahead", daemon=True)
+    thread.start()
     try:
-        events = label_classes(events, classes)
+        while True:
+            item, error = queue.get()
+            if error is not None:
+                raise error
+            if item is finished:
+                return
+            yield item
+    finally:
+        stopped.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                queue.get(timeout=0.1)
+            except Empty:
+                pass
+        thread.join()
+
+
+def _labelled_batch(
+    batch: pa.Table, source, rows_before: int, classes: Sequence[Mapping]
+) -> pa.Table:
+    """One block of events with its class, class index and where each event came from."""
+    processes = batch.column("process")
+    try:
+        assignment = assign_classes(pc.unique(processes).to_pylist(), classes)
     except ValueError as error:
         raise ValueError(f"{source}: {error}") from None
-    log.info("%s: processes, their classes, events and sums of weights:\n%s", source,
-             process_table(events).to_string(index=False))  # fmt: skip
-    write_parquet(events, output)
+    known = pa.array(sorted(assignment))
+    class_index = np.array([assignment[name] for name in known.to_pylist()], dtype=np.int32)
+    class_index = class_index[pc.index_in(processes, value_set=known).to_numpy()]
+    names = pa.array([entry["name"] for entry in classes], pa.string())
+    rows = batch.num_rows
+    return (
+        batch.append_column("source_file", pa.repeat(pa.scalar(str(source)), rows))
+        .append_column("source_entry", pa.array(np.arange(rows_before, rows_before + rows)))
+        .append_column("class", names.take(class_index))
+        .append_column("class_index", pa.array(class_index))
+    )
+
+
+def _process_table_of_batch(events: pa.Table) -> pd.DataFrame:
+    grouped = events.group_by(["process", "class"], use_threads=False)
+    table = grouped.aggregate([("weight", "count"), ("weight", "sum")]).to_pandas()
+    return table.rename(columns={"weight_count": "events", "weight_sum": "sum_of_weights"})
+
+
+def _sum_process_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """One process table from those of the blocks of a file, or of several files."""
+    grouped = pd.concat(tables).groupby(["process", "class"], sort=True)
+    return grouped[["events", "sum_of_weights"]].sum().reset_index()
 
 
 #: Columns of the process table.
@@ -186,7 +341,7 @@ def tabulate_process_files(sources: Sequence, output) -> None:
         process_table(pq.read_table(path, columns=["process", "class", "weight"]).to_pandas())
         for path in sources
     ]
-    table = pd.concat(tables).groupby(["process", "class"], sort=True).sum().reset_index()
+    table = _sum_process_tables(tables)
     log.info(
         "processes, their classes, events and sums of weights:\n%s", table.to_string(index=False)
     )
@@ -207,35 +362,44 @@ def _check_feature_names(features, weight_column, process_column) -> None:
 
 
 def _check_finite(
-    path: Path, table: pa.Table, numeric: Sequence[str], header: bool, names: Sequence[str]
+    path: Path,
+    table: pa.Table,
+    numeric: Sequence[str],
+    header: bool,
+    names: Sequence[str],
+    rows_before: int = 0,
 ) -> None:
-    """Reject missing, NaN and infinite values, naming the first bad line and column."""
-    for name in numeric:
+    """Reject missing, NaN and infinite values, naming the first bad line and column
+    (``table`` holds the events after the file's first ``rows_before``; ``numeric`` are
+    its columns, ``names`` the file's, in the same order)."""
+    for name, file_name in zip(numeric, names, strict=False):
         column = table.column(name)
         finite = pc.is_finite(column)
         if column.null_count or not pc.all(finite).as_py():
             row = pc.index(pc.invert(pc.fill_null(finite, False)), True).as_py()
             value = column[row].as_py()
-            line = _line_of_row(path, row, header)
+            line = _line_of_row(path, rows_before + row, header)
             if value is not None and math.isinf(value) and column.type == pa.float32():
-                text = _field_at(path, line, name, names, header).strip()
+                text = _field_at(path, line, file_name, names, header).strip()
                 if not _INFINITY.fullmatch(text):
                     raise ValueError(
-                        f"{path} line {line}, column {name!r}: {text!r} is beyond the range of "
-                        "the input variables' float32 (±3.4e38); rescale the variable (for "
-                        "example to TeV) or drop the event"
+                        f"{path} line {line}, column {file_name!r}: {text!r} is beyond the "
+                        "range of the input variables' float32 (±3.4e38); rescale the "
+                        "variable (for example to TeV) or drop the event"
                     )
             shown = "an empty or NaN value" if value is None else f"value {value!r}"
             raise ValueError(
-                f"{path} line {line}, column {name!r}: {shown} is "
+                f"{path} line {line}, column {file_name!r}: {shown} is "
                 "not a finite number; fix or drop the event before running the pipeline"
             )
 
 
-def _check_process_names(path: Path, table: pa.Table, process_column: str, header: bool) -> None:
-    empty = pc.equal(pc.utf8_trim_whitespace(table.column(process_column)), "")
+def _check_process_names(
+    path: Path, table: pa.Table, process_column: str, header: bool, rows_before: int = 0
+) -> None:
+    empty = pc.equal(pc.utf8_trim_whitespace(table.column("process")), "")
     if pc.any(empty).as_py():
-        row = pc.index(empty, True).as_py()
+        row = rows_before + pc.index(empty, True).as_py()
         raise ValueError(
             f"{path} line {_line_of_row(path, row, header)}, column {process_column!r}: "
             "the process name is empty; every event needs its process (e.g. ttbar.root)"
@@ -282,7 +446,9 @@ def _field_at(path: Path, line: int, name: str, names: Sequence[str], header: bo
     return ""
 
 
-def _describe_malformed_csv(path: Path, names: Sequence[str], header: bool) -> ValueError | None:
+def _describe_malformed_csv(
+    path: Path, names: Sequence[str], header: bool, block_size: int = BLOCK_SIZE
+) -> ValueError | None:
     """Find the first malformed line with the csv module (only run once reading failed)."""
     with _csv_rows(path) as rows:
         positions = {name: index for index, name in enumerate(names)}
@@ -303,10 +469,10 @@ def _describe_malformed_csv(path: Path, names: Sequence[str], header: bool) -> V
             if not row:  # blank lines are skipped by the reader
                 continue
             length = sum(len(field) for field in row) + len(row) - 1
-            if length > LONGEST_LINE and longest is None:
+            if length > block_size and longest is None:
                 longest = ValueError(
                     f"{path} line {line}: {length:,} characters long, more than the CSV "
-                    f"reader's block of {LONGEST_LINE:,} (a missing line break?)"
+                    f"reader's block of {block_size:,} (a missing line break?)"
                 )
             undecodable = [name for name in names if "\ufffd" in _get(row, positions[name])]
             if undecodable:

@@ -67,25 +67,23 @@ def apply_scaler(scaler: Mapping, features: pd.DataFrame) -> np.ndarray:
     missing = [name for name in scaler["features"] if name not in features.columns]
     if missing:
         raise ValueError(f"the events lack the scaled variables {missing}")
-    values = features[scaler["features"]].to_numpy(dtype=np.float64)
     method = scaler["method"]
-    if method == "minmax":
-        low, high = np.asarray(scaler["minimum"]), np.asarray(scaler["maximum"])
-        span = np.where(high > low, high - low, 1.0)
-        scaled = (2.0 * values - high - low) / span
-    elif method == "standard":
-        mean, std = np.asarray(scaler["mean"]), np.asarray(scaler["std"])
-        scaled = (values - mean) / np.where(std > 0, std, 1.0)
-    elif method == "quantile":
-        scaled = np.column_stack(
-            [
-                np.interp(values[:, column], knot_values, scores)
-                for column, (knot_values, scores) in enumerate(quantile_knots(scaler))
-            ]
-        )
-    else:
+    if method not in SCALING_METHODS:
         raise ValueError(f"scaling must be one of {SCALING_METHODS}, got {method!r}")
-    return scaled.astype(np.float32)
+    knots = quantile_knots(scaler) if method == "quantile" else None
+    # column by column, in float64, into a float32 table: memory for one more column only
+    scaled = np.empty((len(features), len(scaler["features"])), dtype=np.float32)
+    for column, name in enumerate(scaler["features"]):
+        values = features[name].to_numpy(dtype=np.float64)
+        if method == "minmax":
+            low, high = scaler["minimum"][column], scaler["maximum"][column]
+            scaled[:, column] = (2.0 * values - high - low) / (high - low if high > low else 1.0)
+        elif method == "standard":
+            mean, std = scaler["mean"][column], scaler["std"][column]
+            scaled[:, column] = (values - mean) / (std if std > 0 else 1.0)
+        else:
+            scaled[:, column] = np.interp(values, *knots[column])
+    return scaled
 
 
 def prepare_training_inputs(
@@ -104,21 +102,26 @@ def prepare_training_inputs(
     balanced on its own sums, as the tutorial balances them alike; the test split keeps
     only its physics weights). The negative-weight policy acts on the training weights
     only; the ``weight`` column keeps its sign for yields."""
-    splits = {split: read_parquet(sources[split]) for split in SPLITS}
-    scaler = fit_scaler(splits["train"][list(features)], scaling)
-    for split, events in splits.items():
-        prepared = events.copy()
-        prepared[list(features)] = apply_scaler(scaler, events)
+    # one split in memory at a time (the training split first, for the scaler)
+    events = read_parquet(sources["train"])
+    scaler = fit_scaler(events[list(features)], scaling)
+    for split in SPLITS:
+        if split != "train":
+            events = read_parquet(sources[split])
         if split != "test":
             _log_negative_weights(events, class_names, negative_weights, split)
             weights = apply_negative_weight_policy(events["weight"], negative_weights)
             try:
-                prepared["training_weight"] = balance_class_weights(
+                training_weight = balance_class_weights(
                     weights, events["class_index"], balancing, mode, class_names
                 )
             except ValueError as error:
                 raise ValueError(f"{split} split ({sources[split]}): {error}") from None
-        write_parquet(prepared, outputs[split])
+        events[list(features)] = apply_scaler(scaler, events)
+        if split != "test":
+            events["training_weight"] = training_weight
+        write_parquet(events, outputs[split])
+        del events
     write_json(scaler, scaler_output)
 
 

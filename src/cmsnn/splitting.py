@@ -14,6 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from cmsnn.files import read_parquet, write_parquet
 
@@ -38,23 +41,48 @@ def split_counts(n_events: int, fractions: Mapping[str, float]) -> dict[str, int
 
 
 def assign_splits(processes: pd.Series, fractions: Mapping[str, float], seed: int) -> np.ndarray:
-    """The split name of every event, drawn at random within each process.
+    """The split name of every event, drawn at random within each process (see
+    :func:`split_indices`)."""
+    return np.array(SPLITS, dtype=object)[split_indices(processes, fractions, seed)]
+
+
+def split_indices(processes, fractions: Mapping[str, float], seed: int) -> np.ndarray:
+    """The index in :data:`SPLITS` of every event's split, drawn at random within each
+    process (``processes``: the events' process names, a pandas or Arrow column).
 
     Each process has its own random stream (from the seed and its name), so adding or
     removing a process leaves the split of the others unchanged.
     """
     check_fractions(fractions)
-    assignment = np.empty(len(processes), dtype=object)
-    groups = processes.groupby(processes, sort=True).indices
-    for process in sorted(groups):
+    codes, names = _process_codes(processes)
+    # the events of each process, in file order: the permutation draws from them
+    events_by_process = np.split(
+        np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes, minlength=len(names)))
+    )
+    assignment = np.empty(len(codes), dtype=np.int8)
+    for code, process in enumerate(names):
         rng = np.random.default_rng([seed, zlib.crc32(str(process).encode())])
-        positions = rng.permutation(groups[process])
+        positions = rng.permutation(events_by_process[code])
         counts = split_counts(len(positions), fractions)
         start = 0
-        for split in SPLITS:
-            assignment[positions[start : start + counts[split]]] = split
+        for index, split in enumerate(SPLITS):
+            assignment[positions[start : start + counts[split]]] = index
             start += counts[split]
     return assignment
+
+
+def _process_codes(processes) -> tuple[np.ndarray, list[str]]:
+    """Each event's process as a number, and the process names (Arrow's dictionary
+    encoding: no Python string per event)."""
+    if isinstance(processes, pd.Series):
+        processes = pa.chunked_array([pa.array(processes, pa.string())])
+    elif isinstance(processes, pa.Array):
+        processes = pa.chunked_array([processes])
+    encoded = pc.dictionary_encode(processes).unify_dictionaries()
+    if encoded.num_chunks == 0:
+        return np.empty(0, dtype=np.int32), []
+    codes = np.concatenate([chunk.indices.to_numpy() for chunk in encoded.chunks])
+    return codes, encoded.chunk(0).dictionary.to_pylist()
 
 
 def split_events(
@@ -89,11 +117,19 @@ def split_files(
     signal_class: str = "",
     signal_processes: Sequence[str] = (),
 ) -> None:
-    """Rule entry point: per-process Parquet tables in, one Parquet table per split out."""
-    events = pd.concat([read_parquet(path) for path in sources], ignore_index=True)
-    check_signal_processes_exist(events, signal_class, signal_processes)
-    for split, table in split_events(events, fractions, seed).items():
-        write_parquet(table, outputs[split])
+    """Rule entry point: per-process Parquet tables in, one Parquet table per split out.
+
+    The events are held once, as Arrow tables (the files' columns, never copied into
+    pandas), and each split is written as it is cut: at most two copies of the data."""
+    events = pa.concat_tables(
+        [pq.read_table(path) for path in sources], promote_options="permissive"
+    )
+    if signal_processes:  # checked on the distinct (class, process) pairs
+        pairs = events.group_by(["class", "process"]).aggregate([]).to_pandas()
+        check_signal_processes_exist(pairs, signal_class, signal_processes)
+    indices = split_indices(events.column("process"), fractions, seed)
+    for index, split in enumerate(SPLITS):
+        write_parquet(events.filter(pa.array(indices == index)), outputs[split])
 
 
 def collect_presplit_files(

@@ -1,3 +1,4 @@
+import functools
 import glob
 import os
 import sys
@@ -67,9 +68,21 @@ wildcard_constraints:
 def package_code(stage):
     """The package modules a stage runs (its module and all it imports), as inputs, so
     that editing one reruns the job (Snakemake itself only watches the script file)."""
+    return list(_package_code(stage))
+
+
+#: What each package module imports, filled as :func:`package_code` parses them (once).
+PACKAGE_IMPORTS = {}
+
+
+@functools.cache
+def _package_code(stage):
     package = Path(workflow.basedir) / "src" / "cmsnn"
-    modules = set(module_dependencies(package, stage)) | set(module_dependencies(package, "logs"))
-    return [str(package / f"{module}.py") for module in sorted(modules)]
+    modules = {
+        *module_dependencies(package, stage, PACKAGE_IMPORTS),
+        *module_dependencies(package, "logs", PACKAGE_IMPORTS),
+    }
+    return tuple(str(package / f"{module}.py") for module in sorted(modules))
 
 
 def toy_processes_file():
@@ -80,7 +93,13 @@ def toy_processes_file():
 
 def toy_processes():
     """``{sample: (process name, generator parameters)}`` of the embedded dataset."""
-    table = read_process_table(toy_processes_file())
+    return _toy_processes(toy_processes_file())
+
+
+@functools.cache
+def _toy_processes(path):
+    # read once: every job of the generator asks for its process's parameters
+    table = read_process_table(path)
     return {name.removesuffix(".root"): (name, parameters) for name, parameters in table.items()}
 
 

@@ -11,6 +11,8 @@ rule generate_toy_sample:
         seed=config["data"]["toy"]["seed"],
     log:
         f"{RESULTS}/logs/generate_toy_sample/{{sample}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/generate_toy_sample/{{sample}}.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),
@@ -38,6 +40,8 @@ if SOURCE == "root":
             step_size=config["data"]["root"]["step_size"],
         log:
             f"{RESULTS}/logs/ingest_root/{{sample}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/ingest_root/{{sample}}.tsv"
         threads: threads_of("light")
         resources:
             **job_resources("light"),
@@ -63,6 +67,8 @@ else:
             classes=canonical(config["classes"]),
         log:
             f"{RESULTS}/logs/ingest_csv/{{sample}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/ingest_csv/{{sample}}.tsv"
         threads: threads_of("light")
         resources:
             **ingestion_resources(),
@@ -81,6 +87,8 @@ rule tabulate_processes:
         table=f"{RESULTS}/ingested/processes.csv",
     log:
         f"{RESULTS}/logs/tabulate_processes.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/tabulate_processes.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),
@@ -107,6 +115,8 @@ rule tabulate_cutflow:
         preselected=PRESELECTED_SPLITS,
     log:
         f"{RESULTS}/logs/tabulate_cutflow.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/tabulate_cutflow.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),

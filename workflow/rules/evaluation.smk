@@ -11,6 +11,8 @@ rule average_seed_predictions:
         test=f"{ENSEMBLE}/predictions_test.csv",
     log:
         f"{RESULTS}/logs/average_seed_predictions/{{point}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/average_seed_predictions/{{point}}.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),
@@ -40,6 +42,8 @@ rule evaluate_model:
         class_names=CLASS_NAMES,
     log:
         f"{RESULTS}/logs/evaluate_model/{{point}}/{{member}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/evaluate_model/{{point}}/{{member}}.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),
@@ -91,6 +95,8 @@ rule summarise_models:
         ensemble_points=ENSEMBLE_POINTS,
     log:
         f"{RESULTS}/logs/summarise_models.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/summarise_models.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),

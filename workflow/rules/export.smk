@@ -15,6 +15,8 @@ rule export_onnx:
         class_names=CLASS_NAMES,
     log:
         f"{RESULTS}/logs/export_onnx/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/export_onnx/{{point}}/seed-{{seed}}.tsv"
     # A CPU job: tracing and checking a small network needs no GPU.
     threads: threads_of("light")
     resources:
@@ -43,6 +45,8 @@ rule write_model_card:
         units=canonical(config["plots"]["units"]),
     log:
         f"{RESULTS}/logs/write_model_card/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/write_model_card/{{point}}/seed-{{seed}}.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),

@@ -22,6 +22,8 @@ rule plot_inputs:
         label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_inputs.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_inputs.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),
@@ -65,6 +67,8 @@ rule plot_model:
         roc_style=config["plots"]["roc"],
     log:
         f"{RESULTS}/logs/plot_model/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_model/{{point}}/seed-{{seed}}.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),
@@ -87,6 +91,8 @@ rule plot_seed_spread:
         label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_seed_spread.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_seed_spread.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),
@@ -114,6 +120,8 @@ rule plot_ensemble_fom_scan:
         seeds=SEEDS,
     log:
         f"{RESULTS}/logs/plot_ensemble_fom_scan/{{point}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_ensemble_fom_scan/{{point}}.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),
@@ -135,6 +143,8 @@ rule plot_fom_by_signal:
         label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_fom_by_signal.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_fom_by_signal.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),
@@ -157,6 +167,8 @@ rule plot_two_dimensional_samples:
         label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_two_dimensional_samples.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_two_dimensional_samples.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),
@@ -186,6 +198,8 @@ rule plot_two_dimensional_classification:
         label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_two_dimensional_classification/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_two_dimensional_classification/{{point}}/seed-{{seed}}.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),

@@ -17,6 +17,8 @@ rule prepare_inputs:
         negative_weights=config["preprocessing"]["negative_weights"],
     log:
         f"{RESULTS}/logs/prepare_inputs/{{scaling}}-{{balancing}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/prepare_inputs/{{scaling}}-{{balancing}}.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),

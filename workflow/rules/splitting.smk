@@ -21,6 +21,8 @@ if SOURCE == "presplit":
             signal_processes=config["fom"]["signal_processes"],
         log:
             f"{RESULTS}/logs/collect_presplit.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/collect_presplit.tsv"
         threads: threads_of("light")
         resources:
             **job_resources("light"),
@@ -48,6 +50,8 @@ else:
             signal_processes=config["fom"]["signal_processes"],
         log:
             f"{RESULTS}/logs/split_events.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/split_events.tsv"
         threads: threads_of("light")
         resources:
             **job_resources("light"),
@@ -68,6 +72,8 @@ rule preselect:
         cut=config["preselection"],
     log:
         f"{RESULTS}/logs/preselect/{{split}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/preselect/{{split}}.tsv"
     threads: threads_of("light")
     resources:
         **job_resources("light"),

@@ -47,6 +47,8 @@ rule predict:
         backend=config["training"]["backend"],
     log:
         f"{RESULTS}/logs/predict/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/predict/{{point}}/seed-{{seed}}.tsv"
     threads: threads_of("prediction")
     resources:
         **job_resources("prediction"),
@@ -73,6 +75,8 @@ rule permutation_importance:
         backend=config["training"]["backend"],
     log:
         f"{RESULTS}/logs/permutation_importance/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/permutation_importance/{{point}}/seed-{{seed}}.tsv"
     threads: threads_of("prediction")
     resources:
         **job_resources("prediction"),

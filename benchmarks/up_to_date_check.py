@@ -1,0 +1,100 @@
+"""What an up-to-date workflow costs to check: ``snakemake results/fom_summary.csv`` with
+nothing to do, for a grid of 60 models.
+
+Builds (once; ``--keep`` keeps the folder for the next time) the default workflow with
+20 decay rates x 3 seeds on a small toy sample (1 epoch), up to
+``results/fom_summary.csv``, then runs the same command again ``--repeats`` times, each
+in a fresh process, and measures its CPU time (user + system, from the operating
+system's accounting of that process and its children) and wall time. A dry run (``-n``)
+of the same target is measured beside it. Prints a table and writes it to
+``benchmarks/up_to_date_check.csv``::
+
+    python benchmarks/up_to_date_check.py --keep /tmp/sixty-models
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = "results/fom_summary.csv"
+
+
+def sixty_model_config() -> dict:
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    processes = ROOT / config["data"]["toy"]["processes"]
+    config["data"]["toy"] |= {"processes": str(processes), "events_scale": 0.1}
+    config["training"]["epochs"] = 1
+    config["grid"] = {"decay_rate": [round(10.0**-exponent, 20) for exponent in range(1, 21)]}
+    config["seeds"] = [1, 2, 3]
+    return config
+
+
+def snakemake(workdir: Path, *arguments: str) -> tuple[float, float, str]:
+    """Run Snakemake in a fresh process: its CPU seconds (with its children's), wall
+    seconds and output."""
+    command = [
+        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+        "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
+        "--cores", "2", *arguments,
+    ]  # fmt: skip
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.stdout.close()
+    wall = time.perf_counter() - started
+    if status != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{output[-3000:]}")
+    return usage.ru_utime + usage.ru_stime, wall, output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
+    parser.add_argument("--output", type=Path, default=Path(__file__).with_suffix(".csv"))
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = arguments.keep or Path(scratch)
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "config.yaml").write_text(yaml.safe_dump(sixty_model_config()))
+        snakemake(workdir, TARGET)  # builds what is missing
+        runs = {"up to date": [], "dry run (-n)": []}
+        for _ in range(arguments.repeats):
+            cpu, wall, output = snakemake(workdir, TARGET)
+            if "Nothing to be done" not in output:
+                raise RuntimeError(f"the workflow was not up to date:\n{output[-3000:]}")
+            runs["up to date"].append((cpu, wall))
+            runs["dry run (-n)"].append(snakemake(workdir, "-n", TARGET)[:2])
+    table = pd.DataFrame(
+        [
+            {
+                "command": f"snakemake {TARGET}" + (" -n" if "dry" in name else ""),
+                "models": 60,
+                "cpu_s": round(statistics.median(cpu for cpu, _ in measured), 2),
+                "wall_s": round(statistics.median(wall for _, wall in measured), 2),
+            }
+            for name, measured in runs.items()
+        ]
+    )
+    table.to_csv(arguments.output, index=False)
+    print(f"{platform.machine()}, {os.cpu_count()} cores, {arguments.repeats} runs (median)")
+    print(table.to_markdown(index=False))
+
+
+if __name__ == "__main__":
+    main()
