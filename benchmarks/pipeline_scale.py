@@ -73,20 +73,26 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--cores", type=int, default=os.cpu_count())
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
+    parser.add_argument(
+        "--tabulate-only",
+        action="store_true",
+        help="do not run: tabulate the benchmark files of the --keep folder's last run",
+    )
     parser.add_argument("--output", type=Path, default=Path(__file__).with_suffix(".csv"))
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         workdir = arguments.keep or Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
         config = workdir / "config.yaml"
-        config.write_text(yaml.safe_dump(scaled_config(arguments.events, arguments.epochs)))
         started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-             "--directory", str(workdir), "--configfile", str(config),
-             "--cores", str(arguments.cores)],
-            check=True, cwd=ROOT,
-        )  # fmt: skip
+        if not arguments.tabulate_only:
+            config.write_text(yaml.safe_dump(scaled_config(arguments.events, arguments.epochs)))
+            subprocess.run(
+                [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+                 "--directory", str(workdir), "--configfile", str(config),
+                 "--cores", str(arguments.cores)],
+                check=True, cwd=ROOT,
+            )  # fmt: skip
         wall = time.perf_counter() - started
         table = rule_table(workdir / "results")
         events, data_mib = events_in_memory_mib(workdir / "results")
@@ -95,8 +101,8 @@ def main() -> None:
     table.to_csv(arguments.output, index=False)
     print(
         f"{platform.machine()}, {os.cpu_count()} cores; {events:,} events "
-        f"({data_mib:,.0f} MiB in memory), {arguments.epochs} epochs, 2 seeds; "
-        f"snakemake --cores {arguments.cores}: {wall / 60:.1f} min"
+        f"({data_mib:,.0f} MiB in memory), {arguments.epochs} epochs, 2 seeds"
+        + ("" if arguments.tabulate_only else f"; --cores {arguments.cores}: {wall / 60:.1f} min")
     )
     print(table.to_markdown(index=False))
 

@@ -152,19 +152,25 @@ def test_classes_that_cannot_work_fail_at_start(tmp_path, classes, message):
     assert message in result.stdout + result.stderr
 
 
-def test_ingestion_declares_memory_from_the_csv_size(tmp_path):
+def test_jobs_that_hold_their_data_declare_memory_from_its_size(tmp_path):
+    """Ingestion streams: its memory does not grow with the CSV. The split holds the
+    events: it asks for more memory as its input grows, so that a batch system does not
+    kill it on a large dataset."""
     line = ",".join(["1.0"] * len(TUTORIAL_FEATURES)) + ",0.5,TTJets_DiLept.root\n"
     (tmp_path / "ttbar.csv").write_text(line * 60_000)  # 5.2 MB
-    size_mb = (tmp_path / "ttbar.csv").stat().st_size / 1024**2
     config = {"data": {"source": "csv", "csv_files": [str(tmp_path / "*.csv")]}}
-    result = snakemake(
-        make_workdir(tmp_path / "run", config), "--dry-run", "results/ingested/ttbar.parquet"
-    )
-    expected = 2000 + int(8 * size_mb)
-    assert (
-        f"mem_mb={expected}" in result.stdout
-        and f"htcondor_request_mem_mb={expected}" in result.stdout
-    )
+    workdir = make_workdir(tmp_path / "run", config)
+    ingested = "results/ingested/ttbar.parquet"
+    result = snakemake(workdir, "--dry-run", ingested)
+    assert "mem_mb=2000," in result.stdout and "htcondor_request_mem_mb=2000," in result.stdout
+
+    snakemake(workdir, ingested)
+    parquet_mb = (workdir / ingested).stat().st_size / 1024**2
+    result = snakemake(workdir, "--dry-run", "results/split/train.parquet")
+    declared = int(re.search(r"rule split_events:.*?\bmem_mb=(\d+)", result.stdout, re.S)[1])
+    # 7 MB per MB of input (the Parquet file and the package's code), on top of 2000
+    assert 2000 + 7 * parquet_mb <= declared <= 2000 + 7 * (parquet_mb + 1)
+    assert f"htcondor_request_mem_mb={declared}" in result.stdout
 
 
 def test_an_unknown_keras_activation_fails_at_start(tmp_path):

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
-from cmsnn.files import read_json, read_parquet, write_json, write_with
+from cmsnn.files import read_json, write_json, write_with
 from cmsnn.scaling import quantile_knots
 
 log = logging.getLogger(__name__)
@@ -266,12 +267,13 @@ def export_checked_model(
     scaler = read_json(scaler_path)
     columns = score_columns(mode, class_names)
     export_onnx(load_network(model_path), scaler, outputs["onnx"])
-    predictions = pd.read_csv(predictions_path)
+    # only the columns the check compares: the test split is the largest file
+    predictions = pd.read_csv(predictions_path, usecols=columns)
+    events = pq.read_table(test_events_path, columns=scaler["features"]).to_pandas()
     try:
         worst = check_onnx_against_predictions(
-            outputs["onnx"], read_parquet(test_events_path), predictions, scaler["features"],
-            columns,
-        )  # fmt: skip
+            outputs["onnx"], events, predictions, scaler["features"], columns
+        )
     except BaseException:
         Path(outputs["onnx"]).unlink(missing_ok=True)  # never leave an unchecked model
         raise

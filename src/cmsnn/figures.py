@@ -15,6 +15,7 @@ from cmsnn.files import read_json, read_parquet, write_csv
 from cmsnn.inputs import correlation_matrices
 from cmsnn.metrics import roc_curves, weighted_confusion_matrix
 from cmsnn.overtraining import ks_per_class
+from cmsnn.reading import EVENT_ID_COLUMNS
 from cmsnn.splitting import SPLITS
 from cmsnn.summary import parse_signal_point
 
@@ -61,6 +62,12 @@ def plot_dataset_files(
     save(plots.plot_correlation_matrices(matrices, label=label), outputs, "correlations")
 
 
+def read_predictions(path) -> pd.DataFrame:
+    """A prediction file without the columns that say where each event came from (no
+    figure needs them; as text they weigh more than the scores)."""
+    return pd.read_csv(path, usecols=lambda column: column not in EVENT_ID_COLUMNS)
+
+
 def plot_model_files(
     inputs: Mapping[str, str],
     outputs: Mapping[str, str],
@@ -72,7 +79,7 @@ def plot_model_files(
 ) -> None:
     """Every figure of one model, and its overtraining (KS) table."""
     label_settings, label = label, experiment_label(label)
-    predictions = {split: pd.read_csv(inputs[f"predictions_{split}"]) for split in SPLITS}
+    predictions = {split: read_predictions(inputs[f"predictions_{split}"]) for split in SPLITS}
     facts = read_json(inputs["facts"])
     history = pd.read_csv(inputs["history"])
     save(plots.plot_training_history(history, facts["best_epoch"], label), outputs, "history")

@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from cmsnn.files import read_parquet, write_json, write_parquet
 from cmsnn.splitting import SPLITS
@@ -153,6 +152,10 @@ def quantile_knots(scaler: Mapping) -> list[tuple[np.ndarray, np.ndarray]]:
     lands at the middle of its step of the CDF), kept ``QUANTILE_CLIP`` from 0 and 1.
     Between knots the score is interpolated linearly and beyond them held constant: a
     map that ONNX expresses exactly (:mod:`cmsnn.export`)."""
+    # SciPy is imported here, not with the module: every Snakemake start imports this
+    # module (for SCALING_METHODS), and SciPy alone costs half a second there.
+    from scipy.special import ndtri
+
     probabilities = np.asarray(scaler["probabilities"], dtype=np.float64)
     knots = []
     # Knots are float32 numbers, as the events' variables are: a knot between two

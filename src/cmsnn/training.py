@@ -356,6 +356,13 @@ def train_files(
         checkpoint_dir=Path(model_output).parent / "checkpoint",
     )
     log.info("kept epoch %d (validation loss %.6g)", facts["best_epoch"], facts["best_val_loss"])
+    if facts["epochs_run"] > 1 and facts["best_epoch"] == facts["epochs_run"]:
+        # the summary says it too (cmsnn.summary.training_warnings)
+        log.warning(
+            "the kept epoch is the last one trained (%d): the model has not converged, its "
+            "validation loss was still falling; raise training.epochs",
+            facts["best_epoch"],
+        )
     write_with(model_output, model.save)
     write_csv(history, history_output)
     write_json(

@@ -1,5 +1,6 @@
 import functools
 import glob
+import math
 import os
 import sys
 from pathlib import Path
@@ -33,7 +34,8 @@ envvars:
 
 config.update(scientific_numbers(dict(config)))
 # A typo names the key and its neighbours, not the whole schema (Snakemake's message).
-check_config_keys(config, yaml.safe_load((Path(workflow.basedir) / "workflow/schemas/config.schema.yaml").read_text()))
+# (libyaml's safe loader: the pure-Python one takes a third of a second on the schema)
+check_config_keys(config, yaml.load((Path(workflow.basedir) / "workflow/schemas/config.schema.yaml").read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 validate(config, schema="../schemas/config.schema.yaml")
 # The one default that depends on another key: binary balances `equal` (the tutorial's
 # binary script), multi-class `sqrt`.
@@ -245,11 +247,35 @@ def threads_of(kind):
     return config["resources"][kind]["threads"]
 
 
-def job_resources(kind):
+#: Memory a job needs per MB of its input files on top of its kind's ``mem_mb``, for
+#: the rules that hold their data in memory: the peak measured at 10 million events
+#: (``benchmarks/pipeline_scale.py``; the README's table) less the program's own (its
+#: peak at 100,000 events), per MB of input, and a quarter more. Ingestion streams, and
+#: the other rules read small tables: they need their kind's memory whatever the data.
+MEMORY_PER_INPUT_MB = {
+    "split_events": 7,
+    "collect_presplit": 7,
+    "preselect": 7,
+    "prepare_inputs": 6,
+    "tabulate_cutflow": 3,
+    "plot_inputs": 9,
+    "train_model": 13,
+    "predict": 7,
+    "permutation_importance": 15,
+    "average_seed_predictions": 1,
+    "evaluate_model": 2,
+    "export_onnx": 2,
+    "plot_model": 4,
+}
+
+
+def job_resources(kind, rule):
     """The resources of a kind of job (training, prediction, light), under the names each
     executor reads: ``mem_mb``/``runtime``/``gpu``/``gpu_model`` (local runs, Slurm) and
     ``htcondor_request_mem_mb``/``htcondor_request_disk_mb``/``request_gpus``/
-    ``require_gpus`` (HTCondor). One config value feeds both, so they never disagree."""
+    ``require_gpus`` (HTCondor). One config value feeds both, so they never disagree.
+    A ``rule`` of :data:`MEMORY_PER_INPUT_MB` asks for more memory as its inputs grow,
+    so that a batch system never kills an honest job on a large dataset."""
     wanted = config["resources"][kind]
     resources = {
         "mem_mb": wanted["mem_mb"],
@@ -263,25 +289,19 @@ def job_resources(kind):
         if wanted["gpu_model"]:
             resources["gpu_model"] = wanted["gpu_model"]
             resources["require_gpus"] = f'DeviceName == "{wanted["gpu_model"]}"'
+    if rule in MEMORY_PER_INPUT_MB:
+        memory = memory_from_inputs(wanted["mem_mb"], MEMORY_PER_INPUT_MB[rule])
+        resources |= {"mem_mb": memory, "htcondor_request_mem_mb": memory}
     return resources
 
 
-#: Memory of a CSV ingestion per MB of input, on top of a light job's: pyarrow holds the
-#: text and the typed table at once, pandas the process names as objects (measured:
-#: 3.2 MB per MB for 17 variables, 3.5 GB for a 1.09 GB CSV; 8 for 1 variable).
-INGESTION_MEMORY_PER_INPUT_MB = 8
-
-
-def ingestion_resources():
-    """A light job's resources, with the memory declared from the CSV's size so that a
-    batch system never kills an honest ingestion of a large file."""
-    resources = job_resources("light")
-    base = resources["mem_mb"]
+def memory_from_inputs(base_mb, per_input_mb):
+    """A resources callable: ``base_mb`` plus ``per_input_mb`` for each MB of input."""
 
     def memory(wildcards, input):
-        return base + int(INGESTION_MEMORY_PER_INPUT_MB * input.size_mb)
+        return base_mb + math.ceil(per_input_mb * input.size_mb)
 
-    return resources | {"mem_mb": memory, "htcondor_request_mem_mb": memory}
+    return memory
 
 
 def figure(name, stem, caption, category, subcategory):

@@ -15,7 +15,7 @@ rule generate_toy_sample:
         f"{RESULTS}/benchmarks/generate_toy_sample/{{sample}}.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "generate_toy_sample"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -44,7 +44,7 @@ if SOURCE == "root":
             f"{RESULTS}/benchmarks/ingest_root/{{sample}}.tsv"
         threads: threads_of("light")
         resources:
-            **job_resources("light"),
+            **job_resources("light", "ingest_root"),
         conda:
             "../../envs/data.yaml"
         script:
@@ -71,7 +71,7 @@ else:
             f"{RESULTS}/benchmarks/ingest_csv/{{sample}}.tsv"
         threads: threads_of("light")
         resources:
-            **ingestion_resources(),
+            **job_resources("light", "ingest_csv"),
         conda:
             "../../envs/data.yaml"
         script:
@@ -91,7 +91,7 @@ rule tabulate_processes:
         f"{RESULTS}/benchmarks/tabulate_processes.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "tabulate_processes"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -119,7 +119,7 @@ rule tabulate_cutflow:
         f"{RESULTS}/benchmarks/tabulate_cutflow.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "tabulate_cutflow"),
     conda:
         "../../envs/data.yaml"
     script:

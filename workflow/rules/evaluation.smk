@@ -15,7 +15,7 @@ rule average_seed_predictions:
         f"{RESULTS}/benchmarks/average_seed_predictions/{{point}}.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "average_seed_predictions"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -46,7 +46,7 @@ rule evaluate_model:
         f"{RESULTS}/benchmarks/evaluate_model/{{point}}/{{member}}.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "evaluate_model"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -99,7 +99,7 @@ rule summarise_models:
         f"{RESULTS}/benchmarks/summarise_models.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "summarise_models"),
     conda:
         "../../envs/data.yaml"
     script:

@@ -20,7 +20,7 @@ rule export_onnx:
     # A CPU job: tracing and checking a small network needs no GPU.
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "export_onnx"),
     conda:
         "../../envs/export.yaml"
     script:
@@ -49,7 +49,7 @@ rule write_model_card:
         f"{RESULTS}/benchmarks/write_model_card/{{point}}/seed-{{seed}}.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "write_model_card"),
     conda:
         "../../envs/data.yaml"
     script:

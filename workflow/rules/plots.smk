@@ -26,7 +26,7 @@ rule plot_inputs:
         f"{RESULTS}/benchmarks/plot_inputs.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "plot_inputs"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -71,7 +71,7 @@ rule plot_model:
         f"{RESULTS}/benchmarks/plot_model/{{point}}/seed-{{seed}}.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "plot_model"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -95,7 +95,7 @@ rule plot_seed_spread:
         f"{RESULTS}/benchmarks/plot_seed_spread.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "plot_seed_spread"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -124,7 +124,7 @@ rule plot_ensemble_fom_scan:
         f"{RESULTS}/benchmarks/plot_ensemble_fom_scan/{{point}}.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "plot_ensemble_fom_scan"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -147,7 +147,7 @@ rule plot_fom_by_signal:
         f"{RESULTS}/benchmarks/plot_fom_by_signal.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "plot_fom_by_signal"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -171,7 +171,7 @@ rule plot_two_dimensional_samples:
         f"{RESULTS}/benchmarks/plot_two_dimensional_samples.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "plot_two_dimensional_samples"),
     conda:
         "../../envs/data.yaml"
     script:
@@ -202,7 +202,7 @@ rule plot_two_dimensional_classification:
         f"{RESULTS}/benchmarks/plot_two_dimensional_classification/{{point}}/seed-{{seed}}.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "plot_two_dimensional_classification"),
     conda:
         "../../envs/data.yaml"
     script:

@@ -21,7 +21,7 @@ rule prepare_inputs:
         f"{RESULTS}/benchmarks/prepare_inputs/{{scaling}}-{{balancing}}.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "prepare_inputs"),
     conda:
         "../../envs/data.yaml"
     script:

@@ -25,7 +25,7 @@ if SOURCE == "presplit":
             f"{RESULTS}/benchmarks/collect_presplit.tsv"
         threads: threads_of("light")
         resources:
-            **job_resources("light"),
+            **job_resources("light", "collect_presplit"),
         conda:
             "../../envs/data.yaml"
         script:
@@ -54,7 +54,7 @@ else:
             f"{RESULTS}/benchmarks/split_events.tsv"
         threads: threads_of("light")
         resources:
-            **job_resources("light"),
+            **job_resources("light", "split_events"),
         conda:
             "../../envs/data.yaml"
         script:
@@ -76,7 +76,7 @@ rule preselect:
         f"{RESULTS}/benchmarks/preselect/{{split}}.tsv"
     threads: threads_of("light")
     resources:
-        **job_resources("light"),
+        **job_resources("light", "preselect"),
     conda:
         "../../envs/data.yaml"
     script:

@@ -21,7 +21,7 @@ rule train_model:
         f"{RESULTS}/benchmarks/train_model/{{point}}/seed-{{seed}}.tsv"
     threads: threads_of("training")
     resources:
-        **job_resources("training"),
+        **job_resources("training", "train_model"),
     conda:
         "../../envs/training.yaml"
     script:
@@ -51,7 +51,7 @@ rule predict:
         f"{RESULTS}/benchmarks/predict/{{point}}/seed-{{seed}}.tsv"
     threads: threads_of("prediction")
     resources:
-        **job_resources("prediction"),
+        **job_resources("prediction", "predict"),
     conda:
         "../../envs/training.yaml"
     script:
@@ -79,7 +79,7 @@ rule permutation_importance:
         f"{RESULTS}/benchmarks/permutation_importance/{{point}}/seed-{{seed}}.tsv"
     threads: threads_of("prediction")
     resources:
-        **job_resources("prediction"),
+        **job_resources("prediction", "permutation_importance"),
     conda:
         "../../envs/training.yaml"
     script:
