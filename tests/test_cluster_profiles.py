@@ -44,16 +44,18 @@ def test_htcondor_profile_hands_every_gpu_job_its_request(htcondor_plan):
         assert len(htcondor_plan[rule]) == 6, rule
         for resources in htcondor_plan[rule]:
             assert resources["request_gpus"] == "1"
-            assert resources["htcondor_request_mem_mb"] == "4000"
+            # memory follows the size of the job's inputs, unknown before they are made
+            assert resources["htcondor_request_mem_mb"] == resources["mem_mb"] == "<TBD>"
             assert resources["universe"] == "vanilla" and "max_retries" not in resources
     for resources in htcondor_plan["train_model"]:
         assert resources["require_gpus"] == 'DeviceName == "NVIDIA A100-SXM4-40GB"'
     for rule in ("ingest_csv", "split_events", "evaluate_model", "plot_model"):
         for resources in htcondor_plan[rule]:
             assert "request_gpus" not in resources and "gpu" not in resources
-            # ingestion's memory follows its CSV's size, unknown before the CSV is made
-            expected = "<TBD>" if rule == "ingest_csv" else "2000"
-            assert resources["htcondor_request_mem_mb"] == expected
+            # ingestion streams: the light jobs' 2000 whatever the CSV; the others hold
+            # their events: memory from their inputs' size, unknown before they are made
+            expected = "2000" if rule == "ingest_csv" else "<TBD>"
+            assert resources["htcondor_request_mem_mb"] == resources["mem_mb"] == expected
 
 
 def test_the_htcondor_plugin_would_submit_that_gpu_request(htcondor_plan):

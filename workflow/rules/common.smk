@@ -1,4 +1,3 @@
-import functools
 import glob
 import math
 import os
@@ -67,24 +66,20 @@ wildcard_constraints:
     balancing="|".join(BALANCING_SCHEMES),
 
 
-def package_code(stage):
-    """The package modules a stage runs (its module and all it imports), as inputs, so
-    that editing one reruns the job (Snakemake itself only watches the script file)."""
-    return list(_package_code(stage))
-
-
-#: What each package module imports, filled as :func:`package_code` parses them (once).
+#: What each package module imports, filled as :func:`package_code` parses them (once
+#: per Snakemake start, not once per rule).
 PACKAGE_IMPORTS = {}
 
 
-@functools.cache
-def _package_code(stage):
+def package_code(stage):
+    """The package modules a stage runs (its module and all it imports), as inputs, so
+    that editing one reruns the job (Snakemake itself only watches the script file)."""
     package = Path(workflow.basedir) / "src" / "cmsnn"
     modules = {
         *module_dependencies(package, stage, PACKAGE_IMPORTS),
         *module_dependencies(package, "logs", PACKAGE_IMPORTS),
     }
-    return tuple(str(package / f"{module}.py") for module in sorted(modules))
+    return [str(package / f"{module}.py") for module in sorted(modules)]
 
 
 def toy_processes_file():
@@ -93,16 +88,18 @@ def toy_processes_file():
     return str(Path(workflow.basedir) / config["data"]["toy"]["processes"])
 
 
+#: The embedded dataset's process table, read once (every generator job asks for it).
+TOY_PROCESSES = {}
+
+
 def toy_processes():
     """``{sample: (process name, generator parameters)}`` of the embedded dataset."""
-    return _toy_processes(toy_processes_file())
-
-
-@functools.cache
-def _toy_processes(path):
-    # read once: every job of the generator asks for its process's parameters
-    table = read_process_table(path)
-    return {name.removesuffix(".root"): (name, parameters) for name, parameters in table.items()}
+    if not TOY_PROCESSES:
+        table = read_process_table(toy_processes_file())
+        TOY_PROCESSES.update(
+            (name.removesuffix(".root"), (name, parameters)) for name, parameters in table.items()
+        )
+    return TOY_PROCESSES
 
 
 def input_csv_files():
@@ -269,13 +266,13 @@ MEMORY_PER_INPUT_MB = {
 }
 
 
-def job_resources(kind, rule):
+def job_resources(kind, rule_name):
     """The resources of a kind of job (training, prediction, light), under the names each
     executor reads: ``mem_mb``/``runtime``/``gpu``/``gpu_model`` (local runs, Slurm) and
     ``htcondor_request_mem_mb``/``htcondor_request_disk_mb``/``request_gpus``/
     ``require_gpus`` (HTCondor). One config value feeds both, so they never disagree.
-    A ``rule`` of :data:`MEMORY_PER_INPUT_MB` asks for more memory as its inputs grow,
-    so that a batch system never kills an honest job on a large dataset."""
+    The jobs of the rules in :data:`MEMORY_PER_INPUT_MB` ask for more memory as their
+    inputs grow, so that a batch system never kills an honest job on a large dataset."""
     wanted = config["resources"][kind]
     resources = {
         "mem_mb": wanted["mem_mb"],
@@ -289,8 +286,8 @@ def job_resources(kind, rule):
         if wanted["gpu_model"]:
             resources["gpu_model"] = wanted["gpu_model"]
             resources["require_gpus"] = f'DeviceName == "{wanted["gpu_model"]}"'
-    if rule in MEMORY_PER_INPUT_MB:
-        memory = memory_from_inputs(wanted["mem_mb"], MEMORY_PER_INPUT_MB[rule])
+    if rule_name in MEMORY_PER_INPUT_MB:
+        memory = memory_from_inputs(wanted["mem_mb"], MEMORY_PER_INPUT_MB[rule_name])
         resources |= {"mem_mb": memory, "htcondor_request_mem_mb": memory}
     return resources
 
