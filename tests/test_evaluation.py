@@ -11,7 +11,13 @@ from sklearn.metrics import confusion_matrix, roc_auc_score
 
 from cmsnn.evaluation import evaluate_files, evaluate_predictions
 from cmsnn.fom import asimov_significance, asimov_significance_with_uncertainty
-from cmsnn.metrics import roc_curve_of, roc_curves, weighted_auc, weighted_confusion_matrix
+from cmsnn.metrics import (
+    ROC_POINTS_DRAWN,
+    roc_curve_of,
+    roc_curves,
+    weighted_auc,
+    weighted_confusion_matrix,
+)
 from cmsnn.splitting import SPLITS
 
 CLASS_NAMES = ["Signal", "Wjets", "TTbar", "Other"]
@@ -342,6 +348,34 @@ def test_roc_curves_multiclass_is_one_vs_rest_per_split():
     # the signal's curve is the one weighted_auc integrates
     for split, frame in predictions.items():
         assert curves["Signal"][split][2] == weighted_auc(frame, "Signal")
+
+
+def test_roc_curves_are_thinned_for_drawing_with_the_whole_curves_area():
+    rng = np.random.default_rng(24)
+    predictions = {
+        split: pd.DataFrame(
+            {
+                "class": rng.choice(CLASS_NAMES, 20_000),
+                "score_Signal": rng.uniform(size=20_000),  # a point per event
+                "weight": rng.uniform(0.5, 2.0, 20_000),
+            }
+        )
+        for split in SPLITS
+    }
+    curves = roc_curves(predictions, "binary", CLASS_NAMES)
+    for split, frame in predictions.items():
+        full_fpr, full_tpr, area = roc_curve_of(frame, "Signal")
+        fpr, tpr, drawn_area = curves["Signal"][split]
+        assert len(full_fpr) > 4 * ROC_POINTS_DRAWN
+        assert len(fpr) <= 2 * ROC_POINTS_DRAWN
+        assert drawn_area == area  # from every point, not from the drawn ones
+        # points of the curve itself, in order, its ends and its start densely kept
+        positions = np.searchsorted(full_fpr, fpr)
+        assert np.all(np.diff(positions) >= 0)
+        np.testing.assert_array_equal(fpr[[0, -1]], full_fpr[[0, -1]])
+        np.testing.assert_array_equal(tpr[[0, -1]], full_tpr[[0, -1]])
+        np.testing.assert_array_equal(fpr[:50], full_fpr[:50])
+        np.testing.assert_array_equal(tpr[:50], full_tpr[:50])
 
 
 def test_roc_curves_binary_only_the_signal():

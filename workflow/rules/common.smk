@@ -262,7 +262,7 @@ MEMORY_PER_INPUT_MB = {
     "average_seed_predictions": 1,
     "evaluate_model": 2,
     "export_onnx": 2,
-    "plot_model": 4,
+    "plot_model": 2,
 }
 
 
