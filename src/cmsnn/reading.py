@@ -233,7 +233,7 @@ def ingest_csv(
         for batch in read_ahead(batches, depth=2):
             events = _labelled_batch(batch, source, rows_before, classes)
             rows_before += events.num_rows
-            process_tables.append(_process_table_of_batch(events))
+            process_tables.append(process_table(events))
             if writer is None:
                 # dictionaries pay for the repeated names only, not for the numbers
                 strings = [field.name for field in events.schema if field.type == pa.string()]
@@ -311,12 +311,6 @@ def _labelled_batch(
     )
 
 
-def _process_table_of_batch(events: pa.Table) -> pd.DataFrame:
-    grouped = events.group_by(["process", "class"], use_threads=False)
-    table = grouped.aggregate([("weight", "count"), ("weight", "sum")]).to_pandas()
-    return table.rename(columns={"weight_count": "events", "weight_sum": "sum_of_weights"})
-
-
 def _sum_process_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """One process table from those of the blocks of a file, or of several files."""
     grouped = pd.concat(tables).groupby(["process", "class"], sort=True)
@@ -327,18 +321,22 @@ def _sum_process_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
 PROCESS_TABLE_COLUMNS = ("process", "class", "events", "sum_of_weights")
 
 
-def process_table(events: pd.DataFrame) -> pd.DataFrame:
+def process_table(events: pd.DataFrame | pa.Table) -> pd.DataFrame:
     """Process → class → number of events → sum of weights, one row per process, so that
-    what the catch-all class received is visible."""
-    grouped = events.groupby(["process", "class"], sort=True)["weight"]
-    table = grouped.agg(events="size", sum_of_weights="sum").reset_index()
-    return table[list(PROCESS_TABLE_COLUMNS)]
+    what the catch-all class received is visible (grouped by Arrow: no Python string
+    per event)."""
+    if isinstance(events, pd.DataFrame):
+        events = pa.Table.from_pandas(events[["process", "class", "weight"]], preserve_index=False)
+    grouped = events.group_by(["process", "class"], use_threads=False)
+    table = grouped.aggregate([("weight", "count"), ("weight", "sum")]).to_pandas()
+    table = table.rename(columns={"weight_count": "events", "weight_sum": "sum_of_weights"})
+    return table.sort_values(["process", "class"], ignore_index=True)[list(PROCESS_TABLE_COLUMNS)]
 
 
 def tabulate_process_files(sources: Sequence, output) -> None:
     """Rule entry point: the process table of every ingested file, in one CSV."""
     tables = [
-        process_table(pq.read_table(path, columns=["process", "class", "weight"]).to_pandas())
+        process_table(pq.read_table(path, columns=["process", "class", "weight"]))
         for path in sources
     ]
     table = _sum_process_tables(tables)
