@@ -12,8 +12,9 @@ per class enter the ratio as a factor. The optimal AUC is the weighted AUC of th
 ratio on the same test events the networks are scored on.
 
 Each recipe trains with the project's own pieces (``fit_scaler``, ``balance_class_weights``,
-``build_model``, ``epoch_order``: the loop of ``train_model``), one epoch per ``fit``
-call; after every epoch the test AUC is computed outside the timed part. The table gives,
+``build_model``, ``epoch_order``: the steps of ``train_model``), one epoch per ``fit``
+call (``train_model`` runs all epochs in one call; here the test AUC is computed after
+every epoch, outside the timed part). The table gives,
 per recipe, the training seconds and epochs until the test AUC first comes within 0.01 of
 the optimum, the best AUC reached, and the ratio of times. Writes
 ``benchmarks/time_to_quality.csv``::

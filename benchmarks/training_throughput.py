@@ -5,17 +5,22 @@ For each network (the default 17-64-64-5 relu at batch 512, and the tutorial's
 same synthetic events with the same settings, interleaved (A B C A B C …, several
 repeats, median of the per-epoch time after the first epoch, which compiles):
 
-- ``train_model``: the project's training step (one ``fit`` call per epoch: its own
-  shuffle, the best-epoch keeper, checkpoints);
+- ``train_model``: the project's training step (one ``fit`` call for every epoch over
+  its own shuffled batches, the best-epoch keeper, checkpoints, deterministic ops);
+- ``train_model, ops not deterministic``: the same without TensorFlow's op determinism,
+  to show what the bit-for-bit reproducibility costs;
+- ``train_model, jit_compile: true``: the same compiled with XLA (``training.jit_compile``);
 - ``fit, 16 steps/execution``: one plain ``model.fit`` over all epochs;
 - ``fit, XLA epoch``: one ``model.fit`` compiled with XLA (``jit_compile``) running a
   whole epoch per execution (``steps_per_execution`` = batches per epoch): the whole
-  epoch as one compiled loop over in-memory batches, the reference.
+  epoch as one compiled loop over in-memory batches, the reference (without TensorFlow's
+  op determinism, under which Keras silently declines to compile with XLA).
 
 Prints events per second, the ratio to the reference, and the achieved GFLOP/s beside
 the machine's measured float32 matrix-multiplication rate; writes the table to CSV.
 
     python benchmarks/training_throughput.py [--events 100000] [--epochs 4] [--repeats 3]
+        [--threads 1 2] [--methods train_model …] (the reference is always measured)
 """
 
 from __future__ import annotations
@@ -35,16 +40,26 @@ NETWORKS = {
     "tutorial 12-50-50-1 relu, batch 5000": (12, [50, 50], 1, "relu", 5000),
     "tutorial 17-100-100-5 tanh, batch 5000": (17, [100, 100], 5, "tanh", 5000),
 }
-METHODS = ("train_model", "fit, 16 steps/execution", "fit, XLA epoch")
+METHODS = (
+    "train_model",
+    "train_model, ops not deterministic",
+    "train_model, jit_compile: true",
+    "fit, 16 steps/execution",
+    "fit, XLA epoch",
+)
 
 #: One measurement in a fresh process (TensorFlow's threads are fixed at start-up):
 #: prints the median seconds per epoch after the first.
 WORKER = """
 import sys, time, json
 import numpy as np, pandas as pd
+from cmsnn.model import limit_threads
 from cmsnn.training import configure_backend, train_model
 threads, method, n_in, layers, n_out, activation, batch, events, epochs = json.loads(sys.argv[1])
-configure_backend(threads)
+if method in ("train_model, ops not deterministic", "fit, XLA epoch"):
+    limit_threads(threads)
+else:
+    configure_backend(threads, jit_compile=method == "train_model, jit_compile: true")
 import keras
 import cmsnn.training as training
 from cmsnn.model import build_model
@@ -59,17 +74,18 @@ frame["training_weight"] = rng.uniform(0.5, 1.5, events)
 settings = {"layers": layers, "activation": activation, "initializer": "he_normal",
             "dropout": 0.0, "l2": 0.0, "learning_rate": 1e-3, "decay_rate": 1e-3,
             "epochs": epochs, "batch_size": batch, "shuffle": True,
-            "early_stopping_patience": 0}
+            "early_stopping_patience": 0, "jit_compile": method.endswith("jit_compile: true")}
 features = list(frame.columns[:n_in])
 validation = frame.iloc[: events // 4]
 ends = []  # wall time at each epoch's end: an epoch's time is the gap, fit() calls included
-if method == "train_model":
+if method.startswith("train_model"):
     keep = training.KeepBestWeights.on_epoch_end
     def timed_end(self, epoch, logs=None):
         keep(self, epoch, logs)
         ends.append(time.perf_counter())
     training.KeepBestWeights.on_epoch_end = timed_end
-    train_model(frame, validation, features, settings, mode, classes, seed=1)
+    model, _, _ = train_model(frame, validation, features, settings, mode, classes, seed=1)
+    assert model.jit_compile == settings["jit_compile"], "Keras declined XLA"
 else:
     class Timer(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -84,6 +100,7 @@ else:
                   loss="binary_crossentropy" if mode == "binary" else "categorical_crossentropy",
                   weighted_metrics=["accuracy"], jit_compile=xla,
                   steps_per_execution=steps if xla else 16)
+    assert model.jit_compile == xla, "Keras declined XLA"
     model.fit(x_train, y_train, sample_weight=w_train, batch_size=batch, epochs=epochs,
               validation_data=(x_val, y_val, w_val), callbacks=[Timer()], verbose=0)
 print(json.dumps(float(np.median(np.diff(ends)))))
@@ -130,15 +147,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=list(NETWORKS))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     arguments = parser.parse_args()
     rows = []
     for threads in arguments.threads:
         peak = matmul_gflops(threads)
         for name in arguments.networks:
             n_in, layers, n_out, activation, batch = NETWORKS[name]
-            times = {method: [] for method in METHODS}
+            methods = sorted(set(arguments.methods) | {"fit, XLA epoch"}, key=METHODS.index)
+            times = {method: [] for method in methods}
             for _ in range(arguments.repeats):
-                for method in METHODS:  # interleaved
+                for method in methods:  # interleaved
                     job = [threads, method, n_in, layers, n_out, activation, batch,
                            arguments.events, arguments.epochs]  # fmt: skip
                     times[method].append(measure(job))

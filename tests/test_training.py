@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -110,3 +111,41 @@ def test_stages_that_do_not_train_never_import_tensorflow():
         + "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_batches_follow_each_epochs_seeded_order_with_a_partial_last_batch():
+    from cmsnn.training import EpochShuffle, epoch_order, training_batches
+
+    x = np.arange(22, dtype=np.float32).reshape(11, 2)
+    y, w = np.arange(11, dtype=np.float32), np.linspace(1, 2, 11, dtype=np.float32)
+    shuffler = EpochShuffle(11, seed=5, shuffle=True)
+    dataset = training_batches(x, y, w, 4, shuffler)
+    assert int(dataset.cardinality()) == 3
+    for epoch in (0, 1, 7):
+        shuffler.on_epoch_begin(epoch)
+        order = epoch_order(11, 5, epoch, True)
+        batches = [[part.numpy() for part in batch] for batch in dataset]
+        assert [len(batch[0]) for batch in batches] == [4, 4, 3]
+        np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), x[order])
+        np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), y[order])
+        np.testing.assert_array_equal(np.concatenate([b[2] for b in batches]), w[order])
+    assert not np.array_equal(epoch_order(11, 5, 0, True), epoch_order(11, 5, 1, True))
+
+
+def test_xla_compiled_training_is_reproducible_per_seed():
+    # A process of its own: Keras declines XLA where TensorFlow's op determinism is on.
+    code = """
+import numpy as np
+from tests.test_training import FEATURES, SETTINGS, events
+from cmsnn.training import configure_backend, train_model
+configure_backend(1, jit_compile=True)
+settings = SETTINGS | {"jit_compile": True}
+train, validation = events(400, 1), events(200, 2)
+runs = [train_model(train, validation, FEATURES, settings, "multiclass", 3, seed=7) for _ in "ab"]
+assert all(model.jit_compile for model, _, _ in runs), "not compiled with XLA"
+assert runs[0][1].equals(runs[1][1])
+for a, b in zip(runs[0][0].get_weights(), runs[1][0].get_weights(), strict=True):
+    np.testing.assert_array_equal(a, b)
+"""
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=600, cwd=root)

@@ -9,18 +9,19 @@ import keras
 
 log = logging.getLogger(__name__)
 
-#: Training and validation batches per compiled call (``benchmarks/training_throughput.py``).
-STEPS_PER_EXECUTION = 16
 
-
-def build_model(n_features: int, n_classes: int, mode: str, settings: Mapping) -> keras.Model:
+def build_model(
+    n_features: int, n_classes: int, mode: str, settings: Mapping, steps_per_execution: int = 1
+) -> keras.Model:
     """A compiled dense network for ``n_features`` inputs.
 
     ``settings`` holds ``layers`` (units per hidden layer), ``activation``,
-    ``initializer``, ``dropout``, ``l2``, ``learning_rate`` and ``decay_rate``. Binary
+    ``initializer``, ``dropout``, ``l2``, ``learning_rate``, ``decay_rate`` and
+    optionally ``jit_compile`` (XLA). Binary
     mode ends in one sigmoid unit with binary cross-entropy, multi-class mode in a
     softmax over the classes with categorical cross-entropy; both are weighted by the
-    events' training weights through ``sample_weight``.
+    events' training weights through ``sample_weight``. ``steps_per_execution``
+    batches run in one compiled call (the training step gives a whole epoch's).
     """
     regularizer = keras.regularizers.L2(settings["l2"]) if settings["l2"] > 0 else None
     inputs = keras.Input(shape=(n_features,), name="features")
@@ -46,9 +47,10 @@ def build_model(n_features: int, n_classes: int, mode: str, settings: Mapping) -
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate_schedule(settings)),
         loss=loss,
         weighted_metrics=["accuracy"],
-        # Batches run 16 at a time inside one compiled call: the same steps in the same
-        # order (bit-identical results), a fraction of the Python overhead per batch.
-        steps_per_execution=STEPS_PER_EXECUTION,
+        # Many batches inside one compiled call: the same steps in the same order
+        # (bit-identical results) without Python between them.
+        steps_per_execution=steps_per_execution,
+        jit_compile=settings.get("jit_compile", False),
     )
     return model
 

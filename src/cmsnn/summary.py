@@ -111,6 +111,7 @@ SUMMARY_COLUMNS = (
             "early_stopping_patience",
             "epochs",
             "initializer",
+            "jit_compile",
             "l2",
             "layers",
             "learning_rate",

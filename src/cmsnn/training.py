@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import platform
 import shutil
 import signal
@@ -81,8 +82,8 @@ class KeepBestWeights(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def restore_best(self, model) -> None:
-        """Give ``model`` the weights of the best epoch (called once training is over;
-        Keras' ``on_train_end`` would run after every epoch of a resumable loop)."""
+        """Give ``model`` the weights of the best epoch (called once training is over,
+        also when a resumed training had no epoch left to run)."""
         if self.best_weights is not None:
             model.set_weights(self.best_weights)
 
@@ -123,23 +124,75 @@ class StopRequest:
         )
         self.signal = number
 
+    @property
+    def name(self) -> str | None:
+        return None if self.signal is None else signal.Signals(self.signal).name
+
+
+class EpochShuffle(keras.callbacks.Callback):
+    """The order of the training events in the epoch being trained (see
+    :func:`epoch_order`); :func:`training_batches` asks it at every epoch's start."""
+
+    def __init__(self, n_events: int, seed: int, shuffle: bool):
+        super().__init__()
+        self.n_events, self.seed, self.shuffle = n_events, seed, shuffle
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def order(self) -> np.ndarray:
+        return epoch_order(self.n_events, self.seed, self.epoch, self.shuffle).astype(np.int64)
+
+
+class SaveOnEpochEnd(keras.callbacks.Callback):
+    """Save a checkpoint after an epoch, at most every ``seconds`` and always when a
+    stop was requested (SIGTERM), and then stop training (``stopped_after`` says when)."""
+
+    def __init__(self, folder, keeper: KeepBestWeights, fingerprint, seconds, stop: StopRequest):
+        super().__init__()
+        self.folder, self.keeper, self.fingerprint = folder, keeper, fingerprint
+        self.seconds, self.stop = seconds, stop
+        self.last_saved = time.perf_counter()
+        self.stopped_after = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.model.stop_training:  # stopped early: training is complete
+            return
+        due = time.perf_counter() - self.last_saved >= self.seconds
+        if self.folder is not None and (due or self.stop.signal is not None):
+            save_checkpoint(self.folder, self.model, self.keeper, epoch + 1, self.fingerprint)
+            self.last_saved = time.perf_counter()
+        if self.stop.signal is not None:
+            self.stopped_after = epoch + 1
+            self.model.stop_training = True
+
 
 class TrainingInterrupted(RuntimeError):
     """Training stopped on a signal after saving a checkpoint; rerun the job to resume."""
 
 
-def configure_backend(threads: int) -> str:
+def configure_backend(threads: int, jit_compile: bool = False) -> str:
     """Use ``threads`` CPU threads and deterministic operations on Keras' backend.
 
-    Returns a description of the device the model will train on (a GPU when the job
-    was given one, otherwise the CPU).
+    Without ``jit_compile`` TensorFlow's own op determinism is enabled; Keras will not
+    compile with XLA under it, so with ``jit_compile`` XLA's kernels give the
+    determinism instead (those of the CPU are; on a GPU, XLA's deterministic-ops flag
+    is set). Returns a description of the device the model will train on (a GPU when
+    the job was given one, otherwise the CPU).
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
         limit_threads(threads)
-        tf.config.experimental.enable_op_determinism()
+        if jit_compile:
+            os.environ["XLA_FLAGS"] = " ".join(
+                [os.environ.get("XLA_FLAGS", ""), "--xla_gpu_deterministic_ops=true"]
+            ).strip()
+        else:
+            tf.config.experimental.enable_op_determinism()
+        log.info("training step compiled with XLA: %s", "yes" if jit_compile else "no")
         log.info(
             "TensorFlow threads: intra-op %d, inter-op %d",
             tf.config.threading.get_intra_op_parallelism_threads(),
@@ -194,35 +247,38 @@ def train_model(
     fingerprint = _fingerprint(settings, seed, mode, n_classes, x_train, y_train, w_train, x_val)
     model, first_epoch = _resume(checkpoint_dir, fingerprint, keeper)
     if model is None:
-        model = build_model(len(features), n_classes, mode, settings)
+        # a whole epoch per compiled call: no Python between its batches
+        batches_per_epoch = -(-len(x_train) // settings["batch_size"])
+        model = build_model(len(features), n_classes, mode, settings, batches_per_epoch)
     model.summary(print_fn=log.info)
-    started = last_saved = time.perf_counter()
-    with StopRequest() as stop:
-        for epoch in range(first_epoch, settings["epochs"]):
-            order = epoch_order(len(x_train), seed, epoch, settings["shuffle"])
+    if settings.get("jit_compile") and not model.jit_compile:
+        log.warning(
+            "Keras declined to compile with XLA (TensorFlow's op determinism is on in this "
+            "process: configure_backend(threads, jit_compile=True) leaves it off)"
+        )
+    shuffler = EpochShuffle(len(x_train), seed, settings["shuffle"])
+    stop = StopRequest()
+    saver = SaveOnEpochEnd(checkpoint_dir, keeper, fingerprint, checkpoint_seconds, stop)
+    started = time.perf_counter()
+    with stop:
+        if first_epoch < settings["epochs"]:
+            # One fit for every epoch: its setup (data pipelines, callbacks, the
+            # validation iterator) costs as much as a short epoch.
             model.fit(
-                x_train[order],
-                y_train[order],
-                sample_weight=w_train[order],
+                training_batches(x_train, y_train, w_train, settings["batch_size"], shuffler),
                 validation_data=(x_val, y_val, w_val),
-                initial_epoch=epoch,
-                epochs=epoch + 1,
-                batch_size=settings["batch_size"],
-                shuffle=False,
-                callbacks=[keeper],
+                validation_batch_size=settings["batch_size"],
+                initial_epoch=first_epoch,
+                epochs=settings["epochs"],
+                shuffle=False,  # the order is the shuffler's
+                callbacks=[shuffler, keeper, saver],
                 verbose=verbose,
             )
-            if model.stop_training:  # early stopping
-                break
-            due = time.perf_counter() - last_saved >= checkpoint_seconds
-            if checkpoint_dir is not None and (due or stop.signal is not None):
-                save_checkpoint(checkpoint_dir, model, keeper, epoch + 1, fingerprint)
-                last_saved = time.perf_counter()
-            if stop.signal is not None:
-                raise TrainingInterrupted(
-                    f"stopped by {signal.Signals(stop.signal).name} after epoch {epoch + 1}; "
-                    f"the state is saved in {checkpoint_dir}: rerun the job to resume"
-                )
+    if saver.stopped_after is not None:
+        raise TrainingInterrupted(
+            f"stopped by {stop.name} after epoch {saver.stopped_after}; "
+            f"the state is saved in {checkpoint_dir}: rerun the job to resume"
+        )
     if keeper.best_weights is None:
         raise FloatingPointError(
             "the validation loss was never finite (NaN or infinite from the first epoch); "
@@ -249,6 +305,38 @@ def epoch_order(n_events: int, seed: int, epoch: int, shuffle: bool) -> np.ndarr
     if not shuffle:
         return np.arange(n_events)
     return np.random.default_rng([seed, epoch]).permutation(n_events)
+
+
+def training_batches(x, y, weights, batch_size: int, shuffler: EpochShuffle):
+    """The training events as ``fit`` batches them (``batch_size`` events, the last
+    batch partial), in the order ``shuffler`` gives for each epoch: one pipeline for
+    every epoch, as Keras builds for arrays, but with the project's own shuffling."""
+    import tensorflow as tf
+
+    n_events = len(x)
+    n_full = n_events // batch_size
+
+    def epoch_batches(_):
+        order = tf.numpy_function(shuffler.order, [], tf.int64, stateful=True)
+        order.set_shape([n_events])
+        full = tf.reshape(order[: n_full * batch_size], [n_full, batch_size])
+        batches = tf.data.Dataset.from_tensor_slices(full)
+        if n_events % batch_size:
+            batches = batches.concatenate(
+                tf.data.Dataset.from_tensors(order[n_full * batch_size :])
+            )
+        return batches
+
+    def gather(indices, arrays):
+        return tuple(tf.gather(array, indices, axis=0) for array in arrays)
+
+    # Keras iterates anew every epoch, after on_epoch_begin: the order is drawn then.
+    indices = tf.data.Dataset.range(1).flat_map(epoch_batches)
+    arrays = tf.data.Dataset.from_tensors((x, y, weights)).repeat()
+    dataset = tf.data.Dataset.zip((indices, arrays))
+    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    n_batches = n_full + bool(n_events % batch_size)
+    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
 
 
 #: Files of a checkpoint: one folder per saved epoch, and the state naming it.
@@ -335,7 +423,7 @@ def train_files(
     threads: int,
 ) -> None:
     """Rule entry point: prepared Parquet in; model, history CSV and facts JSON out."""
-    device = configure_backend(threads)
+    device = configure_backend(threads, settings.get("jit_compile", False))
     batch_job = batch_job_environment()
     log.info("training on %s", device)
     log.info("batch job: %s", batch_job or "none (local run)")
