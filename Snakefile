@@ -56,3 +56,7 @@ rule all:
     input:
         get_final_outputs(),
     default_target: True
+
+
+# The package's parsed modules, for the next start (written only when one changed).
+PACKAGE_CODE.save()

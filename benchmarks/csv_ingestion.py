@@ -61,7 +61,8 @@ METHODS = {
 
 def write_csv(path: Path, size_gb: float, config: dict) -> int:
     """A headerless CSV of about ``size_gb`` GB: toy events of every process, repeated."""
-    from cmsnn.toydata import generate_process, read_process_table
+    from cmsnn.configuration import read_process_table
+    from cmsnn.toydata import generate_process
 
     processes = read_process_table(ROOT / config["data"]["toy"]["processes"])
     blocks = [

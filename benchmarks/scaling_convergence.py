@@ -18,15 +18,16 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cmsnn.configuration import SCALING_METHODS, default_balancing, read_process_table
 from cmsnn.grid import point_settings
 from cmsnn.metrics import weighted_auc
 from cmsnn.prediction import predict_events
 from cmsnn.reading import label_classes
-from cmsnn.scaling import SCALING_METHODS, apply_scaler, fit_scaler
+from cmsnn.scaling import apply_scaler, fit_scaler
 from cmsnn.splitting import split_events
-from cmsnn.toydata import generate_process, read_process_table
+from cmsnn.toydata import generate_process
 from cmsnn.training import configure_backend, train_model
-from cmsnn.weighting import balance_class_weights, default_balancing
+from cmsnn.weighting import balance_class_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -38,14 +38,16 @@ def snakemake(
     check: bool = True,
     env: dict | None = None,
     cwd: Path | None = None,
+    snakefile: Path = ROOT / "Snakefile",
 ) -> subprocess.CompletedProcess:
-    """Run Snakemake on the project's Snakefile in ``workdir``; output is captured.
+    """Run Snakemake on the project's Snakefile (or ``snakefile``) in ``workdir``;
+    output is captured.
 
     ``cwd`` is where Snakemake starts (and looks for ``--profile NAME``). A run silent
     for :data:`INACTIVITY_TIMEOUT` seconds is killed with its jobs, never left hanging."""
     command = [
         sys.executable, "-m", "snakemake",
-        "--snakefile", str(ROOT / "Snakefile"),
+        "--snakefile", str(snakefile),
         "--directory", str(workdir),
         "--cores", "2",
         *arguments,
@@ -101,9 +103,20 @@ def _newest_change(folder: Path) -> float:
     return newest
 
 
-def planned_jobs(workdir: Path, *arguments: str) -> dict[str, int]:
+def workflow_copy(folder: Path) -> Path:
+    """The workflow (Snakefile, rules, scripts, package source, resources) copied into
+    ``folder`` with the files' times kept (a script newer than its outputs reruns them),
+    so that a test can edit its package source without touching the real one."""
+    skipped = shutil.ignore_patterns(
+        ".*", "results", "tests", "benchmarks", "__pycache__", "*.egg-info"
+    )
+    shutil.copytree(ROOT, folder, ignore=skipped)
+    return folder
+
+
+def planned_jobs(workdir: Path, *arguments: str, snakefile: Path = ROOT / "Snakefile") -> dict:
     """The jobs a dry run would execute, as ``{rule: count}`` (empty when up to date)."""
-    result = snakemake(workdir, "--dry-run", *arguments)
+    result = snakemake(workdir, "--dry-run", *arguments, snakefile=snakefile)
     output = result.stdout + result.stderr
     if "Nothing to be done" in output:
         return {}

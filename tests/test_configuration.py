@@ -4,6 +4,7 @@ modules each stage runs (declared as rule inputs so that editing one reruns the 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,12 @@ import pytest
 import yaml
 
 import cmsnn
-from cmsnn.configuration import check_config_keys, module_dependencies, scientific_numbers
+from cmsnn.configuration import (
+    PackageCode,
+    check_config_keys,
+    module_dependencies,
+    scientific_numbers,
+)
 from cmsnn.grid import expand_grid
 
 PACKAGE = Path(cmsnn.__file__).resolve().parent
@@ -122,7 +128,7 @@ def test_dependencies_of_training():
 def test_dependencies_of_evaluation():
     modules = module_dependencies(PACKAGE, "evaluation")
     assert modules == sorted(modules)
-    assert {"evaluation", "fom", "splitting", "files"} <= set(modules)
+    assert {"evaluation", "fom", "configuration", "files"} <= set(modules)
     assert not {"training", "model", "prediction", "weighting"} & set(modules)
 
 
@@ -212,6 +218,93 @@ def test_relative_imports_are_followed(tmp_path):
     source = "from . import b\nfrom .c import z\nfrom .d.e import w\n"
     package = write_package(tmp_path / "cmsnn", {"a": source, "b": "", "c": "", "d": ""})
     assert module_dependencies(package, "a") == ["a", "b", "c", "d"]
+
+
+# --- code versions ----------------------------------------------------------------------
+
+STAGE_SOURCES = {
+    "fom": '"""The FOM."""\nfrom cmsnn.files import write\nfrom cmsnn.metrics import area\n\n'
+    'LIMIT = 3\n\n\ndef scan(x):\n    """Scan."""\n    return area(x) * LIMIT\n',
+    "metrics": "def area(x):\n    return 2 * x\n",
+    "files": "def write(x):\n    return x\n",
+    "logs": "",
+    "other": "X = 1\n",
+}
+
+
+def code_versions(package, stages=("fom", "metrics", "other"), version="1.0"):
+    code = PackageCode(package)
+    return {stage: code.version(stage, version) for stage in stages}
+
+
+def test_code_versions_ignore_comments_docstrings_layout_and_io_helpers(tmp_path):
+    package = write_package(tmp_path / "cmsnn", STAGE_SOURCES)
+    before = code_versions(package)
+    fom = package / "fom.py"
+    fom.write_text(
+        '"""Another module docstring."""\n# a comment\nfrom cmsnn.files import write\n'
+        "from cmsnn.metrics import area\nLIMIT = (3)  # the limit\n\ndef scan(x):\n"
+        '    """Another docstring."""\n\n    return (area(x)\n            * LIMIT)\n'
+    )
+    (package / "files.py").write_text("def write(x):\n    return [x]\n")
+    (package / "logs.py").write_text("LEVEL = 1\n")
+    assert code_versions(package) == before
+
+
+def test_code_versions_follow_what_the_code_does(tmp_path):
+    package = write_package(tmp_path / "cmsnn", STAGE_SOURCES)
+    before = code_versions(package)
+    (package / "metrics.py").write_text("def area(x):\n    return 3 * x\n")
+    after = code_versions(package)
+    # the imported module's stage and the stage importing it, not the other one
+    assert after["metrics"] != before["metrics"] and after["fom"] != before["fom"]
+    assert after["other"] == before["other"]
+    fom = package / "fom.py"
+    fom.write_text(fom.read_text().replace("LIMIT = 3", "LIMIT = 4"))
+    assert code_versions(package)["fom"] != after["fom"]
+    assert code_versions(package, version="1.1")["other"] != before["other"]
+
+
+def test_parsed_modules_are_remembered_by_the_checksum_of_their_source(tmp_path):
+    package = write_package(tmp_path / "cmsnn", STAGE_SOURCES)
+    cache = tmp_path / ".snakemake" / "code.json"
+    first = PackageCode(package, cache)
+    version = first.version("fom", "1.0")
+    first.save()
+    saved = json.loads(cache.read_text())
+    assert set(saved) == {"fom", "files", "metrics"}
+    # A later start takes a module from the file while its source is unchanged (the
+    # tampered digest shows it was not parsed again) ...
+    saved["metrics"]["code"] = "tampered"
+    cache.write_text(json.dumps(saved))
+    assert PackageCode(package, cache).version("fom", "1.0") != version
+    # ... and parses it again once the source changed.
+    metrics = package / "metrics.py"
+    metrics.write_text(metrics.read_text() + "# a comment\n")
+    again = PackageCode(package, cache)
+    assert again.version("fom", "1.0") == version
+    again.save()
+    assert json.loads(cache.read_text())["metrics"]["code"] != "tampered"
+    # An unreadable file is only a missed shortcut.
+    cache.write_text("{not json")
+    assert PackageCode(package, cache).version("fom", "1.0") == version
+
+
+def test_common_smk_imports_only_light_package_modules_at_start():
+    """Checking an up-to-date workflow must not import pandas, pyarrow or NumPy: what
+    common.smk imports at its top level (not inside a branch for an optional feature or
+    inside a function that runs only when jobs run) imports none of them."""
+    source = (PACKAGE.parents[1] / "workflow" / "rules" / "common.smk").read_text()
+    top_level = re.findall(r"^(?:from (cmsnn(?:\.\w+)?) import|import (cmsnn\S*))", source, re.M)
+    modules = sorted({name for pair in top_level for name in pair if name})
+    assert modules == ["cmsnn", "cmsnn.configuration", "cmsnn.grid", "cmsnn.logs"]
+    code = (
+        "import sys\n"
+        + "".join(f"import {module}\n" for module in modules)
+        + "heavy = sorted({'numpy', 'pandas', 'pyarrow', 'scipy'} & set(sys.modules))\n"
+        + "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_the_schemas_activations_and_initializers_are_kerass_names():

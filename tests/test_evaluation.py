@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
+from cmsnn.configuration import SPLITS
 from cmsnn.evaluation import evaluate_files, evaluate_predictions
 from cmsnn.fom import asimov_significance, asimov_significance_with_uncertainty
 from cmsnn.metrics import (
@@ -18,7 +19,6 @@ from cmsnn.metrics import (
     weighted_auc,
     weighted_confusion_matrix,
 )
-from cmsnn.splitting import SPLITS
 
 CLASS_NAMES = ["Signal", "Wjets", "TTbar", "Other"]
 

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cmsnn.configuration import SPLITS
 from cmsnn.files import read_parquet, write_parquet
 from cmsnn.prediction import predict_events
 from cmsnn.scaling import prepare_training_inputs
-from cmsnn.splitting import SPLITS
 from cmsnn.training import train_model
 from cmsnn.weighting import (
     apply_negative_weight_policy,

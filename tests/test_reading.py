@@ -10,8 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cmsnn.configuration import assign_classes
 from cmsnn.files import read_parquet
-from cmsnn.reading import assign_classes, ingest_csv, label_classes, read_ahead, read_events
+from cmsnn.reading import ingest_csv, label_classes, read_ahead, read_events
 
 FEATURES = ["Met", "Njet"]
 CLASSES = [
@@ -374,7 +375,7 @@ def test_underscored_number_is_named_with_its_line(tmp_path):
 
 
 def test_check_classes_accepts_a_catch_all_last():
-    from cmsnn.reading import check_classes
+    from cmsnn.configuration import check_classes
 
     check_classes([{"name": "S", "patterns": ["T2*"]}, {"name": "Rest", "patterns": ["*"]}])
     with pytest.raises(ValueError, match=r"used twice"):

@@ -10,9 +10,9 @@ import pytest
 from scipy import stats
 from sklearn.preprocessing import QuantileTransformer
 
+from cmsnn.configuration import SPLITS
 from cmsnn.files import read_json, read_parquet, write_parquet
 from cmsnn.scaling import QUANTILE_CLIP, apply_scaler, fit_scaler, prepare_training_inputs
-from cmsnn.splitting import SPLITS
 
 N = 20_000
 

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cmsnn.configuration import read_process_table
 from cmsnn.reading import label_classes, read_events
 from cmsnn.toydata import (
     MET_SKIM_CUT,
     TUTORIAL_FEATURES,
     generate_process,
-    read_process_table,
     write_toy_sample,
 )
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import cmsnn.weighting
-from cmsnn.weighting import balance_class_weights, default_balancing, training_targets
+from cmsnn.configuration import default_balancing
+from cmsnn.weighting import balance_class_weights, training_targets
 
 WEIGHTS = np.array([1.0, 3.0, 6.0, 12.0, 18.0, 16.0, 48.0])
 CLASS_INDEX = np.array([0, 0, 1, 1, 1, 2, 2])

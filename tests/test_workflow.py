@@ -17,7 +17,7 @@ from sklearn.metrics import roc_auc_score
 
 from cmsnn.splitting import split_counts
 from cmsnn.toydata import TUTORIAL_FEATURES
-from snakemake_runs import ROOT, make_workdir, planned_jobs, snakemake
+from snakemake_runs import ROOT, make_workdir, planned_jobs, snakemake, workflow_copy
 
 pytestmark = pytest.mark.slow
 
@@ -269,17 +269,23 @@ FOM_RERUN = {
 }
 
 
-def test_editing_a_stage_module_reruns_that_stage_only(multiclass_run):
-    # Snakemake compares checksums, so the edit must change the content, not only mtime.
-    module = ROOT / "src" / "cmsnn" / "fom.py"
-    original = module.read_text()
-    module.write_text(original + "\n# an edit\n")
-    try:
-        jobs = planned_jobs(multiclass_run)
-    finally:
-        module.write_text(original)
-    assert jobs == FOM_RERUN
-    assert planned_jobs(multiclass_run) == {}
+def test_only_edits_that_change_what_code_does_rerun_its_stage(multiclass_run, tmp_path):
+    """The rules carry a digest of their stage's code as a param: an edit to a comment, a
+    docstring or an I/O helper reruns nothing; a changed constant in fom.py reruns the
+    FOM scans and what follows them, and nothing before (no training)."""
+    copy = workflow_copy(tmp_path / "workflow")
+    snakefile = copy / "Snakefile"
+    assert planned_jobs(multiclass_run, snakefile=snakefile) == {}
+    package = copy / "src" / "cmsnn"
+    fom, files = package / "fom.py", package / "files.py"
+    source = fom.read_text()
+    edited = source.replace('"""', '"""An edited docstring. ', 1) + "\n# a comment\n"
+    fom.write_text(edited)
+    files.write_text(files.read_text() + "\n\ndef unused_helper():\n    return 1\n")
+    assert planned_jobs(multiclass_run, snakefile=snakefile) == {}
+    assert "AUTO_LOWER_QUANTILE = 0.5\n" in source
+    fom.write_text(edited.replace("AUTO_LOWER_QUANTILE = 0.5\n", "AUTO_LOWER_QUANTILE = 0.4\n"))
+    assert planned_jobs(multiclass_run, snakefile=snakefile) == FOM_RERUN
 
 
 def test_every_figure_is_written_as_png_and_pdf(multiclass_run):
@@ -468,7 +474,8 @@ def test_a_meaningless_fom_is_reported_loudly(binary_run):
 
 
 def test_the_tutorials_presplit_layout_is_accepted(tmp_path):
-    from cmsnn.toydata import generate_process, read_process_table
+    from cmsnn.configuration import read_process_table
+    from cmsnn.toydata import generate_process
 
     table = read_process_table(ROOT / "resources/toy_processes.yaml")
     data = tmp_path / "17var" / "data"

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cmsnn.configuration import SPLITS
 from cmsnn.files import write_csv, write_json
 from cmsnn.fom import (
     background_yields_by_class,
@@ -22,7 +23,6 @@ from cmsnn.fom import (
 )
 from cmsnn.logs import WARNING_SEPARATOR
 from cmsnn.metrics import weighted_auc
-from cmsnn.splitting import SPLITS
 
 log = logging.getLogger(__name__)
 

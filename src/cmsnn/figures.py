@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 
 from cmsnn import plots
+from cmsnn.configuration import SPLITS
 from cmsnn.files import read_json, read_parquet, write_csv
 from cmsnn.inputs import correlation_matrices
 from cmsnn.metrics import roc_curves, weighted_confusion_matrix
 from cmsnn.overtraining import ks_per_class
 from cmsnn.reading import EVENT_ID_COLUMNS
-from cmsnn.splitting import SPLITS
 from cmsnn.summary import parse_signal_point
 
 #: The summary columns whose spread over seeds the seed-spread figure shows, and labels.

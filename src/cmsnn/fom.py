@@ -53,14 +53,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cmsnn.configuration import AUTO, OUTPUT_RANGE, check_scan_order
+
 #: Below this argument ``g`` and ``h`` use their Taylor series.
 _SERIES_LIMIT = 0.05
 _SERIES_TERMS = 18
 
-#: A sigmoid or softmax output lies in [0, 1]: explicit scan ranges must lie there too.
-OUTPUT_RANGE = (0.0, 1.0)
-#: ``fom.cut_min``/``cut_max`` value asking for the range from the validation signal.
-AUTO = "auto"
 #: The automatic scan starts at this weighted quantile of the validation signal's output
 #: (the cut keeping half of the signal) and ends at its highest output: the optimum of a
 #: search with a background uncertainty lies at tight cuts, and a lower edge any looser
@@ -143,31 +141,9 @@ def yield_weights(weights, luminosity: float, split_fraction: float) -> np.ndarr
     return np.asarray(weights, dtype=np.float64) * luminosity / split_fraction
 
 
-def check_cut_range(cut_min, cut_max, steps: int) -> None:
-    """Start-up check of ``fom.cut_min``/``cut_max``: numbers or ``auto``; explicit ones
-    inside the network output's range [0, 1], and ``cut_min < cut_max``."""
-    low, high = OUTPUT_RANGE
-    for key, value in (("cut_min", cut_min), ("cut_max", cut_max)):
-        if value == AUTO:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"fom.{key} must be a number or 'auto', got {value!r}")
-        if not low <= value <= high:
-            raise ValueError(
-                f"fom.{key} = {value} lies outside the network output's range [{low}, {high}] "
-                "(sigmoid or softmax): no cut there selects anything; use a value inside it "
-                "or 'auto'"
-            )
-    if AUTO not in (cut_min, cut_max):
-        cut_values(cut_min, cut_max, steps)
-
-
 def cut_values(cut_min: float, cut_max: float, steps: int) -> np.ndarray:
     """The scanned lower cuts: ``cut_min + i·(cut_max − cut_min)/steps``, i = 0…steps−1."""
-    if not cut_max > cut_min or steps < 1:
-        raise ValueError(
-            f"the FOM scan needs cut_min < cut_max and steps ≥ 1, got {cut_min}, {cut_max}, {steps}"
-        )
+    check_scan_order(cut_min, cut_max, steps)
     # Rounded so that 0.7 + 57·0.0015 reads 0.7855, not 0.7854999999999999.
     return np.round(cut_min + np.arange(steps) * ((cut_max - cut_min) / steps), 12)
 

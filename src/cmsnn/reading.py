@@ -9,7 +9,6 @@ and its ``class_index`` in the configured class list (index 0 is the signal).
 from __future__ import annotations
 
 import csv
-import fnmatch
 import gzip
 import logging
 import math
@@ -28,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from cmsnn.configuration import assign_classes
 from cmsnn.files import atomic_path, write_csv
 
 log = logging.getLogger(__name__)
@@ -144,63 +144,6 @@ def _described_csv_errors(
         raise _describe_malformed_csv(path, names, header, block_size) or ValueError(
             f"{path}: cannot be read as CSV ({error})"
         ) from error
-
-
-def assign_classes(processes: Sequence[str], classes: Sequence[Mapping]) -> dict[str, int]:
-    """Map each process name to the index of the first class whose glob pattern matches it.
-
-    ``classes`` is the ordered config list ``[{name, patterns}, …]``; the first class is
-    the signal. A process no pattern matches is an error: add a pattern, or a catch-all
-    ``"*"`` class last.
-    """
-    assignment = {}
-    for process in sorted(set(processes)):
-        for index, entry in enumerate(classes):
-            if any(fnmatch.fnmatchcase(process, pattern) for pattern in entry["patterns"]):
-                assignment[process] = index
-                break
-        else:
-            names = ", ".join(f"{c['name']} {c['patterns']}" for c in classes)
-            raise ValueError(
-                f"process {process!r} matches no class pattern ({names}); add a pattern for "
-                "it under `classes:` in the config, or a last class with pattern '*'"
-            )
-    return assignment
-
-
-def check_classes(classes: Sequence[Mapping]) -> None:
-    """Start-up check of the class list: names are unique (training uses the class
-    index, predictions and the FOM the name), and no class comes after one whose
-    pattern matches every process (``*``): it could never receive an event."""
-    names = [entry["name"] for entry in classes]
-    duplicated = sorted({name for name in names if names.count(name) > 1})
-    if duplicated:
-        raise ValueError(
-            f"classes: the names {duplicated} are used twice; give every class its own"
-        )
-    for index, entry in enumerate(classes[:-1]):
-        catch_all = [pattern for pattern in entry["patterns"] if set(pattern) == {"*"}]
-        if catch_all:
-            later = [later_entry["name"] for later_entry in classes[index + 1 :]]
-            raise ValueError(
-                f"classes: {entry['name']} has the pattern {catch_all[0]!r}, which catches every "
-                f"process, so the later classes {later} can never receive an event; move "
-                f"{entry['name']} to the end of the list"
-            )
-
-
-def check_every_class_has_a_process(processes: Sequence[str], classes: Sequence[Mapping]) -> None:
-    """Every class receives at least one of ``processes`` (a multi-class network cannot
-    learn a class without events)."""
-    assignment = assign_classes(processes, classes)
-    empty = [
-        entry["name"] for index, entry in enumerate(classes) if index not in assignment.values()
-    ]
-    if empty:
-        raise ValueError(
-            f"classes: {empty} match none of the processes {sorted(set(processes))}; fix their "
-            "patterns or remove them"
-        )
 
 
 def label_classes(events: pd.DataFrame, classes: Sequence[Mapping]) -> pd.DataFrame:

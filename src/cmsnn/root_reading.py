@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cmsnn.configuration import assign_classes
 from cmsnn.expressions import (
     ExpressionError,
     evaluate_object_expression,
@@ -36,7 +37,7 @@ from cmsnn.expressions import (
     parse_expression,
 )
 from cmsnn.files import atomic_path
-from cmsnn.reading import PROCESS_TABLE_COLUMNS, RESERVED_COLUMNS, assign_classes
+from cmsnn.reading import PROCESS_TABLE_COLUMNS, RESERVED_COLUMNS
 
 log = logging.getLogger(__name__)
 

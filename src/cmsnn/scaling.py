@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cmsnn.configuration import SCALING_METHODS, SPLITS
 from cmsnn.files import read_parquet, write_json, write_parquet
-from cmsnn.splitting import SPLITS
 from cmsnn.weighting import (
     apply_negative_weight_policy,
     balance_class_weights,
@@ -31,7 +31,6 @@ from cmsnn.weighting import (
 
 log = logging.getLogger(__name__)
 
-SCALING_METHODS = ("minmax", "standard", "quantile")
 #: Most quantiles stored per variable for the ``quantile`` method.
 MAX_QUANTILES = 1000
 #: Probabilities are kept this far from 0 and 1 so that the normal quantile stays finite.

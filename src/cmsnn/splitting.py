@@ -18,19 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cmsnn.configuration import SPLITS, check_fractions
 from cmsnn.files import read_parquet, write_parquet
-
-SPLITS = ("train", "validation", "test")
-
-
-def check_fractions(fractions: Mapping[str, float]) -> None:
-    """The fractions must be positive and sum to one."""
-    if set(fractions) != set(SPLITS):
-        raise ValueError(f"split fractions must be given for {SPLITS}, got {sorted(fractions)}")
-    if any(value <= 0 for value in fractions.values()):
-        raise ValueError(f"split fractions must be positive, got {dict(fractions)}")
-    if not np.isclose(sum(fractions.values()), 1.0, atol=1e-9):
-        raise ValueError(f"split fractions must sum to 1, got {dict(fractions)}")
 
 
 def split_counts(n_events: int, fractions: Mapping[str, float]) -> dict[str, int]:

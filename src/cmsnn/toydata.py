@@ -18,7 +18,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from cmsnn.files import write_csv
 
@@ -30,12 +29,6 @@ TUTORIAL_FEATURES = (
 
 MET_SKIM_CUT = 200.0  # GeV
 JET_PT_THRESHOLD = 30.0  # GeV
-
-
-def read_process_table(path) -> dict[str, dict]:
-    """The process catalogue: ``{process name: parameters}``."""
-    with open(path) as stream:
-        return yaml.safe_load(stream)
 
 
 def process_seed(base_seed: int, process: str) -> np.random.SeedSequence:

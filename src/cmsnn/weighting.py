@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-BALANCING_SCHEMES = ("equal", "sqrt", "none")
-MODES = ("binary", "multiclass")
+from cmsnn.configuration import BALANCING_SCHEMES, MODES
+
 #: What happens to negative event weights (NLO samples) in the training and validation
 #: weights; yields, FOMs and AUCs always use the signed weights.
 NEGATIVE_WEIGHT_POLICIES = ("keep", "abs", "drop")
@@ -64,16 +64,6 @@ def net_weight_warnings(report: dict[str, dict], where: str) -> list[str]:
         if numbers["absolute_weight"] > 0
         and numbers["net_weight"] < NET_WEIGHT_WARNING_SHARE * numbers["absolute_weight"]
     ]
-
-
-def default_balancing(mode: str) -> str:
-    """The balancing used when the config sets none: ``equal`` in binary mode (the
-    tutorial's binary script; with ``sqrt`` the many background classes together
-    outweigh the signal and its output never reaches the cuts that matter), ``sqrt``
-    in multi-class mode (the tutorial's multi-class script)."""
-    if mode not in MODES:
-        raise ValueError(f"classification must be one of {MODES}, got {mode!r}")
-    return "equal" if mode == "binary" else "sqrt"
 
 
 def training_targets(class_index: np.ndarray, mode: str) -> np.ndarray:

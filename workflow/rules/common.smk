@@ -7,19 +7,25 @@ from pathlib import Path
 import yaml
 from snakemake.utils import validate
 
-from cmsnn.files import write_with
-from cmsnn.configuration import check_config_keys, module_dependencies, scientific_numbers
-from cmsnn.fom import check_cut_range
-from cmsnn.logs import failure_summary
+# Only light modules here (standard library and PyYAML): checking an up-to-date workflow
+# must not cost the second that importing pandas and pyarrow takes.
+import cmsnn
+from cmsnn.configuration import (
+    BALANCING_SCHEMES,
+    SCALING_METHODS,
+    SPLITS,
+    PackageCode,
+    check_classes,
+    check_config_keys,
+    check_cut_range,
+    check_every_class_has_a_process,
+    check_fractions,
+    default_balancing,
+    read_process_table,
+    scientific_numbers,
+)
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
-from cmsnn.reading import check_classes, check_every_class_has_a_process
-from cmsnn.root_reading import check_root_processes, resolve_files
-from cmsnn.selection import check_preselection
-from cmsnn.scaling import SCALING_METHODS
-from cmsnn.splitting import SPLITS, check_fractions
-from cmsnn.toydata import read_process_table
-from cmsnn.summary import verdict_lines
-from cmsnn.weighting import BALANCING_SCHEMES, default_balancing
+from cmsnn.logs import failure_summary
 
 
 # The conda environments install this package from here (envs/*.yaml: -e ${CMSNN_WORKFLOW_DIR}).
@@ -44,6 +50,8 @@ config["preprocessing"].setdefault("balancing", default_balancing(config["classi
 check_fractions(config["split"]["fractions"])
 check_classes(config["classes"])
 if config["preselection"]:
+    from cmsnn.selection import check_preselection
+
     check_preselection(config["preselection"], config["data"]["features"])
 check_cut_range(config["fom"]["cut_min"], config["fom"]["cut_max"], config["fom"]["steps"])
 
@@ -66,20 +74,18 @@ wildcard_constraints:
     balancing="|".join(BALANCING_SCHEMES),
 
 
-#: What each package module imports, filled as :func:`package_code` parses them (once
-#: per Snakemake start, not once per rule).
-PACKAGE_IMPORTS = {}
+#: The package's modules as the rules run them; parsed modules are remembered in
+#: .snakemake/ by their source's checksum, so that a start parses only what changed.
+PACKAGE_CODE = PackageCode(
+    Path(workflow.basedir) / "src" / "cmsnn", cache_file=".snakemake/cmsnn/package_code.json"
+)
 
 
-def package_code(stage):
-    """The package modules a stage runs (its module and all it imports), as inputs, so
-    that editing one reruns the job (Snakemake itself only watches the script file)."""
-    package = Path(workflow.basedir) / "src" / "cmsnn"
-    modules = {
-        *module_dependencies(package, stage, PACKAGE_IMPORTS),
-        *module_dependencies(package, "logs", PACKAGE_IMPORTS),
-    }
-    return [str(package / f"{module}.py") for module in sorted(modules)]
+def code_version(stage):
+    """A digest of the code a stage runs (its module and what it imports, without
+    comments and docstrings), as a rule's param: an edit that changes what the stage
+    does reruns its jobs; a comment, a docstring or the I/O and logging helpers do not."""
+    return PACKAGE_CODE.version(stage, cmsnn.__version__)
 
 
 def toy_processes_file():
@@ -135,6 +141,8 @@ INPUT_CSV = input_csv_files()
 #: ``{process name: its config entry}`` of the ROOT ntuples (data.source: root).
 ROOT_PROCESSES = {process["name"]: process for process in config["data"]["root"]["processes"]}
 if SOURCE == "root":
+    from cmsnn.root_reading import check_root_processes, resolve_files
+
     check_root_processes(config["data"]["root"]["processes"], config["data"]["features"])
 #: Every ingested sample: a CSV file, or a process of ROOT files.
 SAMPLES = list(ROOT_PROCESSES) if SOURCE == "root" else list(INPUT_CSV)
@@ -374,6 +382,8 @@ def keep_resolved_config():
             print(f"WARNING: {RESULTS}/ holds the results of another configuration (it differs in "
                   f"{', '.join(changed)}); the steps they change are redone here. To keep both, give "
                   "this configuration its own folder: results: <folder>.", file=sys.stderr)
+    from cmsnn.files import write_with  # (pandas: only when jobs run)
+
     write_with(kept, lambda temporary: temporary.write_text(yaml.safe_dump(dict(config), sort_keys=True)))
 
 
@@ -381,6 +391,8 @@ def print_verdict():
     """After a successful run, the verdict on the console: each model's test AUC, cut and
     FOM, every warning (a result that may mean nothing must not pass in silence), and
     where the results are."""
+    from cmsnn.summary import verdict_lines  # (pandas: only when jobs ran)
+
     summary = Path(f"{RESULTS}/fom_summary.csv")
     if summary.is_file():
         print("\n".join(verdict_lines(summary, RESULTS)), file=sys.stderr)

@@ -1,10 +1,9 @@
 rule generate_toy_sample:
     """One process of the embedded default dataset, as a headerless CSV."""
-    input:
-        code=package_code("toydata"),
     output:
         csv=f"{RESULTS}/toy_data/{{sample}}.csv",
     params:
+        code=code_version("toydata"),
         process=lambda wildcards: toy_processes()[wildcards.sample][0],
         parameters=lambda wildcards: canonical(toy_processes()[wildcards.sample][1]),
         events_scale=config["data"]["toy"]["events_scale"],
@@ -29,10 +28,10 @@ if SOURCE == "root":
         read and written chunk by chunk."""
         input:
             files=lambda wildcards: resolve_files(ROOT_PROCESSES[wildcards.sample]),
-            code=package_code("root_reading"),
         output:
             parquet=f"{RESULTS}/ingested/{{sample}}.parquet",
         params:
+            code=code_version("root_reading"),
             process=lambda wildcards: canonical(ROOT_PROCESSES[wildcards.sample]),
             features=config["data"]["features"],
             classes=canonical(config["classes"]),
@@ -56,10 +55,10 @@ else:
         """A ROOT-derived CSV to a typed Parquet table with each event's class."""
         input:
             csv=lambda wildcards: INPUT_CSV[wildcards.sample],
-            code=package_code("reading"),
         output:
             parquet=f"{RESULTS}/ingested/{{sample}}.parquet",
         params:
+            code=code_version("reading"),
             features=config["data"]["features"],
             weight_column=config["data"]["weight_column"],
             process_column=config["data"]["process_column"],
@@ -82,9 +81,10 @@ rule tabulate_processes:
     """Every process with its class, events and sum of weights: what each class holds."""
     input:
         parquet=ingested_files(),
-        code=package_code("reading"),
     output:
         table=f"{RESULTS}/ingested/processes.csv",
+    params:
+        code=code_version("reading"),
     log:
         f"{RESULTS}/logs/tabulate_processes.log",
     benchmark:
@@ -108,10 +108,10 @@ rule tabulate_cutflow:
         test=f"{RESULTS}/split/test.parquet",
         **{f"preselected_{split}": f"{RESULTS}/preselected/{split}.parquet" for split in PRESELECTED_SPLITS},
         training_set=f"{prepared_dir(next(iter(GRID)))}/train.parquet",
-        code=package_code("cutflow"),
     output:
         cutflow=f"{RESULTS}/cutflow.csv",
     params:
+        code=code_version("cutflow"),
         preselected=PRESELECTED_SPLITS,
     log:
         f"{RESULTS}/logs/tabulate_cutflow.log",

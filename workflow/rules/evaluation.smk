@@ -4,11 +4,12 @@ rule average_seed_predictions:
         train=member_predictions("train"),
         validation=member_predictions("validation"),
         test=member_predictions("test"),
-        code=package_code("ensemble"),
     output:
         train=f"{ENSEMBLE}/predictions_train.csv",
         validation=f"{ENSEMBLE}/predictions_validation.csv",
         test=f"{ENSEMBLE}/predictions_test.csv",
+    params:
+        code=code_version("ensemble"),
     log:
         f"{RESULTS}/logs/average_seed_predictions/{{point}}.log",
     benchmark:
@@ -30,12 +31,12 @@ rule evaluate_model:
         train=f"{MEMBER}/predictions_train.csv",
         validation=f"{MEMBER}/predictions_validation.csv",
         test=f"{MEMBER}/predictions_test.csv",
-        code=package_code("evaluation"),
     output:
         scan=f"{MEMBER}/fom_scan.csv",
         evaluation=f"{MEMBER}/evaluation.json",
         by_signal=f"{MEMBER}/fom_by_signal.csv",
     params:
+        code=code_version("evaluation"),
         fractions=canonical(config["split"]["fractions"]),
         fom=canonical(config["fom"]),
         mode=config["classification"],
@@ -62,7 +63,6 @@ rule summarise_models:
         by_signal=model_outputs("fom_by_signal.csv"),
         ensemble_evaluation=ensemble_outputs("evaluation.json"),
         ensemble_by_signal=ensemble_outputs("fom_by_signal.csv"),
-        code=package_code("summary"),
     output:
         summary=report(
             f"{RESULTS}/fom_summary.csv",
@@ -90,6 +90,7 @@ rule summarise_models:
             subcategory="Tables",
         ),
     params:
+        code=code_version("summary"),
         models=model_ids(),
         points=model_points(),
         ensemble_points=ENSEMBLE_POINTS,

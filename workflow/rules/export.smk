@@ -6,11 +6,11 @@ rule export_onnx:
         scaler=lambda wildcards: f"{prepared_dir(wildcards.point)}/scaler.json",
         test_events=selected_split("test"),
         predictions=f"{MODEL}/predictions_test.csv",
-        code=package_code("export"),
     output:
         onnx=f"{MODEL}/model.onnx",
         check=f"{MODEL}/onnx_check.json",
     params:
+        code=code_version("export"),
         mode=config["classification"],
         class_names=CLASS_NAMES,
     log:
@@ -36,10 +36,10 @@ rule write_model_card:
         facts=f"{MODEL}/training.json",
         evaluation=f"{MODEL}/evaluation.json",
         check=f"{MODEL}/onnx_check.json",
-        code=package_code("export"),
     output:
         card=f"{MODEL}/model_card.json",
     params:
+        code=code_version("export"),
         mode=config["classification"],
         class_names=CLASS_NAMES,
         units=canonical(config["plots"]["units"]),

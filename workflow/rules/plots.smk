@@ -6,7 +6,6 @@ rule plot_inputs:
     """Input variables per class and their correlations: what the network is given."""
     input:
         events=selected_split("train"),
-        code=package_code("figures"),
     output:
         **figure(
             "inputs", f"{RESULTS}/plots/input_distributions", "inputs.rst", "1. Inputs", "Distributions"
@@ -15,6 +14,7 @@ rule plot_inputs:
             "correlations", f"{RESULTS}/plots/correlations", "correlations.rst", "1. Inputs", "Correlations"
         ),
     params:
+        code=code_version("figures"),
         features=config["data"]["features"],
         class_names=CLASS_NAMES,
         units=canonical(config["plots"]["units"]),
@@ -45,7 +45,6 @@ rule plot_model:
         scan=f"{MODEL}/fom_scan.csv",
         evaluation=f"{MODEL}/evaluation.json",
         importance=f"{MODEL}/importance.csv",
-        code=package_code("figures"),
     output:
         **figure("history", f"{MODEL}/plots/training_history", "history.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
         **figure("roc", f"{MODEL}/plots/roc", "roc.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
@@ -60,6 +59,7 @@ rule plot_model:
             subcategory=MODEL_SUBCATEGORY,
         ),
     params:
+        code=code_version("figures"),
         mode=config["classification"],
         class_names=CLASS_NAMES,
         bins=config["plots"]["bins"],
@@ -82,12 +82,12 @@ rule plot_seed_spread:
     """Validation AUC and test FOM of every seed, per grid point, side by side."""
     input:
         summary=f"{RESULTS}/fom_summary.csv",
-        code=package_code("figures"),
     output:
         **figure("spread", f"{RESULTS}/plots/seed_spread", "seed_spread.rst", "3. Across models", "Seeds"),
         # inline on the report's first page (report/workflow.rst)
         spread_svg=f"{RESULTS}/plots/seed_spread.svg",
     params:
+        code=code_version("figures"),
         label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_seed_spread.log",
@@ -110,11 +110,11 @@ rule plot_ensemble_fom_scan:
         evaluation=f"{ENSEMBLE}/evaluation.json",
         seed_scans=member_outputs("fom_scan.csv"),
         seed_evaluations=member_outputs("evaluation.json"),
-        code=package_code("figures"),
     output:
         **figure("fom", f"{ENSEMBLE}/plots/fom_scan", "fom.rst", MODEL_CATEGORY, "{point}, seed ensemble"),
         **figure("seeds", f"{ENSEMBLE}/plots/fom_scan_seeds", "fom_scan_seeds.rst", "3. Across models", "Seeds"),
     params:
+        code=code_version("figures"),
         class_names=CLASS_NAMES,
         label=experiment_label(),
         seeds=SEEDS,
@@ -136,10 +136,10 @@ rule plot_fom_by_signal:
     (mean ± std over seeds, and the seed ensemble)."""
     input:
         by_signal=f"{RESULTS}/fom_by_signal_by_point.csv",
-        code=package_code("figures"),
     output:
         **figure("by_signal", f"{RESULTS}/plots/fom_by_signal", "fom_by_signal.rst", "3. Across models", "Signal points"),
     params:
+        code=code_version("figures"),
         label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_fom_by_signal.log",
@@ -158,10 +158,10 @@ rule plot_two_dimensional_samples:
     """The 2-D chapter's view of the two samples (only for two input variables)."""
     input:
         events=[selected_split(split) for split in SPLITS],
-        code=package_code("figures"),
     output:
         **figure("samples", f"{RESULTS}/plots/two_dimensional_samples", "toy2d_samples.rst", "1. Inputs", "2-D view"),
     params:
+        code=code_version("figures"),
         features=config["data"]["features"],
         signal_class=CLASS_NAMES[0],
         label=experiment_label(),
@@ -183,7 +183,6 @@ rule plot_two_dimensional_classification:
     input:
         events=selected_split("test"),
         predictions=f"{MODEL}/predictions_test.csv",
-        code=package_code("figures"),
     output:
         **figure(
             "classification",
@@ -193,6 +192,7 @@ rule plot_two_dimensional_classification:
             MODEL_SUBCATEGORY,
         ),
     params:
+        code=code_version("figures"),
         features=config["data"]["features"],
         signal_class=CLASS_NAMES[0],
         label=experiment_label(),

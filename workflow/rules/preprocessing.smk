@@ -4,13 +4,13 @@ rule prepare_inputs:
         train=selected_split("train"),
         validation=selected_split("validation"),
         test=selected_split("test"),
-        code=package_code("scaling"),
     output:
         train=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/train.parquet",
         validation=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/validation.parquet",
         test=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/test.parquet",
         scaler=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/scaler.json",
     params:
+        code=code_version("scaling"),
         features=config["data"]["features"],
         mode=config["classification"],
         class_names=CLASS_NAMES,

@@ -9,12 +9,12 @@ if SOURCE == "presplit":
             train=presplit_ingested("train"),
             validation=presplit_ingested("validation"),
             test=presplit_ingested("test"),
-            code=package_code("splitting"),
         output:
             train=f"{RESULTS}/split/train.parquet",
             validation=f"{RESULTS}/split/validation.parquet",
             test=f"{RESULTS}/split/test.parquet",
         params:
+            code=code_version("splitting"),
             source=SOURCE,
             directory=config["data"]["presplit_directory"],
             signal_class=CLASS_NAMES[0],
@@ -37,12 +37,12 @@ else:
         """Train / validation / test samples, stratified per process."""
         input:
             parquet=ingested_files(),
-            code=package_code("splitting"),
         output:
             train=f"{RESULTS}/split/train.parquet",
             validation=f"{RESULTS}/split/validation.parquet",
             test=f"{RESULTS}/split/test.parquet",
         params:
+            code=code_version("splitting"),
             source=SOURCE,
             fractions=canonical(config["split"]["fractions"]),
             seed=config["split"]["seed"],
@@ -65,10 +65,10 @@ rule preselect:
     """The optional cut in front of the network, applied to every split."""
     input:
         parquet=f"{RESULTS}/split/{{split}}.parquet",
-        code=package_code("selection"),
     output:
         parquet=f"{RESULTS}/preselected/{{split}}.parquet",
     params:
+        code=code_version("selection"),
         cut=config["preselection"],
     log:
         f"{RESULTS}/logs/preselect/{{split}}.log",

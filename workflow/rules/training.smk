@@ -3,12 +3,12 @@ rule train_model:
     input:
         train=prepared_split("train"),
         validation=prepared_split("validation"),
-        code=package_code("training"),
     output:
         model=f"{RESULTS}/models/{{point}}/seed-{{seed}}/model.keras",
         history=f"{RESULTS}/models/{{point}}/seed-{{seed}}/history.csv",
         facts=f"{RESULTS}/models/{{point}}/seed-{{seed}}/training.json",
     params:
+        code=code_version("training"),
         features=config["data"]["features"],
         settings=lambda wildcards: point_settings(config, GRID[wildcards.point]),
         mode=config["classification"],
@@ -35,12 +35,12 @@ rule predict:
         train=prepared_split("train"),
         validation=prepared_split("validation"),
         test=prepared_split("test"),
-        code=package_code("prediction"),
     output:
         train=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_train.csv",
         validation=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_validation.csv",
         test=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_test.csv",
     params:
+        code=code_version("prediction"),
         features=config["data"]["features"],
         mode=config["classification"],
         class_names=CLASS_NAMES,
@@ -63,10 +63,10 @@ rule permutation_importance:
     input:
         model=f"{RESULTS}/models/{{point}}/seed-{{seed}}/model.keras",
         validation=prepared_split("validation"),
-        code=package_code("importance"),
     output:
         table=f"{RESULTS}/models/{{point}}/seed-{{seed}}/importance.csv",
     params:
+        code=code_version("importance"),
         features=config["data"]["features"],
         mode=config["classification"],
         class_names=CLASS_NAMES,
