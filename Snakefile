@@ -53,9 +53,9 @@ onerror:
 
 
 rule all:
+    default_target: True
     input:
         get_final_outputs(),
-    default_target: True
 
 
 # The package's parsed modules, for the next start (written only when one changed).

@@ -1,5 +1,6 @@
 """Helpers of the workflow's common.smk: numbers in scientific notation, and the package
-modules each stage runs (declared as rule inputs so that editing one reruns the rule)."""
+modules each stage runs and the digest of their code (a rule param, so that editing what
+the code does reruns the rule)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ import pytest
 import yaml
 
 import cmsnn
-from cmsnn.configuration import (
+from cmsnn.grid import expand_grid
+from cmsnn.workflow_setup import (
     PackageCode,
     check_config_keys,
     module_dependencies,
     scientific_numbers,
 )
-from cmsnn.grid import expand_grid
 
 PACKAGE = Path(cmsnn.__file__).resolve().parent
 LIGHT_STAGES = [
@@ -152,7 +153,7 @@ def test_dependencies_are_the_modules_python_imports():
     """Independently: the cmsnn modules that importing a stage actually loads."""
     code = (
         "import importlib, json, sys\n"
-        f"stages = {LIGHT_STAGES + ['grid', 'files', 'logs', 'configuration']!r}\n"
+        f"stages = {[*LIGHT_STAGES, 'grid', 'files', 'logs', 'configuration', 'workflow_setup']}\n"
         "loaded = {}\n"
         "for stage in stages:\n"
         "    for name in [m for m in sys.modules if m.startswith('cmsnn.')]:\n"
@@ -297,7 +298,9 @@ def test_common_smk_imports_only_light_package_modules_at_start():
     source = (PACKAGE.parents[1] / "workflow" / "rules" / "common.smk").read_text()
     top_level = re.findall(r"^(?:from (cmsnn(?:\.\w+)?) import|import (cmsnn\S*))", source, re.M)
     modules = sorted({name for pair in top_level for name in pair if name})
-    assert modules == ["cmsnn", "cmsnn.configuration", "cmsnn.grid", "cmsnn.logs"]
+    assert modules == [
+        "cmsnn", "cmsnn.configuration", "cmsnn.grid", "cmsnn.logs", "cmsnn.workflow_setup"
+    ]  # fmt: skip
     code = (
         "import sys\n"
         + "".join(f"import {module}\n" for module in modules)

@@ -27,6 +27,16 @@ def test_ruff_check_and_format_are_clean():
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_snakefmt_leaves_the_workflow_files_as_they_are():
+    result = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow/rules"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 #: The rules that run a network; every other rule must start without TensorFlow.
 NETWORK_RULE_SCRIPTS = {"train_model", "predict", "permutation_importance", "export_onnx"}
 

@@ -1,25 +1,16 @@
-"""The config's vocabulary and its start-up checks, and the code each rule runs.
+"""The config's vocabulary and its start-up checks.
 
-What ``common.smk`` needs to read and check the config lives here, in the standard
-library and PyYAML alone: checking a workflow whose results are up to date must not
-import pandas, pyarrow or NumPy (a second of CPU at every start). The stage modules take
-their names (splits, scalings, balancings, classes) from here.
+The stage modules take their names (splits, scalings, balancings, classes, the output's
+range) from here, and ``common.smk`` checks the config with these functions before any
+job runs; standard library and PyYAML only, so that a Snakemake start stays light.
 """
 
 from __future__ import annotations
 
-import ast
-import difflib
 import fnmatch
-import hashlib
-import json
 import math
-import os
-import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 import yaml
 
@@ -31,186 +22,6 @@ SCALING_METHODS = ("minmax", "standard", "quantile")
 BALANCING_SCHEMES = ("equal", "sqrt", "none")
 #: ``classification`` values: one sigmoid output, or a softmax over the classes.
 MODES = ("binary", "multiclass")
-
-# YAML 1.2 (and every physicist) reads 1e-3 as a number; PyYAML follows YAML 1.1,
-# where a float needs a dot (1.0e-3), and returns the text "1e-3" instead.
-_SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
-
-
-def scientific_numbers(value):
-    """``value`` with every string in scientific notation turned into a number: ``"1e-3"``
-    into a float, and a whole ``"1e3"`` into an int, since it may count epochs or units."""
-    if isinstance(value, dict):
-        return {key: scientific_numbers(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [scientific_numbers(item) for item in value]
-    if isinstance(value, str) and _SCIENTIFIC.fullmatch(value.strip()):
-        number = float(value)
-        return int(number) if number.is_integer() else number
-    return value
-
-
-def check_config_keys(config: Mapping, schema: Mapping, where: str = "") -> None:
-    """Name an unknown config key before the schema validation does: the key, the keys
-    that look like it, the keys allowed there and what the section is for (Snakemake's
-    own message prints the whole schema). Recurses into sections and lists of entries."""
-    properties = schema.get("properties")
-    if not isinstance(config, Mapping) or properties is None:
-        return
-    for key, value in config.items():
-        if key not in properties:
-            if schema.get("additionalProperties", True) is False:
-                raise ValueError(_unknown_key_message(where, key, schema))
-            continue
-        section = properties[key]
-        check_config_keys(value, section, f"{where}{key}.")
-        if isinstance(value, list) and isinstance(section.get("items"), Mapping):
-            for index, entry in enumerate(value):
-                check_config_keys(entry, section["items"], f"{where}{key}[{index}].")
-
-
-def _unknown_key_message(where: str, key, schema: Mapping) -> str:
-    allowed = sorted(schema["properties"])
-    close = difflib.get_close_matches(str(key), allowed, n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    section = where.rstrip(".") or "the top level"
-    about = " ".join(str(schema.get("description", "")).split())
-    return (
-        f"config: unknown key {where}{key}{hint} The keys allowed at {section} are "
-        f"{', '.join(allowed)}"
-        + (f" ({section}: {about})" if about and where else "")
-        + ". Every key is documented in workflow/schemas/config.schema.yaml."
-    )
-
-
-#: Package modules that only read, write or log: an edit to them cannot change a result,
-#: so it reruns nothing.
-RESULT_NEUTRAL_MODULES = frozenset({"files", "logs"})
-
-
-class ParsedModule(NamedTuple):
-    """A package module as the workflow sees it: the checksum of its source, the package
-    modules it imports, and the checksum of its syntax tree without docstrings (comments
-    are not in the tree)."""
-
-    source: str
-    imports: list[str]
-    code: str
-
-
-class PackageCode:
-    """The code each stage runs: a package's modules, each parsed once per Snakemake
-    start, or not at all when ``cache_file`` holds it parsed from the same source."""
-
-    def __init__(self, package_dir, cache_file=None):
-        self.package_dir = Path(package_dir)
-        self.cache_file = None if cache_file is None else Path(cache_file)
-        self.cached = _read_cache(self.cache_file)
-        self.parsed: dict[str, ParsedModule] = {}
-
-    def dependencies(self, module: str) -> list[str]:
-        """``module`` and every package module it imports, directly or not, sorted."""
-        found, pending = set(), [module]
-        while pending:
-            name = pending.pop()
-            if name not in found:
-                found.add(name)
-                pending.extend(self._parsed(name).imports)
-        return sorted(found)
-
-    def version(self, stage: str, version: str) -> str:
-        """A digest of the code ``stage`` runs, for its rules' ``params``: the stage's
-        module and every package module it imports (but :data:`RESULT_NEUTRAL_MODULES`),
-        as syntax trees without docstrings, and the package's ``version``.
-
-        Snakemake watches a rule's script but not what the script imports; as a param,
-        the digest reruns a job when the code it runs changes what it does, and only
-        then: a comment, a docstring or a reformatting leaves the tree as it was.
-        """
-        digest = hashlib.sha256(version.encode())
-        for name in self.dependencies(stage):
-            if name not in RESULT_NEUTRAL_MODULES:
-                digest.update(f"{name}\0{self._parsed(name).code}\0".encode())
-        return digest.hexdigest()[:16]
-
-    def save(self) -> None:
-        """Remember the modules parsed in this start (atomically: Snakemake runs in
-        parallel on a cluster); nothing is written when nothing changed."""
-        known = {**self.cached, **self.parsed}
-        if self.cache_file is None or known == self.cached:
-            return
-        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.cache_file.parent, suffix=".partial")
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from a shared project's users
-        with os.fdopen(handle, "w") as stream:
-            json.dump({name: entry._asdict() for name, entry in known.items()}, stream)
-        os.replace(temporary, self.cache_file)
-
-    def _parsed(self, name: str) -> ParsedModule:
-        if name not in self.parsed:
-            source = (self.package_dir / f"{name}.py").read_bytes()
-            checksum = hashlib.sha256(source).hexdigest()
-            cached = self.cached.get(name)
-            if cached is not None and cached.source == checksum:
-                self.parsed[name] = cached
-            else:
-                self.parsed[name] = _parse_module(source, checksum, self.package_dir)
-        return self.parsed[name]
-
-
-def module_dependencies(package_dir, module: str) -> list[str]:
-    """``module`` and every module of the package it imports, directly or not, sorted."""
-    return PackageCode(package_dir).dependencies(module)
-
-
-def _read_cache(path) -> dict[str, ParsedModule]:
-    """The modules a cache file holds; none when it is missing or unreadable (it is
-    only a shortcut: anything wrong with it means parsing again)."""
-    if path is None:
-        return {}
-    try:
-        entries = json.loads(path.read_text())
-        return {name: ParsedModule(**entry) for name, entry in entries.items()}
-    except (AttributeError, OSError, ValueError, TypeError):
-        return {}
-
-
-def _parse_module(source: bytes, checksum: str, package_dir: Path) -> ParsedModule:
-    tree = ast.parse(source)
-    imports = _imported_package_modules(tree, package_dir)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            if node.body and _is_docstring(node.body[0]):
-                node.body = node.body[1:] or [ast.Pass()]
-    code = hashlib.sha256(ast.dump(tree).encode()).hexdigest()
-    return ParsedModule(checksum, imports, code)
-
-
-def _is_docstring(statement: ast.stmt) -> bool:
-    return (
-        isinstance(statement, ast.Expr)
-        and isinstance(statement.value, ast.Constant)
-        and isinstance(statement.value.value, str)
-    )
-
-
-def _imported_package_modules(tree: ast.Module, package_dir: Path) -> list[str]:
-    """Package modules named by ``import cmsnn.x``, ``from cmsnn.x import …``,
-    ``from cmsnn import x`` and the relative ``from .x import …``/``from . import x``."""
-    package = package_dir.name
-    names = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names += [a.name.split(".")[1] for a in node.names if a.name.startswith(f"{package}.")]
-        elif isinstance(node, ast.ImportFrom):
-            base = "" if node.level else (node.module or "")
-            relative = node.module if node.level else None
-            if base.startswith(f"{package}.") or relative:
-                names.append((relative or base.split(".")[1]).split(".")[0])
-            elif base == package or (node.level and node.module is None):
-                names += [a.name for a in node.names]
-    return [name for name in names if (package_dir / f"{name}.py").is_file()]
-
 
 #: A sigmoid or softmax output lies in [0, 1]: explicit scan ranges must lie there too.
 OUTPUT_RANGE = (0.0, 1.0)
@@ -324,5 +135,4 @@ def default_balancing(mode: str) -> str:
 
 def read_process_table(path) -> dict[str, dict]:
     """The process catalogue: ``{process name: parameters}``."""
-    with open(path) as stream:
-        return yaml.safe_load(stream)
+    return yaml.load(Path(path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

@@ -14,19 +14,23 @@ from cmsnn.configuration import (
     BALANCING_SCHEMES,
     SCALING_METHODS,
     SPLITS,
-    PackageCode,
     check_classes,
-    check_config_keys,
     check_cut_range,
     check_every_class_has_a_process,
     check_fractions,
     default_balancing,
     read_process_table,
-    scientific_numbers,
 )
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
 from cmsnn.logs import failure_summary
-
+from cmsnn.workflow_setup import (
+    PackageCode,
+    check_config_keys,
+    load_schema,
+    plain_data,
+    scientific_numbers,
+    write_json_if_changed,
+)
 
 # The conda environments install this package from here (envs/*.yaml: -e ${CMSNN_WORKFLOW_DIR}).
 os.environ["CMSNN_WORKFLOW_DIR"] = str(Path(workflow.basedir).resolve())
@@ -39,9 +43,15 @@ envvars:
 
 config.update(scientific_numbers(dict(config)))
 # A typo names the key and its neighbours, not the whole schema (Snakemake's message).
-# (libyaml's safe loader: the pure-Python one takes a third of a second on the schema)
-check_config_keys(config, yaml.load((Path(workflow.basedir) / "workflow/schemas/config.schema.yaml").read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
-validate(config, schema="../schemas/config.schema.yaml")
+SCHEMA = load_schema(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+check_config_keys(config, SCHEMA)
+# Snakemake's validator (which also fills in the defaults) reads JSON at once and YAML in
+# a fifth of a second: it gets the schema as JSON, rewritten when the YAML changes.
+validate(
+    config,
+    schema=str(write_json_if_changed(SCHEMA, ".snakemake/cmsnn/config.schema.json").resolve()),
+)
+config.update(plain_data(config))
 # The one default that depends on another key: binary balances `equal` (the tutorial's
 # binary script), multi-class `sqrt`.
 config["preprocessing"].setdefault("balancing", default_balancing(config["classification"]))
@@ -133,7 +143,9 @@ def input_csv_files():
         for path in matches:
             sample = Path(path).stem
             if files.setdefault(sample, path) != path:
-                raise ValueError(f"data.csv_files: {files[sample]} and {path} share the name {sample!r}")
+                raise ValueError(
+                    f"data.csv_files: {files[sample]} and {path} share the name {sample!r}"
+                )
     return files
 
 
@@ -362,12 +374,21 @@ def get_final_outputs():
         f"{RESULTS}/ingested/processes.csv",
         f"{RESULTS}/cutflow.csv",
         *(path for ext in ("png", "pdf") for path in ensemble_outputs(f"plots/fom_scan.{ext}")),
-        *(path for ext in ("png", "pdf") for path in ensemble_outputs(f"plots/fom_scan_seeds.{ext}")),
+        *(
+            path
+            for ext in ("png", "pdf")
+            for path in ensemble_outputs(f"plots/fom_scan_seeds.{ext}")
+        ),
         *model_outputs("overtraining_ks.csv"),
         *model_outputs("model.onnx"),
         *model_outputs("model_card.json"),
         *(f"{RESULTS}/plots/{name}.{ext}" for name in dataset for ext in ("png", "pdf")),
-        *(path for name in figures for ext in ("png", "pdf") for path in model_outputs(f"plots/{name}.{ext}")),
+        *(
+            path
+            for name in figures
+            for ext in ("png", "pdf")
+            for path in model_outputs(f"plots/{name}.{ext}")
+        ),
     ]
 
 
@@ -377,14 +398,21 @@ def keep_resolved_config():
     kept = Path(RESULTS) / "config.yaml"
     if kept.is_file():
         earlier = yaml.safe_load(kept.read_text()) or {}
-        changed = sorted(key for key in set(earlier) | set(config) if earlier.get(key) != config.get(key))
+        changed = sorted(
+            key for key in set(earlier) | set(config) if earlier.get(key) != config.get(key)
+        )
         if changed:
-            print(f"WARNING: {RESULTS}/ holds the results of another configuration (it differs in "
-                  f"{', '.join(changed)}); the steps they change are redone here. To keep both, give "
-                  "this configuration its own folder: results: <folder>.", file=sys.stderr)
+            print(
+                f"WARNING: {RESULTS}/ holds the results of another configuration (it differs in "
+                f"{', '.join(changed)}); the steps they change are redone here. To keep both, give "
+                "this configuration its own folder: results: <folder>.",
+                file=sys.stderr,
+            )
     from cmsnn.files import write_with  # (pandas: only when jobs run)
 
-    write_with(kept, lambda temporary: temporary.write_text(yaml.safe_dump(dict(config), sort_keys=True)))
+    write_with(
+        kept, lambda temporary: temporary.write_text(yaml.safe_dump(dict(config), sort_keys=True))
+    )
 
 
 def print_verdict():

@@ -2,21 +2,21 @@ rule generate_toy_sample:
     """One process of the embedded default dataset, as a headerless CSV."""
     output:
         csv=f"{RESULTS}/toy_data/{{sample}}.csv",
+    log:
+        f"{RESULTS}/logs/generate_toy_sample/{{sample}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/generate_toy_sample/{{sample}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: threads_of("light")
+    resources:
+        **job_resources("light", "generate_toy_sample"),
     params:
         code=code_version("toydata"),
         process=lambda wildcards: toy_processes()[wildcards.sample][0],
         parameters=lambda wildcards: canonical(toy_processes()[wildcards.sample][1]),
         events_scale=config["data"]["toy"]["events_scale"],
         seed=config["data"]["toy"]["seed"],
-    log:
-        f"{RESULTS}/logs/generate_toy_sample/{{sample}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/generate_toy_sample/{{sample}}.tsv"
-    threads: threads_of("light")
-    resources:
-        **job_resources("light", "generate_toy_sample"),
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/generate_toy_sample.py"
 
@@ -30,6 +30,15 @@ if SOURCE == "root":
             files=lambda wildcards: resolve_files(ROOT_PROCESSES[wildcards.sample]),
         output:
             parquet=f"{RESULTS}/ingested/{{sample}}.parquet",
+        log:
+            f"{RESULTS}/logs/ingest_root/{{sample}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/ingest_root/{{sample}}.tsv"
+        conda:
+            "../../envs/data.yaml"
+        threads: threads_of("light")
+        resources:
+            **job_resources("light", "ingest_root"),
         params:
             code=code_version("root_reading"),
             process=lambda wildcards: canonical(ROOT_PROCESSES[wildcards.sample]),
@@ -37,15 +46,6 @@ if SOURCE == "root":
             classes=canonical(config["classes"]),
             fill_value=config["data"]["root"]["fill_value"],
             step_size=config["data"]["root"]["step_size"],
-        log:
-            f"{RESULTS}/logs/ingest_root/{{sample}}.log",
-        benchmark:
-            f"{RESULTS}/benchmarks/ingest_root/{{sample}}.tsv"
-        threads: threads_of("light")
-        resources:
-            **job_resources("light", "ingest_root"),
-        conda:
-            "../../envs/data.yaml"
         script:
             "../scripts/ingest_root.py"
 
@@ -57,6 +57,15 @@ else:
             csv=lambda wildcards: INPUT_CSV[wildcards.sample],
         output:
             parquet=f"{RESULTS}/ingested/{{sample}}.parquet",
+        log:
+            f"{RESULTS}/logs/ingest_csv/{{sample}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/ingest_csv/{{sample}}.tsv"
+        conda:
+            "../../envs/data.yaml"
+        threads: threads_of("light")
+        resources:
+            **job_resources("light", "ingest_csv"),
         params:
             code=code_version("reading"),
             features=config["data"]["features"],
@@ -64,15 +73,6 @@ else:
             process_column=config["data"]["process_column"],
             header=config["data"]["header"],
             classes=canonical(config["classes"]),
-        log:
-            f"{RESULTS}/logs/ingest_csv/{{sample}}.log",
-        benchmark:
-            f"{RESULTS}/benchmarks/ingest_csv/{{sample}}.tsv"
-        threads: threads_of("light")
-        resources:
-            **job_resources("light", "ingest_csv"),
-        conda:
-            "../../envs/data.yaml"
         script:
             "../scripts/ingest_csv.py"
 
@@ -83,17 +83,17 @@ rule tabulate_processes:
         parquet=ingested_files(),
     output:
         table=f"{RESULTS}/ingested/processes.csv",
-    params:
-        code=code_version("reading"),
     log:
         f"{RESULTS}/logs/tabulate_processes.log",
     benchmark:
         f"{RESULTS}/benchmarks/tabulate_processes.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: threads_of("light")
     resources:
         **job_resources("light", "tabulate_processes"),
-    conda:
-        "../../envs/data.yaml"
+    params:
+        code=code_version("reading"),
     script:
         "../scripts/tabulate_processes.py"
 
@@ -102,25 +102,28 @@ rule tabulate_cutflow:
     """Events and sum of weights of every process at each stage: read, split,
     preselection, training set (after the negative-weight policy)."""
     input:
+        **{
+            f"preselected_{split}": f"{RESULTS}/preselected/{split}.parquet"
+            for split in PRESELECTED_SPLITS
+        },
         ingested=ingested_files(),
         train=f"{RESULTS}/split/train.parquet",
         validation=f"{RESULTS}/split/validation.parquet",
         test=f"{RESULTS}/split/test.parquet",
-        **{f"preselected_{split}": f"{RESULTS}/preselected/{split}.parquet" for split in PRESELECTED_SPLITS},
         training_set=f"{prepared_dir(next(iter(GRID)))}/train.parquet",
     output:
         cutflow=f"{RESULTS}/cutflow.csv",
-    params:
-        code=code_version("cutflow"),
-        preselected=PRESELECTED_SPLITS,
     log:
         f"{RESULTS}/logs/tabulate_cutflow.log",
     benchmark:
         f"{RESULTS}/benchmarks/tabulate_cutflow.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: threads_of("light")
     resources:
         **job_resources("light", "tabulate_cutflow"),
-    conda:
-        "../../envs/data.yaml"
+    params:
+        code=code_version("cutflow"),
+        preselected=PRESELECTED_SPLITS,
     script:
         "../scripts/tabulate_cutflow.py"

@@ -8,17 +8,17 @@ rule average_seed_predictions:
         train=f"{ENSEMBLE}/predictions_train.csv",
         validation=f"{ENSEMBLE}/predictions_validation.csv",
         test=f"{ENSEMBLE}/predictions_test.csv",
-    params:
-        code=code_version("ensemble"),
     log:
         f"{RESULTS}/logs/average_seed_predictions/{{point}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/average_seed_predictions/{{point}}.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: threads_of("light")
     resources:
         **job_resources("light", "average_seed_predictions"),
-    conda:
-        "../../envs/data.yaml"
+    params:
+        code=code_version("ensemble"),
     script:
         "../scripts/average_seed_predictions.py"
 
@@ -35,21 +35,21 @@ rule evaluate_model:
         scan=f"{MEMBER}/fom_scan.csv",
         evaluation=f"{MEMBER}/evaluation.json",
         by_signal=f"{MEMBER}/fom_by_signal.csv",
+    log:
+        f"{RESULTS}/logs/evaluate_model/{{point}}/{{member}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/evaluate_model/{{point}}/{{member}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: threads_of("light")
+    resources:
+        **job_resources("light", "evaluate_model"),
     params:
         code=code_version("evaluation"),
         fractions=canonical(config["split"]["fractions"]),
         fom=canonical(config["fom"]),
         mode=config["classification"],
         class_names=CLASS_NAMES,
-    log:
-        f"{RESULTS}/logs/evaluate_model/{{point}}/{{member}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/evaluate_model/{{point}}/{{member}}.tsv"
-    threads: threads_of("light")
-    resources:
-        **job_resources("light", "evaluate_model"),
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/evaluate_model.py"
 
@@ -89,19 +89,19 @@ rule summarise_models:
             category="3. Across models",
             subcategory="Tables",
         ),
+    log:
+        f"{RESULTS}/logs/summarise_models.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/summarise_models.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: threads_of("light")
+    resources:
+        **job_resources("light", "summarise_models"),
     params:
         code=code_version("summary"),
         models=model_ids(),
         points=model_points(),
         ensemble_points=ENSEMBLE_POINTS,
-    log:
-        f"{RESULTS}/logs/summarise_models.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/summarise_models.tsv"
-    threads: threads_of("light")
-    resources:
-        **job_resources("light", "summarise_models"),
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/summarise_models.py"

@@ -9,20 +9,20 @@ rule export_onnx:
     output:
         onnx=f"{MODEL}/model.onnx",
         check=f"{MODEL}/onnx_check.json",
-    params:
-        code=code_version("export"),
-        mode=config["classification"],
-        class_names=CLASS_NAMES,
     log:
         f"{RESULTS}/logs/export_onnx/{{point}}/seed-{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/export_onnx/{{point}}/seed-{{seed}}.tsv"
+    conda:
+        "../../envs/export.yaml"
     # A CPU job: tracing and checking a small network needs no GPU.
     threads: threads_of("light")
     resources:
         **job_resources("light", "export_onnx"),
-    conda:
-        "../../envs/export.yaml"
+    params:
+        code=code_version("export"),
+        mode=config["classification"],
+        class_names=CLASS_NAMES,
     script:
         "../scripts/export_onnx.py"
 
@@ -38,19 +38,19 @@ rule write_model_card:
         check=f"{MODEL}/onnx_check.json",
     output:
         card=f"{MODEL}/model_card.json",
+    log:
+        f"{RESULTS}/logs/write_model_card/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/write_model_card/{{point}}/seed-{{seed}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: threads_of("light")
+    resources:
+        **job_resources("light", "write_model_card"),
     params:
         code=code_version("export"),
         mode=config["classification"],
         class_names=CLASS_NAMES,
         units=canonical(config["plots"]["units"]),
-    log:
-        f"{RESULTS}/logs/write_model_card/{{point}}/seed-{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/write_model_card/{{point}}/seed-{{seed}}.tsv"
-    threads: threads_of("light")
-    resources:
-        **job_resources("light", "write_model_card"),
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/write_model_card.py"

@@ -8,11 +8,28 @@ rule plot_inputs:
         events=selected_split("train"),
     output:
         **figure(
-            "inputs", f"{RESULTS}/plots/input_distributions", "inputs.rst", "1. Inputs", "Distributions"
+            "inputs",
+            f"{RESULTS}/plots/input_distributions",
+            "inputs.rst",
+            "1. Inputs",
+            "Distributions",
         ),
         **figure(
-            "correlations", f"{RESULTS}/plots/correlations", "correlations.rst", "1. Inputs", "Correlations"
+            "correlations",
+            f"{RESULTS}/plots/correlations",
+            "correlations.rst",
+            "1. Inputs",
+            "Correlations",
         ),
+    log:
+        f"{RESULTS}/logs/plot_inputs.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_inputs.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: threads_of("light")
+    resources:
+        **job_resources("light", "plot_inputs"),
     params:
         code=code_version("figures"),
         features=config["data"]["features"],
@@ -20,15 +37,6 @@ rule plot_inputs:
         units=canonical(config["plots"]["units"]),
         bins=config["plots"]["bins"],
         label=experiment_label(),
-    log:
-        f"{RESULTS}/logs/plot_inputs.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_inputs.tsv"
-    threads: threads_of("light")
-    resources:
-        **job_resources("light", "plot_inputs"),
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/plot_inputs.py"
 
@@ -46,18 +54,51 @@ rule plot_model:
         evaluation=f"{MODEL}/evaluation.json",
         importance=f"{MODEL}/importance.csv",
     output:
-        **figure("history", f"{MODEL}/plots/training_history", "history.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
+        **figure(
+            "history",
+            f"{MODEL}/plots/training_history",
+            "history.rst",
+            MODEL_CATEGORY,
+            MODEL_SUBCATEGORY,
+        ),
         **figure("roc", f"{MODEL}/plots/roc", "roc.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
-        **figure("outputs", f"{MODEL}/plots/output_distributions", "outputs.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
-        **figure("confusion", f"{MODEL}/plots/confusion_matrix", "confusion.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
+        **figure(
+            "outputs",
+            f"{MODEL}/plots/output_distributions",
+            "outputs.rst",
+            MODEL_CATEGORY,
+            MODEL_SUBCATEGORY,
+        ),
+        **figure(
+            "confusion",
+            f"{MODEL}/plots/confusion_matrix",
+            "confusion.rst",
+            MODEL_CATEGORY,
+            MODEL_SUBCATEGORY,
+        ),
         **figure("fom", f"{MODEL}/plots/fom_scan", "fom.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
-        **figure("importance", f"{MODEL}/plots/importance", "importance.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
+        **figure(
+            "importance",
+            f"{MODEL}/plots/importance",
+            "importance.rst",
+            MODEL_CATEGORY,
+            MODEL_SUBCATEGORY,
+        ),
         ks_table=report(
             f"{MODEL}/overtraining_ks.csv",
             caption="../../report/ks_table.rst",
             category=MODEL_CATEGORY,
             subcategory=MODEL_SUBCATEGORY,
         ),
+    log:
+        f"{RESULTS}/logs/plot_model/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_model/{{point}}/seed-{{seed}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: threads_of("light")
+    resources:
+        **job_resources("light", "plot_model"),
     params:
         code=code_version("figures"),
         mode=config["classification"],
@@ -65,15 +106,6 @@ rule plot_model:
         bins=config["plots"]["bins"],
         label=experiment_label(),
         roc_style=config["plots"]["roc"],
-    log:
-        f"{RESULTS}/logs/plot_model/{{point}}/seed-{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_model/{{point}}/seed-{{seed}}.tsv"
-    threads: threads_of("light")
-    resources:
-        **job_resources("light", "plot_model"),
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/plot_model.py"
 
@@ -83,21 +115,27 @@ rule plot_seed_spread:
     input:
         summary=f"{RESULTS}/fom_summary.csv",
     output:
-        **figure("spread", f"{RESULTS}/plots/seed_spread", "seed_spread.rst", "3. Across models", "Seeds"),
+        **figure(
+            "spread",
+            f"{RESULTS}/plots/seed_spread",
+            "seed_spread.rst",
+            "3. Across models",
+            "Seeds",
+        ),
         # inline on the report's first page (report/workflow.rst)
         spread_svg=f"{RESULTS}/plots/seed_spread.svg",
-    params:
-        code=code_version("figures"),
-        label=experiment_label(),
     log:
         f"{RESULTS}/logs/plot_seed_spread.log",
     benchmark:
         f"{RESULTS}/benchmarks/plot_seed_spread.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: threads_of("light")
     resources:
         **job_resources("light", "plot_seed_spread"),
-    conda:
-        "../../envs/data.yaml"
+    params:
+        code=code_version("figures"),
+        label=experiment_label(),
     script:
         "../scripts/plot_seed_spread.py"
 
@@ -111,22 +149,34 @@ rule plot_ensemble_fom_scan:
         seed_scans=member_outputs("fom_scan.csv"),
         seed_evaluations=member_outputs("evaluation.json"),
     output:
-        **figure("fom", f"{ENSEMBLE}/plots/fom_scan", "fom.rst", MODEL_CATEGORY, "{point}, seed ensemble"),
-        **figure("seeds", f"{ENSEMBLE}/plots/fom_scan_seeds", "fom_scan_seeds.rst", "3. Across models", "Seeds"),
+        **figure(
+            "fom",
+            f"{ENSEMBLE}/plots/fom_scan",
+            "fom.rst",
+            MODEL_CATEGORY,
+            "{point}, seed ensemble",
+        ),
+        **figure(
+            "seeds",
+            f"{ENSEMBLE}/plots/fom_scan_seeds",
+            "fom_scan_seeds.rst",
+            "3. Across models",
+            "Seeds",
+        ),
+    log:
+        f"{RESULTS}/logs/plot_ensemble_fom_scan/{{point}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_ensemble_fom_scan/{{point}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: threads_of("light")
+    resources:
+        **job_resources("light", "plot_ensemble_fom_scan"),
     params:
         code=code_version("figures"),
         class_names=CLASS_NAMES,
         label=experiment_label(),
         seeds=SEEDS,
-    log:
-        f"{RESULTS}/logs/plot_ensemble_fom_scan/{{point}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_ensemble_fom_scan/{{point}}.tsv"
-    threads: threads_of("light")
-    resources:
-        **job_resources("light", "plot_ensemble_fom_scan"),
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/plot_fom_scan.py"
 
@@ -137,19 +187,25 @@ rule plot_fom_by_signal:
     input:
         by_signal=f"{RESULTS}/fom_by_signal_by_point.csv",
     output:
-        **figure("by_signal", f"{RESULTS}/plots/fom_by_signal", "fom_by_signal.rst", "3. Across models", "Signal points"),
-    params:
-        code=code_version("figures"),
-        label=experiment_label(),
+        **figure(
+            "by_signal",
+            f"{RESULTS}/plots/fom_by_signal",
+            "fom_by_signal.rst",
+            "3. Across models",
+            "Signal points",
+        ),
     log:
         f"{RESULTS}/logs/plot_fom_by_signal.log",
     benchmark:
         f"{RESULTS}/benchmarks/plot_fom_by_signal.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: threads_of("light")
     resources:
         **job_resources("light", "plot_fom_by_signal"),
-    conda:
-        "../../envs/data.yaml"
+    params:
+        code=code_version("figures"),
+        label=experiment_label(),
     script:
         "../scripts/plot_fom_by_signal.py"
 
@@ -159,21 +215,27 @@ rule plot_two_dimensional_samples:
     input:
         events=[selected_split(split) for split in SPLITS],
     output:
-        **figure("samples", f"{RESULTS}/plots/two_dimensional_samples", "toy2d_samples.rst", "1. Inputs", "2-D view"),
+        **figure(
+            "samples",
+            f"{RESULTS}/plots/two_dimensional_samples",
+            "toy2d_samples.rst",
+            "1. Inputs",
+            "2-D view",
+        ),
+    log:
+        f"{RESULTS}/logs/plot_two_dimensional_samples.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_two_dimensional_samples.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: threads_of("light")
+    resources:
+        **job_resources("light", "plot_two_dimensional_samples"),
     params:
         code=code_version("figures"),
         features=config["data"]["features"],
         signal_class=CLASS_NAMES[0],
         label=experiment_label(),
-    log:
-        f"{RESULTS}/logs/plot_two_dimensional_samples.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_two_dimensional_samples.tsv"
-    threads: threads_of("light")
-    resources:
-        **job_resources("light", "plot_two_dimensional_samples"),
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/plot_two_dimensional_samples.py"
 
@@ -191,19 +253,19 @@ rule plot_two_dimensional_classification:
             MODEL_CATEGORY,
             MODEL_SUBCATEGORY,
         ),
+    log:
+        f"{RESULTS}/logs/plot_two_dimensional_classification/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_two_dimensional_classification/{{point}}/seed-{{seed}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: threads_of("light")
+    resources:
+        **job_resources("light", "plot_two_dimensional_classification"),
     params:
         code=code_version("figures"),
         features=config["data"]["features"],
         signal_class=CLASS_NAMES[0],
         label=experiment_label(),
-    log:
-        f"{RESULTS}/logs/plot_two_dimensional_classification/{{point}}/seed-{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_two_dimensional_classification/{{point}}/seed-{{seed}}.tsv"
-    threads: threads_of("light")
-    resources:
-        **job_resources("light", "plot_two_dimensional_classification"),
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/plot_two_dimensional_classification.py"

@@ -9,20 +9,20 @@ rule prepare_inputs:
         validation=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/validation.parquet",
         test=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/test.parquet",
         scaler=f"{RESULTS}/prepared/{{scaling}}-{{balancing}}/scaler.json",
+    log:
+        f"{RESULTS}/logs/prepare_inputs/{{scaling}}-{{balancing}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/prepare_inputs/{{scaling}}-{{balancing}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: threads_of("light")
+    resources:
+        **job_resources("light", "prepare_inputs"),
     params:
         code=code_version("scaling"),
         features=config["data"]["features"],
         mode=config["classification"],
         class_names=CLASS_NAMES,
         negative_weights=config["preprocessing"]["negative_weights"],
-    log:
-        f"{RESULTS}/logs/prepare_inputs/{{scaling}}-{{balancing}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/prepare_inputs/{{scaling}}-{{balancing}}.tsv"
-    threads: threads_of("light")
-    resources:
-        **job_resources("light", "prepare_inputs"),
-    conda:
-        "../../envs/data.yaml"
     script:
         "../scripts/prepare_inputs.py"

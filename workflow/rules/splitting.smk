@@ -13,21 +13,21 @@ if SOURCE == "presplit":
             train=f"{RESULTS}/split/train.parquet",
             validation=f"{RESULTS}/split/validation.parquet",
             test=f"{RESULTS}/split/test.parquet",
+        log:
+            f"{RESULTS}/logs/collect_presplit.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/collect_presplit.tsv"
+        conda:
+            "../../envs/data.yaml"
+        threads: threads_of("light")
+        resources:
+            **job_resources("light", "collect_presplit"),
         params:
             code=code_version("splitting"),
             source=SOURCE,
             directory=config["data"]["presplit_directory"],
             signal_class=CLASS_NAMES[0],
             signal_processes=config["fom"]["signal_processes"],
-        log:
-            f"{RESULTS}/logs/collect_presplit.log",
-        benchmark:
-            f"{RESULTS}/benchmarks/collect_presplit.tsv"
-        threads: threads_of("light")
-        resources:
-            **job_resources("light", "collect_presplit"),
-        conda:
-            "../../envs/data.yaml"
         script:
             "../scripts/collect_presplit.py"
 
@@ -41,6 +41,15 @@ else:
             train=f"{RESULTS}/split/train.parquet",
             validation=f"{RESULTS}/split/validation.parquet",
             test=f"{RESULTS}/split/test.parquet",
+        log:
+            f"{RESULTS}/logs/split_events.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/split_events.tsv"
+        conda:
+            "../../envs/data.yaml"
+        threads: threads_of("light")
+        resources:
+            **job_resources("light", "split_events"),
         params:
             code=code_version("splitting"),
             source=SOURCE,
@@ -48,15 +57,6 @@ else:
             seed=config["split"]["seed"],
             signal_class=CLASS_NAMES[0],
             signal_processes=config["fom"]["signal_processes"],
-        log:
-            f"{RESULTS}/logs/split_events.log",
-        benchmark:
-            f"{RESULTS}/benchmarks/split_events.tsv"
-        threads: threads_of("light")
-        resources:
-            **job_resources("light", "split_events"),
-        conda:
-            "../../envs/data.yaml"
         script:
             "../scripts/split_events.py"
 
@@ -67,17 +67,17 @@ rule preselect:
         parquet=f"{RESULTS}/split/{{split}}.parquet",
     output:
         parquet=f"{RESULTS}/preselected/{{split}}.parquet",
-    params:
-        code=code_version("selection"),
-        cut=config["preselection"],
     log:
         f"{RESULTS}/logs/preselect/{{split}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/preselect/{{split}}.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: threads_of("light")
     resources:
         **job_resources("light", "preselect"),
-    conda:
-        "../../envs/data.yaml"
+    params:
+        code=code_version("selection"),
+        cut=config["preselection"],
     script:
         "../scripts/preselect.py"

@@ -7,6 +7,15 @@ rule train_model:
         model=f"{RESULTS}/models/{{point}}/seed-{{seed}}/model.keras",
         history=f"{RESULTS}/models/{{point}}/seed-{{seed}}/history.csv",
         facts=f"{RESULTS}/models/{{point}}/seed-{{seed}}/training.json",
+    log:
+        f"{RESULTS}/logs/train_model/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_model/{{point}}/seed-{{seed}}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: threads_of("training")
+    resources:
+        **job_resources("training", "train_model"),
     params:
         code=code_version("training"),
         features=config["data"]["features"],
@@ -15,15 +24,6 @@ rule train_model:
         class_names=CLASS_NAMES,
         seed=lambda wildcards: int(wildcards.seed),
         backend=config["training"]["backend"],
-    log:
-        f"{RESULTS}/logs/train_model/{{point}}/seed-{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/train_model/{{point}}/seed-{{seed}}.tsv"
-    threads: threads_of("training")
-    resources:
-        **job_resources("training", "train_model"),
-    conda:
-        "../../envs/training.yaml"
     script:
         "../scripts/train_model.py"
 
@@ -39,21 +39,21 @@ rule predict:
         train=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_train.csv",
         validation=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_validation.csv",
         test=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_test.csv",
+    log:
+        f"{RESULTS}/logs/predict/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/predict/{{point}}/seed-{{seed}}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: threads_of("prediction")
+    resources:
+        **job_resources("prediction", "predict"),
     params:
         code=code_version("prediction"),
         features=config["data"]["features"],
         mode=config["classification"],
         class_names=CLASS_NAMES,
         backend=config["training"]["backend"],
-    log:
-        f"{RESULTS}/logs/predict/{{point}}/seed-{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/predict/{{point}}/seed-{{seed}}.tsv"
-    threads: threads_of("prediction")
-    resources:
-        **job_resources("prediction", "predict"),
-    conda:
-        "../../envs/training.yaml"
     script:
         "../scripts/predict.py"
 
@@ -65,6 +65,15 @@ rule permutation_importance:
         validation=prepared_split("validation"),
     output:
         table=f"{RESULTS}/models/{{point}}/seed-{{seed}}/importance.csv",
+    log:
+        f"{RESULTS}/logs/permutation_importance/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/permutation_importance/{{point}}/seed-{{seed}}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: threads_of("prediction")
+    resources:
+        **job_resources("prediction", "permutation_importance"),
     params:
         code=code_version("importance"),
         features=config["data"]["features"],
@@ -73,14 +82,5 @@ rule permutation_importance:
         repeats=config["importance"]["repeats"],
         seed=config["importance"]["seed"],
         backend=config["training"]["backend"],
-    log:
-        f"{RESULTS}/logs/permutation_importance/{{point}}/seed-{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/permutation_importance/{{point}}/seed-{{seed}}.tsv"
-    threads: threads_of("prediction")
-    resources:
-        **job_resources("prediction", "permutation_importance"),
-    conda:
-        "../../envs/training.yaml"
     script:
         "../scripts/permutation_importance.py"
