@@ -368,3 +368,20 @@ def test_every_shipped_config_has_only_known_keys():
         "config.opendata.yaml",
     ):  # noqa: E501
         check_config_keys(yaml.safe_load((ROOT / name).read_text()), SCHEMA)
+
+
+def test_overriding_one_resource_keeps_the_kinds_other_defaults():
+    """Setting only the training jobs' memory keeps their GPU and runtime (each kind has
+    its own defaults), and leaves the other kinds alone."""
+    from snakemake.utils import validate
+
+    config = {"resources": {"training": {"mem_mb": 8000}}}
+    validate(config, str(PACKAGE.parents[1] / "workflow/schemas/config.schema.yaml"))
+    resources = config["resources"]
+    assert resources["training"] == {
+        "threads": 1, "mem_mb": 8000, "runtime": 120, "disk_mb": 2000, "gpu": 1, "gpu_model": None
+    }  # fmt: skip
+    assert resources["prediction"]["gpu"] == 1 and resources["prediction"]["runtime"] == 30
+    assert resources["light"] == {
+        "threads": 1, "mem_mb": 2000, "runtime": 20, "disk_mb": 2000, "gpu": 0, "gpu_model": None
+    }  # fmt: skip

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cmsnn.configuration import check_cut_range
 from cmsnn.fom import (
     asimov_significance,
     asimov_significance_with_uncertainty,
     best_cut_summary,
-    check_cut_range,
     kish_effective_events,
     scan_range,
     scan_split,

@@ -14,7 +14,7 @@ from cmsnn import plots
 from cmsnn.configuration import SPLITS
 from cmsnn.files import read_json, read_parquet, write_csv
 from cmsnn.inputs import correlation_matrices
-from cmsnn.metrics import roc_curves, weighted_confusion_matrix
+from cmsnn.metrics import SIGNAL_OUTPUT_THRESHOLD, roc_curves, weighted_confusion_matrix
 from cmsnn.overtraining import ks_per_class
 from cmsnn.reading import EVENT_ID_COLUMNS
 from cmsnn.summary import parse_signal_point
@@ -186,13 +186,14 @@ def plot_two_dimensional_classification_files(
     signal_class: str,
     label: Mapping | None = None,
 ) -> None:
-    """Test events drawn as correctly classified or misclassified (signal output > 0.5)."""
+    """Test events drawn as correctly classified or misclassified (signal output above
+    ``SIGNAL_OUTPUT_THRESHOLD``)."""
     events = read_parquet(events_path)
     predictions = pd.read_csv(predictions_path)
     if len(events) != len(predictions):
         raise ValueError(f"{events_path} and {predictions_path} hold different events")
     is_signal = (events["class"] == signal_class).to_numpy()
-    predicted_signal = predictions[f"score_{signal_class}"].to_numpy() > 0.5
+    predicted_signal = predictions[f"score_{signal_class}"].to_numpy() > SIGNAL_OUTPUT_THRESHOLD
     x, y = features
     figure = plots.plot_two_dimensional_classification(
         events, x, y, is_signal, np.asarray(predicted_signal), experiment_label(label)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from cmsnn.files import read_parquet, write_csv
 from cmsnn.metrics import weighted_auc
+from cmsnn.prediction import PREDICTION_BATCH_SIZE
 
 
 def permutation_importance(
@@ -74,7 +75,7 @@ def importance_files(
     limit_threads(threads)
     model = load_network(model_path)
     table = permutation_importance(
-        lambda x: model.predict(x, batch_size=8192, verbose=0),
+        lambda x: model.predict(x, batch_size=PREDICTION_BATCH_SIZE, verbose=0),
         read_parquet(validation_path),
         features,
         score_columns(mode, class_names),

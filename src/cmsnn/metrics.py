@@ -41,6 +41,9 @@ def roc_curve_of(
 
 #: Points of a ROC curve kept for drawing, spaced evenly and geometrically along it.
 ROC_POINTS_DRAWN = 2000
+#: A binary network calls an event signal above this output (the confusion matrix and
+#: the 2-D classification view; the FOM scans its own cuts).
+SIGNAL_OUTPUT_THRESHOLD = 0.5
 
 
 def roc_curves(
@@ -81,7 +84,8 @@ def weighted_confusion_matrix(
     """Weighted confusion matrix normalised per true class (rows sum to 1).
 
     Multi-class: the predicted class is the highest output. Binary: signal when the
-    signal output exceeds 0.5, and the classes are signal and background.
+    signal output exceeds :data:`SIGNAL_OUTPUT_THRESHOLD`, and the classes are signal
+    and background.
     """
     if mode == "multiclass":
         labels = list(class_names)
@@ -90,7 +94,9 @@ def weighted_confusion_matrix(
         signal = class_names[0]
         labels = [signal, "background"]
         true = predictions["class"].where(predictions["class"] == signal, "background")
-        predicted = np.where(predictions[f"score_{signal}"] > 0.5, signal, "background")
+        predicted = np.where(
+            predictions[f"score_{signal}"] > SIGNAL_OUTPUT_THRESHOLD, signal, "background"
+        )
     matrix = confusion_matrix(
         true, predicted, labels=labels, sample_weight=predictions["weight"], normalize="true"
     )

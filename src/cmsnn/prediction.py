@@ -16,6 +16,9 @@ from cmsnn.reading import EVENT_ID_COLUMNS
 #: where the event came from (the input file and its entry there) where the events
 #: say so (the pipeline's always do).
 EVENT_COLUMNS = ("weight", "process", "class")
+#: Events per forward pass when predicting: large batches are faster, and the outputs do
+#: not depend on the batch size.
+PREDICTION_BATCH_SIZE = 8192
 
 
 def score_columns(mode: str, class_names: Sequence[str]) -> list[str]:
@@ -35,7 +38,7 @@ def predict_events(
     (unscaled) weight, the process and the true class; multi-class adds the
     ``predicted_class`` (the output with the highest score)."""
     x = events[list(features)].to_numpy(dtype=np.float32)
-    scores = np.asarray(model.predict(x, batch_size=8192, verbose=0))
+    scores = np.asarray(model.predict(x, batch_size=PREDICTION_BATCH_SIZE, verbose=0))
     predictions = pd.DataFrame(scores, columns=score_columns(mode, class_names))
     if mode == "multiclass":
         predictions["predicted_class"] = np.asarray(class_names, dtype=object)[

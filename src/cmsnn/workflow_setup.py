@@ -163,7 +163,7 @@ def write_json_if_changed(value, path) -> Path:
     """``value`` as JSON in ``path``, written (atomically: Snakemake may start in
     parallel on a cluster) only when the file does not hold it already."""
     path = Path(path)
-    text = json.dumps(value, sort_keys=True)
+    text = json.dumps(value)  # in the given order: the validator fills defaults in that order
     if not path.is_file() or path.read_text() != text:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".partial")
