@@ -385,3 +385,13 @@ def test_overriding_one_resource_keeps_the_kinds_other_defaults():
     assert resources["light"] == {
         "threads": 1, "mem_mb": 2000, "runtime": 20, "disk_mb": 2000, "gpu": 0, "gpu_model": None
     }  # fmt: skip
+
+
+def test_scaling_and_balancing_are_preprocessing_keys_not_training_keys():
+    """They are set under preprocessing (and in the grid); under training the start
+    fails naming the key instead of quietly overriding preprocessing."""
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    for key in ("scaling", "balancing"):
+        with pytest.raises(ValueError, match=f"unknown key training.{key}"):
+            check_config_keys({"training": {key: "equal"}}, schema)
+        check_config_keys({"preprocessing": {key: "equal"}, "grid": {key: ["equal"]}}, schema)
