@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -101,6 +102,20 @@ def _newest_change(folder: Path) -> float:
             except FileNotFoundError:  # written and renamed meanwhile
                 continue
     return newest
+
+
+def modules_loaded_with(imports: list[str], watched) -> list[str]:
+    """Which of the ``watched`` top-level modules a fresh Python process holds after
+    importing ``imports`` (and nothing else), sorted."""
+    code = (
+        "import json, sys\n"
+        + "".join(f"import {module}\n" for module in imports)
+        + f"print(json.dumps(sorted(set({sorted(watched)!r}) & set(sys.modules))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    )
+    return json.loads(result.stdout)
 
 
 def workflow_copy(folder: Path) -> Path:

@@ -12,6 +12,7 @@ import pytest
 
 from cmsnn.prediction import predict_events
 from cmsnn.training import train_model
+from snakemake_runs import modules_loaded_with
 
 FEATURES = ["x1", "x2", "x3"]
 SETTINGS = {
@@ -104,13 +105,8 @@ def test_stages_that_do_not_train_never_import_tensorflow():
         "plots", "figures", "configuration", "expressions", "root_reading",
         "export",  # its model card needs no TensorFlow; the export imports it when it runs
     ]  # fmt: skip
-    code = (
-        "import sys\n"
-        + "".join(f"import cmsnn.{module}\n" for module in light)
-        + "heavy = sorted(m for m in ('tensorflow', 'keras', 'jax') if m in sys.modules)\n"
-        + "assert not heavy, heavy\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    imports = [f"cmsnn.{module}" for module in light]
+    assert modules_loaded_with(imports, {"tensorflow", "keras", "jax"}) == []
 
 
 def test_batches_follow_each_epochs_seeded_order_with_a_partial_last_batch():
@@ -135,7 +131,9 @@ def test_batches_follow_each_epochs_seeded_order_with_a_partial_last_batch():
 def test_xla_compiled_training_is_reproducible_per_seed():
     # A process of its own: Keras declines XLA where TensorFlow's op determinism is on.
     code = """
+import sys
 import numpy as np
+sys.path.insert(0, "tests")  # (test_training imports the tests' helpers)
 from tests.test_training import FEATURES, SETTINGS, events
 from cmsnn.training import configure_backend, train_model
 configure_backend(1, jit_compile=True)

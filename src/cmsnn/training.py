@@ -142,7 +142,8 @@ class EpochShuffle(keras.callbacks.Callback):
         self.epoch = epoch
 
     def order(self) -> np.ndarray:
-        return epoch_order(self.n_events, self.seed, self.epoch, self.shuffle).astype(np.int64)
+        order = epoch_order(self.n_events, self.seed, self.epoch, self.shuffle)
+        return order.astype(np.int64, copy=False)  # (already int64 where numpy's int is)
 
 
 class SaveOnEpochEnd(keras.callbacks.Callback):
