@@ -240,6 +240,35 @@ def prediction_splits(mode, seed=2, n=400):
     return {split: random_predictions(rng, n, mode) for split in SPLITS}
 
 
+def test_a_signal_point_whose_fom_means_nothing_warns_in_the_models_own_list(tmp_path):
+    """A mass point taken alone whose FOM is 0 at every cut reaches the model's warnings
+    (evaluation.json, and so the summary, the log and the console), named by process;
+    the headline signal's own row does not repeat the headline's warnings."""
+    rng = np.random.default_rng(3)
+    sources = {}
+    for split in SPLITS:
+        frame = random_predictions(rng, 400, "binary")
+        unseen = frame[frame["class"] == "Signal"].assign(process="far.root", score_Signal=0.1)
+        sources[split] = tmp_path / f"predictions_{split}.csv"
+        pd.concat([frame, unseen]).to_csv(sources[split], index=False)
+    outputs = {
+        name: tmp_path / "out" / file
+        for name, file in (
+            ("scan", "fom_scan.csv"),
+            ("evaluation", "evaluation.json"),
+            ("by_signal", "fom_by_signal.csv"),
+        )
+    }
+    options = FOM_OPTIONS | {"signal_processes": ["sig.root"]}
+    evaluate_files(sources, outputs, FRACTIONS, options, "binary", CLASS_NAMES)
+
+    warnings = json.loads(outputs["evaluation"].read_text())["warnings"]
+    by_signal = pd.read_csv(outputs["by_signal"], keep_default_na=False).set_index("signal_process")
+    assert by_signal.loc["far.root", "warnings"].startswith("the validation FOM is 0")
+    assert [w for w in warnings if w.startswith("far.root alone: the validation FOM is 0")]
+    assert not [w for w in warnings if w.startswith("sig.root alone")]
+
+
 def test_evaluate_predictions_rejects_unknown_signal_processes():
     predictions = prediction_splits("binary")
     options = FOM_OPTIONS | {"signal_processes": ["sig.root", "T2DegStop_999_1.root"]}

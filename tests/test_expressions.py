@@ -53,6 +53,25 @@ def test_arithmetic_gives_numbers_and_names_are_listed():
     assert expression_names(tree) == ["Met", "LepEta", "Njet"]
 
 
+@pytest.mark.parametrize("text", ["Met", "Met + 1", "abs(LepEta)", "process", "(Met > 1) + 1"])
+def test_a_preselection_must_be_a_condition_and_is_checked_from_its_text(text):
+    with pytest.raises(ExpressionError, match="is not a condition"):
+        check_preselection(text, NAMES[:3])
+
+
+@pytest.mark.parametrize(
+    "text", ["Met > 1", "not Met > 1", "(Met > 1) & ~(Njet < 2)", "True", "Met > 1 or Njet < 2"]
+)
+def test_conditions_pass_the_preselection_check(text):
+    check_preselection(text, NAMES[:3])
+
+
+def test_numbers_compute_as_floats_so_a_huge_power_is_infinite_not_endless():
+    tree = parse_expression("9 ** 9 ** 9 > Met", NAMES)
+    with np.errstate(over="ignore"):
+        assert evaluate_expression(tree, COLUMNS).tolist() == [True] * 4
+
+
 @pytest.mark.parametrize(
     ("text", "named"),
     [

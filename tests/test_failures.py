@@ -119,6 +119,7 @@ def test_a_preselection_that_would_run_code_fails_at_start_and_runs_nothing(tmp_
         ("Met > 250 and Foo < 3", "unknown name 'Foo'"),
         ("Met.__class__ == 1", "the attribute access 'Met.__class__'"),
         ("Met >", "syntax error"),
+        ("Met + 1", "is not a condition (true or false per event): 'Met + 1' is a value"),
     ],
 )
 def test_a_bad_preselection_fails_at_start_naming_the_token(tmp_path, preselection, message):
@@ -150,6 +151,53 @@ def test_classes_that_cannot_work_fail_at_start(tmp_path, classes, message):
     result = snakemake(make_workdir(tmp_path, {"classes": classes}), "--dry-run", check=False)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
+
+
+def test_a_csv_signal_process_is_checked_at_start_once_its_ingestion_is_tabulated(tmp_path):
+    """A CSV holds its process names in a column: once the ingestion has tabulated them
+    (results/ingested/processes.csv, up to date by file times), a headline signal that
+    is not a signal process fails at start; with a CSV newer than its ingestion the
+    check waits for the split (before any training), never for the evaluation."""
+    values = ",".join(["1.0"] * len(TUTORIAL_FEATURES))
+    (tmp_path / "signal.csv").write_text(f"{values},0.1,T2DegStop_300_290.root\n" * 40)
+    (tmp_path / "ttbar.csv").write_text(f"{values},0.5,TTJets_DiLept.root\n" * 40)
+    config = {
+        "classification": "binary",
+        "data": {"source": "csv", "csv_files": [str(tmp_path / "*.csv")]},
+    }
+    workdir = make_workdir(tmp_path / "run", config)
+    snakemake(workdir, "results/ingested/processes.csv")
+    for name, message in (
+        ("T2DegStop_999_1.root", "['T2DegStop_999_1.root'], which are not processes of the"),
+        ("TTJets_DiLept.root", "which are not processes of the Signal class; choose among "
+         "['T2DegStop_300_290.root']"),
+    ):  # fmt: skip
+        make_workdir(workdir, config | {"fom": {"signal_processes": [name]}})
+        result = snakemake(workdir, "--dry-run", check=False)
+        assert result.returncode != 0 and message in result.stdout + result.stderr
+    (tmp_path / "signal.csv").touch()  # newer than its ingestion: the names may change
+    assert snakemake(workdir, "--dry-run", check=False).returncode == 0
+
+
+@pytest.mark.slow
+def test_a_class_emptied_by_the_preselection_stops_the_run_naming_it(tmp_path):
+    """The config cannot show that a cut empties a class (it depends on the events): the
+    preparation fails, naming the class, the split and what to do, on the console too,
+    before any network is trained on a class it cannot learn."""
+    config = {
+        "data": {"source": "toy", "toy": {"events_scale": 0.02,
+                                          "processes": "tests/configs/tiny_processes.yaml"}},
+        "preselection": "process != 'ZJetsToNuNu_HT200To400.root'",
+        "grid": {"decay_rate": [0.001]},
+        "seeds": [1],
+    }  # fmt: skip
+    workdir = make_workdir(tmp_path, config)
+    result = snakemake(workdir, check=False)
+    assert result.returncode != 0
+    message = "train split ("
+    assert message in result.stderr and "the classes ['Z2nu'] have no events here" in result.stderr
+    assert "loosen the preselection" in result.stderr
+    assert not list((workdir / "results").glob("models/*/*/model.keras"))
 
 
 def test_jobs_that_hold_their_data_declare_memory_from_its_size(tmp_path):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +13,8 @@ from cmsnn.configuration import SPLITS
 from cmsnn.files import read_parquet, write_parquet
 from cmsnn.prediction import predict_events
 from cmsnn.scaling import prepare_training_inputs
-from cmsnn.training import train_model
+from cmsnn.summary import training_warnings
+from cmsnn.training import train_files, train_model
 from cmsnn.weighting import (
     apply_negative_weight_policy,
     negative_weight_report,
@@ -106,3 +110,50 @@ def test_each_policy_trains_on_twenty_percent_negative_weights(tmp_path, policy)
     for split in ("train", "validation"):
         sums = prepared[split].groupby("class")["weight"].sum()
         np.testing.assert_allclose(sums, originals[split].groupby("class")["weight"].sum())
+
+
+def test_the_policy_is_logged_and_counted_in_training_json_and_the_summary(tmp_path, caplog):
+    """Per class, the events and weight the policy touched go to the preparation's log
+    and training.json; a class whose weights mostly cancel is warned about in the
+    training log, training.json and (through it) the summary's warnings."""
+    sources, outputs = {}, {}
+    for number, split in enumerate(SPLITS):
+        events = nlo_events(600, number)
+        cancelling = events["class"] == "B2"  # B2's weights cancel to ~5 % of |w|
+        events.loc[cancelling, "weight"] = np.resize([1.0, -0.9], int(cancelling.sum()))
+        sources[split] = tmp_path / f"{split}.parquet"
+        outputs[split] = tmp_path / "prepared" / f"{split}.parquet"
+        write_parquet(events, sources[split])
+    with caplog.at_level(logging.INFO):
+        prepare_training_inputs(
+            sources, outputs, tmp_path / "scaler.json", FEATURES, "standard", "sqrt",
+            "multiclass", CLASSES, negative_weights="abs",
+        )  # fmt: skip
+    train = read_parquet(sources["train"])
+    negative = train[train["weight"] < 0]
+    touched = negative[negative["class"] == "Signal"]
+    assert (
+        f"train split, class Signal: {len(touched)} negative-weight events, summed weight "
+        f"{touched['weight'].sum():.6g}"
+    ) in caplog.text
+    caplog.clear()
+    model = tmp_path / "model" / "model.keras"
+    with caplog.at_level(logging.INFO):
+        train_files(
+            outputs["train"], outputs["validation"], model, tmp_path / "model" / "history.csv",
+            tmp_path / "model" / "training.json", FEATURES, SETTINGS | {"epochs": 2},
+            "multiclass", CLASSES, 1, 1,
+        )  # fmt: skip
+    facts = json.loads((tmp_path / "model" / "training.json").read_text())
+    for split in ("train", "validation"):
+        events = read_parquet(sources[split])
+        for name in CLASSES:
+            members = events.loc[events["class"] == name, "weight"]
+            counted = facts["negative_weights"][split][name]
+            assert counted["negative_events"] == int((members < 0).sum()) > 0
+            assert counted["negative_weight"] == pytest.approx(members[members < 0].sum())
+            assert counted["net_weight"] == pytest.approx(members.sum())
+    cancellation = [w for w in facts["warnings"] if w.startswith("class B2 in the train split")]
+    assert cancellation and cancellation[0] in caplog.text
+    assert not [w for w in facts["warnings"] if "class Signal" in w]
+    assert cancellation[0] in training_warnings(facts)

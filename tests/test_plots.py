@@ -633,3 +633,25 @@ def test_two_dimensional_classification_splits_correct_and_wrong_events(rng):
         assert correct_points.get_rasterized() and wrong_points.get_rasterized()
         assert axes.get_title(loc="center") == f"{name}: {wrong.sum() / 100:.1%} misclassified"
     render(figure)
+
+
+@pytest.mark.parametrize(
+    ("processes", "order"),
+    [
+        (  # every name a mass point: by model, then the masses, each once
+            ["T2DegStop_600_570.root", "T2DegStop_500_470.root", "T2DegStop_500_420.root",
+             "T2DegStop_600_570.root", "Stop4Body_300_250.root"],
+            ["Stop4Body_300_250.root", "T2DegStop_500_420.root", "T2DegStop_500_470.root",
+             "T2DegStop_600_570.root"],
+        ),
+        (  # one name that is not: the order given (the configured one), each once
+            ["T2DegStop_600_570.root", "signal_b.root", "T2DegStop_500_470.root",
+             "signal_b.root"],
+            ["T2DegStop_600_570.root", "signal_b.root", "T2DegStop_500_470.root"],
+        ),
+    ],
+)  # fmt: skip
+def test_signal_points_are_drawn_in_mass_order_when_every_name_gives_one(processes, order):
+    from cmsnn.figures import signal_point_order
+
+    assert signal_point_order(processes) == order

@@ -1,5 +1,6 @@
-"""A training killed mid-way (SIGTERM, as a batch system warns before its kill) and
-rerun ends with the model an uninterrupted training gives, bit for bit on the CPU."""
+"""A training killed mid-way (SIGKILL without warning, or SIGTERM as a batch system
+warns before its kill) and rerun ends with the model an uninterrupted training gives,
+bit for bit on the CPU."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ SETTINGS = {
     "l2": 0.0,
     "learning_rate": 0.01,
     "decay_rate": 0.001,
-    "epochs": 8,
+    "epochs": 12,
     "batch_size": 32,
     "shuffle": True,
     "early_stopping_patience": 0,
@@ -79,8 +80,20 @@ def run(folder, checkpoint, output):
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def wait_for_saved_epochs(process, checkpoint, epochs, deadline):
+    """Wait until the checkpoint holds at least ``epochs`` epochs (each epoch is saved:
+    ``checkpoint_seconds=0``)."""
+    state = checkpoint / "state.json"
+    while not state.exists() or json.loads(state.read_text())["epochs_done"] < epochs:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 @pytest.mark.slow
-def test_a_training_killed_by_sigterm_resumes_to_the_same_model(tmp_path):
+def test_a_training_killed_by_sigkill_then_sigterm_resumes_to_the_same_model(tmp_path):
+    """Killed without warning (SIGKILL: a lost node) after its second epoch, rerun, then
+    stopped with SIGTERM (a batch system's warning), rerun to the end: the model, its
+    predictions and its history equal those of an uninterrupted training."""
     write_parquet(events(1000, 1), tmp_path / "train.parquet")
     write_parquet(events(300, 2), tmp_path / "validation.parquet")
     (tmp_path / "settings.json").write_text(json.dumps(SETTINGS))
@@ -90,21 +103,23 @@ def test_a_training_killed_by_sigterm_resumes_to_the_same_model(tmp_path):
     assert reference.returncode == 0, output
     assert not (tmp_path / "reference_checkpoint").exists()  # removed once complete
 
-    checkpoint = tmp_path / "checkpoint"
+    checkpoint, deadline = tmp_path / "checkpoint", time.monotonic() + 600
+    killed = run(tmp_path, checkpoint, tmp_path / "resumed.csv")
+    wait_for_saved_epochs(killed, checkpoint, 2, deadline)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=600)
+    assert killed.returncode == -signal.SIGKILL
+    after_kill = json.loads((checkpoint / "state.json").read_text())["epochs_done"]
+    assert 2 <= after_kill < SETTINGS["epochs"]
+
     interrupted = run(tmp_path, checkpoint, tmp_path / "resumed.csv")
-    deadline = time.monotonic() + 600
-    while not (checkpoint / "state.json").exists():  # wait for the first saved epochs
-        assert interrupted.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
-    while json.loads((checkpoint / "state.json").read_text())["epochs_done"] < 2:
-        assert interrupted.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_for_saved_epochs(interrupted, checkpoint, after_kill + 2, deadline)
     interrupted.send_signal(signal.SIGTERM)
     output, _ = interrupted.communicate(timeout=600)
     assert interrupted.returncode == 3, output
     assert "stopped by SIGTERM after epoch" in output
     saved = json.loads((checkpoint / "state.json").read_text())["epochs_done"]
-    assert 2 <= saved < SETTINGS["epochs"]
+    assert after_kill + 2 <= saved < SETTINGS["epochs"]
 
     resumed = run(tmp_path, checkpoint, tmp_path / "resumed.csv")
     output, _ = resumed.communicate(timeout=600)

@@ -141,6 +141,7 @@ def test_a_number_of_generated_events_and_a_plain_weight(tmp_path):
         ({"files": ["nowhere/*.root"]}, "'nowhere/*.root' matches no file"),
         ({"cross_section": 1.0}, "a cross_section needs generated_events"),
         ({"generated_events": {"tree": "Runs", "branch": "genEventSumw"}}, "only used with a"),
+        ({"selection": "ak.num(Jet_pt)"}, "is not a condition (true or false per event)"),
     ],
 )
 def test_a_bad_process_fails_at_start_up_naming_what_to_fix(tmp_path, change, message):

@@ -218,6 +218,12 @@ def test_collect_presplit_files_concatenates(tmp_path):
         got = read_parquet(outputs[split])
         pd.testing.assert_frame_equal(got, expected[split], check_dtype=False)
         assert got["process"].tolist() == ["s", "s", f"b_{split}"]
+    # the headline signal is checked here, when the split files come together
+    for wrong in ("t", "b_test"):
+        with pytest.raises(ValueError, match=rf"\['{wrong}'\].*choose among \['s'\]"):
+            collect_presplit_files(sources, outputs | {"test": tmp_path / "x.parquet"},
+                                   "Signal", [wrong])  # fmt: skip
+        assert not (tmp_path / "x.parquet").exists()
 
 
 def test_check_presplit_classes_accepts_consistent_files():

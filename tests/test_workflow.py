@@ -51,6 +51,8 @@ def test_summary_has_one_row_per_model_and_the_seed_spread(multiclass_run):
     ]  # fmt: skip
     # multi-class balances sqrt by default
     assert set(everything["balancing"]) == {"sqrt"} and set(everything["scaling"]) == {"quantile"}
+    # results only: two identical runs give identical tables (times are in training.json)
+    assert not [c for c in everything if "second" in c or "time" in c or "duration" in c]
     assert (summary["auc_validation"] > 0.7).all() and (summary["auc_test"] <= 1).all()
     # the automatic range: from the validation signal's median output to its highest
     assert (everything["scan_cut_min"] > 0.3).all() and (everything["scan_cut_max"] <= 1).all()
@@ -164,6 +166,10 @@ def test_training_keeps_best_epoch_and_decays_the_learning_rate(multiclass_run):
     assert len(processes) == 13 and set(processes["class"]) == {
         "Signal", "Wjets", "TTbar", "Z2nu", "Other"
     }  # fmt: skip
+    # each ingestion log shows its file's process → class → events → sum of weights
+    ttbar = processes[processes["process"] == "TTJets_DiLept.root"].iloc[0]
+    log = (multiclass_run / "results/logs/ingest_csv/TTJets_DiLept.log").read_text()
+    assert re.search(rf"TTJets_DiLept\.root +TTbar +{ttbar['events']} ", log), log
 
 
 def test_predictions_carry_original_weights_and_softmax_scores(multiclass_run):
@@ -232,6 +238,10 @@ def test_fom_numbers_agree_with_an_independent_count(multiclass_run):
 
 def test_nothing_reruns_when_nothing_changed(multiclass_run):
     assert planned_jobs(multiclass_run, "results/fom_summary.csv") == {}
+    # how often training saves its checkpoint changes how a job runs, not its result
+    (multiclass_run / "checkpoints.yaml").write_text("training: {checkpoint_seconds: 0}\n")
+    checkpoints = str(multiclass_run / "checkpoints.yaml")
+    assert planned_jobs(multiclass_run, "--configfile", checkpoints) == {}
 
 
 def test_changing_one_decay_rate_reruns_only_that_grid_point(multiclass_run):
@@ -385,6 +395,12 @@ def test_binary_pipeline_with_preselection_and_equal_weights(binary_run):
     assert float(summary["fom_test_at_best_cut"][0]) > 1
     assert float(summary["fom_validation_at_best_cut"][0]) > 1
     assert "FOM is 0" not in summary["warnings"][0]
+    assert float(summary["background_effective_events_test_at_best_cut"][0]) > 5
+    by_signal = pd.read_csv(binary_run / "results/fom_by_signal.csv")
+    assert sorted(by_signal["signal_process"]) == [
+        f"T2DegStop_{m1}_{m2}.root" for m1, m2 in ((500, 470), (550, 520), (600, 570))
+    ]
+    assert (by_signal["fom_test_at_best_cut"] > 0).all()
     log = (binary_run / "results/logs/train_model/decay_rate-0.001/seed-1.log").read_text()
     assert "TensorFlow threads: intra-op 2, inter-op 2" in log
 
@@ -498,6 +514,30 @@ def test_the_tutorials_presplit_layout_is_accepted(tmp_path):
         events = read(workdir, f"results/split/{split}.parquet")
         assert len(events) == lines[stem, "sig"] + lines[stem, "bkg"]
         assert (events["class"] == "Signal").sum() == lines[stem, "sig"]
+
+
+@pytest.mark.slow
+def test_binary_mode_on_the_default_run_gives_a_fom_with_no_option_set(tmp_path):
+    """The default run (config.yaml: the whole embedded dataset, 10 effective background
+    events required at the cut) switched to binary mode and nothing else but its size
+    (one model): the tutorial's binary balancing and the automatic scan give
+    a FOM for the headline signal and for every mass point alone."""
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config |= {"classification": "binary", "grid": {"decay_rate": [0.001]}, "seeds": [1]}
+    workdir = make_workdir(tmp_path, config)
+    snakemake(workdir, "results/fom_summary.csv")
+    summary = pd.read_csv(workdir / "results/fom_summary.csv", keep_default_na=False)
+    assert summary["balancing"][0] == "equal" and summary["warnings"][0] == ""
+    assert float(summary["fom_validation_at_best_cut"][0]) > 1
+    assert float(summary["fom_test_at_best_cut"][0]) > 1
+    best_cut = json.loads((workdir / MODEL / "evaluation.json").read_text())["best_cut"]
+    scan = pd.read_csv(workdir / MODEL / "fom_scan.csv").set_index("cut")
+    assert scan.loc[best_cut, "background_effective_events_validation"] >= 10
+    by_signal = pd.read_csv(workdir / "results/fom_by_signal.csv")
+    assert sorted(by_signal["signal_process"]) == [
+        f"T2DegStop_{m1}_{m2}.root" for m1, m2 in ((500, 470), (550, 520), (600, 570))
+    ]
+    assert (by_signal["fom_test_at_best_cut"] > 0).all()
 
 
 @pytest.mark.parametrize(

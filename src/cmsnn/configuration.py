@@ -7,6 +7,7 @@ job runs; standard library and PyYAML only, so that a Snakemake start stays ligh
 
 from __future__ import annotations
 
+import csv
 import fnmatch
 import math
 from collections.abc import Mapping, Sequence
@@ -136,3 +137,34 @@ def default_balancing(mode: str) -> str:
 def read_process_table(path) -> dict[str, dict]:
     """The process catalogue: ``{process name: parameters}``."""
     return yaml.load(Path(path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def ingested_process_names(table, ingested: Sequence, inputs: Sequence) -> list[str] | None:
+    """The process names of ``processes.csv`` (the ingestion's table of every process)
+    when the ingestion is up to date by its files' times: every ingested Parquet newer
+    than its input and the table newer than them all. ``None`` when it is not (the
+    names are then checked when the events are split, before any training)."""
+    paths = [Path(path) for path in (table, *ingested, *inputs)]
+    if not all(path.is_file() for path in paths):
+        return None
+    times = [path.stat().st_mtime for path in paths]
+    table_time, parquet_times = times[0], times[1 : 1 + len(ingested)]
+    if any(p < i for p, i in zip(parquet_times, times[1 + len(ingested) :], strict=True)):
+        return None
+    if any(table_time < p for p in parquet_times):
+        return None
+    with open(paths[0], newline="") as file:
+        return sorted({row["process"] for row in csv.DictReader(file)})
+
+
+def check_headline_signal(
+    signal_processes: Sequence[str], processes: Sequence[str], classes: Sequence[Mapping]
+) -> None:
+    """``fom.signal_processes`` must be processes of the signal class (the first)."""
+    signal = sorted(name for name, index in assign_classes(processes, classes).items() if not index)
+    unknown = sorted(set(signal_processes) - set(signal))
+    if unknown:
+        raise ValueError(
+            f"fom.signal_processes names {unknown}, which are not processes of the "
+            f"{classes[0]['name']} class; choose among {signal}"
+        )

@@ -68,9 +68,7 @@ def scan_signal(
     the chosen cut's numbers. The bootstrap's random numbers depend on the seed, the
     split and the signal processes, so the same signal gets the same errors wherever it
     is evaluated (the headline and its row of the per-signal table)."""
-    processes = options["signal_processes"] or signal_process_names(
-        predictions["test"], signal_class
-    )
+    processes = headline_processes(predictions["test"], options, signal_class)
     stream = zlib.crc32("\n".join(sorted(processes)).encode())
     cut_min, cut_max, range_warnings = scan_range(
         predictions["validation"], options, mode, signal_class
@@ -113,6 +111,23 @@ def fom_by_signal_process(
     return pd.DataFrame(rows)
 
 
+def headline_processes(test: pd.DataFrame, fom_options: Mapping, signal_class: str) -> list:
+    """The processes the headline FOM counts as signal."""
+    return list(fom_options["signal_processes"]) or signal_process_names(test, signal_class)
+
+
+def signal_point_warnings(by_signal: pd.DataFrame, headline: Sequence[str]) -> list[str]:
+    """The per-signal-process rows' warnings, named by their process, for the model's own
+    list (and so the summary and the console); a row that is the headline itself is
+    left out, its warnings are the headline's."""
+    return [
+        f"{row.signal_process} alone: {warning}"
+        for row in by_signal.itertuples()
+        if [row.signal_process] != list(headline)
+        for warning in row.warnings
+    ]
+
+
 def evaluate_files(
     sources: Mapping[str, str],
     outputs: Mapping[str, str],
@@ -126,11 +141,11 @@ def evaluate_files(
     predictions = {split: pd.read_csv(sources[split]) for split in SPLITS}
     table, numbers = evaluate_predictions(predictions, fractions, fom_options, mode, class_names)
     by_signal = fom_by_signal_process(predictions, fractions, fom_options, mode, class_names)
+    numbers["warnings"] = numbers["warnings"] + signal_point_warnings(
+        by_signal, headline_processes(predictions["test"], fom_options, class_names[0])
+    )
     for warning in numbers["warnings"]:
-        log.warning("headline signal: %s", warning)
-    for row in by_signal.itertuples():
-        for warning in row.warnings:
-            log.warning("%s alone: %s", row.signal_process, warning)
+        log.warning("%s", warning)
     by_signal["warnings"] = by_signal["warnings"].map(WARNING_SEPARATOR.join)
     write_csv(table, outputs["scan"])
     write_json(numbers, outputs["evaluation"])

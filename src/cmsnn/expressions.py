@@ -100,6 +100,32 @@ def parse_expression(
     return tree
 
 
+def check_condition(tree: ast.Expression, text: str, what: str = "expression") -> None:
+    """Raise :class:`ExpressionError` unless ``tree`` is true/false per event: a
+    comparison, or such conditions joined by ``and``/``or``/``not`` (``&``/``|``/``~``).
+    Caught from the text alone, so at start-up, not in a job."""
+    if not _is_condition(tree.body):
+        raise ExpressionError(
+            f"{what} {text!r} is not a condition (true or false per event): "
+            f"{_segment(tree.body, text)!r} is a value; compare it, as in "
+            '"Met > 250 and Njet >= 2"'
+        )
+
+
+def _is_condition(node: ast.AST) -> bool:
+    if isinstance(node, ast.Compare):
+        return True
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, bool)
+    if isinstance(node, ast.BoolOp):
+        return all(_is_condition(value) for value in node.values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.Invert):
+        return _is_condition(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd | ast.BitOr):
+        return _is_condition(node.left) and _is_condition(node.right)
+    return False
+
+
 def evaluate_expression(tree: ast.Expression, columns: Mapping[str, np.ndarray]):
     """The value of a checked expression on ``columns`` (arrays of equal length)."""
     return _evaluate(tree.body, columns)
@@ -197,6 +223,10 @@ class _ObjectContext:
 
 def _evaluate(node: ast.AST, columns: Mapping[str, np.ndarray], objects=None):
     if isinstance(node, ast.Constant):
+        # numbers as floats: arithmetic on them is bounded (9**9**9 is inf, not a
+        # day of big-integer work), and columns are floats anyway
+        if isinstance(node.value, int | float) and not isinstance(node.value, bool):
+            return np.float64(node.value)
         return node.value
     if isinstance(node, ast.Name):
         if node.id not in columns:

@@ -14,6 +14,9 @@ from collections.abc import Mapping
 
 #: Grid keys that choose the prepared data set rather than the network.
 PREPROCESSING_KEYS = ("scaling", "balancing")
+#: Training keys that change how a job runs, not its result: not among a model's settings
+#: (which are its rule's params, so a change would retrain).
+RUN_ONLY_KEYS = ("checkpoint_seconds",)
 
 
 def format_value(value) -> str:
@@ -57,6 +60,8 @@ def point_settings(config: Mapping, point_values: Mapping) -> dict:
     the config file must not look like a change that retrains every model.
     """
     settings = {**config["preprocessing"], **config["training"], **point_values}
+    for key in RUN_ONLY_KEYS:
+        settings.pop(key, None)
     return canonical(settings)
 
 

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from cmsnn.configuration import assign_classes
 from cmsnn.expressions import (
     ExpressionError,
+    check_condition,
     evaluate_object_expression,
     expression_names,
     parse_expression,
@@ -79,6 +80,8 @@ def parsed_expressions(process: Mapping, features: Sequence[str]) -> dict:
     for what, text in process_expressions(process, features).items():
         label = f"data.root process {process['name']!r}, {what}"
         trees[what] = parse_expression(text, None, what=label, objects=True)
+        if what == "selection":
+            check_condition(trees[what], text, what=label)
     return trees
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cmsnn.expressions import evaluate_expression, parse_expression
+from cmsnn.expressions import check_condition, evaluate_expression, parse_expression
 from cmsnn.files import read_parquet, write_parquet
 
 log = logging.getLogger(__name__)
@@ -23,8 +23,11 @@ PRESELECTION_COLUMNS = ("weight", "process")
 
 def check_preselection(cut: str, features: Sequence[str]):
     """The checked syntax tree of ``cut`` (start-up check: a syntax error, a construct
-    outside the grammar or an unknown name fails here, naming it)."""
-    return parse_expression(cut, [*features, *PRESELECTION_COLUMNS], what="preselection")
+    outside the grammar, an unknown name or a value that is not a condition fails here,
+    naming it)."""
+    tree = parse_expression(cut, [*features, *PRESELECTION_COLUMNS], what="preselection")
+    check_condition(tree, cut, what="preselection")
+    return tree
 
 
 def apply_preselection(events: pd.DataFrame, cut: str) -> pd.DataFrame:

@@ -422,8 +422,10 @@ def train_files(
     class_names: Sequence[str],
     seed: int,
     threads: int,
+    checkpoint_seconds: float = 30.0,
 ) -> None:
-    """Rule entry point: prepared Parquet in; model, history CSV and facts JSON out."""
+    """Rule entry point: prepared Parquet in; model, history CSV and facts JSON out;
+    a checkpoint every ``checkpoint_seconds`` (0: every epoch) for resuming."""
     device = configure_backend(threads, settings.get("jit_compile", False))
     batch_job = batch_job_environment()
     log.info("training on %s", device)
@@ -434,6 +436,8 @@ def train_files(
         report = negative_weight_report(events["weight"], events["class_index"], class_names)
         negative_weights[split] = report
         warnings += net_weight_warnings(report, f"{split} split")
+    for warning in warnings:  # the summary says it too (cmsnn.summary.training_warnings)
+        log.warning("%s", warning)
     model, history, facts = train_model(
         train,
         validation,
@@ -443,6 +447,7 @@ def train_files(
         len(class_names),
         seed,
         checkpoint_dir=Path(model_output).parent / "checkpoint",
+        checkpoint_seconds=checkpoint_seconds,
     )
     log.info("kept epoch %d (validation loss %.6g)", facts["best_epoch"], facts["best_val_loss"])
     if facts["epochs_run"] > 1 and facts["best_epoch"] == facts["epochs_run"]:

@@ -18,7 +18,9 @@ from cmsnn.configuration import (
     check_cut_range,
     check_every_class_has_a_process,
     check_fractions,
+    check_headline_signal,
     default_balancing,
+    ingested_process_names,
     read_process_table,
 )
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
@@ -160,14 +162,20 @@ if SOURCE == "root":
 SAMPLES = list(ROOT_PROCESSES) if SOURCE == "root" else list(INPUT_CSV)
 
 
+def ingested_files():
+    return [f"{RESULTS}/ingested/{sample}.parquet" for sample in SAMPLES]
+
+
 def known_process_names():
-    """The process names known before any job runs (embedded data and ROOT ntuples;
-    a CSV holds its names in a column)."""
+    """The process names known before any job runs: those of the embedded data and the
+    ROOT ntuples, and a CSV's once its up-to-date ingestion has tabulated them."""
     if SOURCE == "toy":
         return [name for name, _ in toy_processes().values()]
     if SOURCE == "root":
         return list(ROOT_PROCESSES)
-    return None
+    return ingested_process_names(
+        f"{RESULTS}/ingested/processes.csv", ingested_files(), list(INPUT_CSV.values())
+    )
 
 
 def check_known_processes():
@@ -175,18 +183,12 @@ def check_known_processes():
     a multi-class network gets a process."""
     names = known_process_names()
     if names is not None:
-        unknown = sorted(set(config["fom"]["signal_processes"]) - set(names))
-        if unknown:
-            raise ValueError(f"fom.signal_processes: {unknown} are not among {names}")
+        check_headline_signal(config["fom"]["signal_processes"], names, config["classes"])
         if config["classification"] == "multiclass":
             check_every_class_has_a_process(names, config["classes"])
 
 
 check_known_processes()
-
-
-def ingested_files():
-    return [f"{RESULTS}/ingested/{sample}.parquet" for sample in SAMPLES]
 
 
 def presplit_ingested(split):

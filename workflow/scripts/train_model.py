@@ -20,4 +20,6 @@ train_files(
     class_names=snakemake.params.class_names,
     seed=snakemake.params.seed,
     threads=snakemake.threads,
+    # from the config, not a param: how often to save changes no result, reruns nothing
+    checkpoint_seconds=snakemake.config["training"]["checkpoint_seconds"],
 )
