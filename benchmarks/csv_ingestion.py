@@ -31,7 +31,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import yaml
+
+from cmsnn.workflow_setup import read_config_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,7 +101,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--output", type=Path, default=Path(__file__).with_suffix(".csv"))
     arguments = parser.parse_args()
-    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config = read_config_files(ROOT / "config.yaml")  # the defaults filled in
     with tempfile.TemporaryDirectory() as directory:
         source = Path(directory) / "events.csv"
         started = time.perf_counter()

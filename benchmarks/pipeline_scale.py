@@ -26,12 +26,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 import yaml
 
+from cmsnn.workflow_setup import read_config_files
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def scaled_config(events: int, epochs: int) -> dict:
     """The default config, its toy dataset scaled to about ``events`` events."""
-    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config = read_config_files(ROOT / "config.yaml")  # the defaults filled in
     processes = ROOT / config["data"]["toy"]["processes"]
     generated = sum(entry["events"] for entry in yaml.safe_load(processes.read_text()).values())
     config["data"]["toy"] |= {"processes": str(processes), "events_scale": events / generated}

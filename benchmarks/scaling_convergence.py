@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from cmsnn.configuration import SCALING_METHODS, default_balancing, read_process_table
+from cmsnn.configuration import SCALING_METHODS, read_process_table
 from cmsnn.grid import point_settings
 from cmsnn.metrics import weighted_auc
 from cmsnn.prediction import predict_events
@@ -28,12 +27,14 @@ from cmsnn.splitting import split_events
 from cmsnn.toydata import generate_process
 from cmsnn.training import configure_backend, train_model
 from cmsnn.weighting import balance_class_weights
+from cmsnn.workflow_setup import read_config_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def default_config() -> dict:
-    return yaml.safe_load((ROOT / "config.yaml").read_text())
+    """The default run's config as a run resolves it (the schema's defaults filled in)."""
+    return read_config_files(ROOT / "config.yaml")
 
 
 def default_splits(config: dict) -> dict[str, pd.DataFrame]:
@@ -47,14 +48,14 @@ def default_splits(config: dict) -> dict[str, pd.DataFrame]:
     return split_events(events, config["split"]["fractions"], config["split"]["seed"])
 
 
-def prepared(splits, features, scaling, balancing, mode, class_names):
+def prepared(splits, features, scaling, balancing, classification, class_names):
     scaler = fit_scaler(splits["train"][features], scaling)
     result = {}
     for split, events in splits.items():
         frame = events.copy()
         frame[features] = apply_scaler(scaler, events)
         frame["training_weight"] = balance_class_weights(
-            events["weight"], events["class_index"], balancing, mode, class_names
+            events["weight"], events["class_index"], balancing, classification, class_names
         )
         result[split] = frame
     return result
@@ -68,16 +69,16 @@ def main() -> None:
 
     config = default_config()
     features = config["data"]["features"]
-    mode = config["classification"]
-    # what the workflow's start-up does for keys config.yaml leaves to their defaults
-    config["preprocessing"].setdefault("balancing", default_balancing(mode))
+    classification = config["classification"]
     class_names = [c["name"] for c in config["classes"]]
     splits = default_splits(config)
     settings = point_settings(config, {}) | {"epochs": arguments.epochs}
 
     runs = []
     for scaling in SCALING_METHODS:
-        data = prepared(splits, features, scaling, settings["balancing"], mode, class_names)
+        data = prepared(
+            splits, features, scaling, settings["balancing"], classification, class_names
+        )
         for seed in arguments.seeds:
             configure_backend(threads=1)
             started = time.perf_counter()
@@ -86,13 +87,15 @@ def main() -> None:
                 data["validation"],
                 features,
                 settings,
-                mode,
+                classification,
                 len(class_names),
                 seed,
                 verbose=0,
             )
             seconds = time.perf_counter() - started
-            scores = predict_events(model, data["validation"], features, mode, class_names)
+            scores = predict_events(
+                model, data["validation"], features, classification, class_names
+            )
             runs.append(
                 {
                     "scaling": scaling,

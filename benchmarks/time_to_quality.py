@@ -141,13 +141,13 @@ def weighted_auc(events: pd.DataFrame, score: np.ndarray) -> float:
 
 RECIPES = {
     "default (config.yaml)": {
-        "mode": "multiclass",
+        "classification": "multiclass",
         "scaling": "quantile",
         "balancing": "sqrt",
         "settings": {},
     },
     "tutorial binary": {
-        "mode": "binary",
+        "classification": "binary",
         "scaling": "minmax",
         "balancing": "equal",
         "settings": {
@@ -176,7 +176,7 @@ def run_recipe(
 
     features = [f"x{i}" for i in range(N_VARIABLES)]
     settings = point_settings(config, {}) | recipe["settings"]
-    mode, classes = recipe["mode"], list(PROCESSES)
+    classification, classes = recipe["classification"], list(PROCESSES)
     scaler = fit_scaler(splits["train"][features], recipe["scaling"])
     prepared = {}
     for split, events in splits.items():
@@ -184,15 +184,19 @@ def run_recipe(
         frame["class_index"] = events["class_index"].to_numpy()
         frame["training_weight"] = balance_class_weights(
             events["weight"].to_numpy(), frame["class_index"].to_numpy(),
-            recipe["balancing"], mode, classes,
+            recipe["balancing"], classification, classes,
         )  # fmt: skip
         prepared[split] = frame
     keras.utils.set_random_seed(1)
-    x, y, w = _arrays(prepared["train"], features, mode, len(classes))
-    validation = _arrays(prepared["validation"], features, mode, len(classes))
-    model = build_model(len(features), len(classes), mode, settings)
+    x, y, w = _arrays(prepared["train"], features, classification, len(classes))
+    validation = _arrays(prepared["validation"], features, classification, len(classes))
+    model = build_model(len(features), len(classes), classification, settings)
     x_test = prepared["test"][features].to_numpy(np.float32)
-    signal_column = 0 if mode == "binary" else score_columns(mode, classes).index("score_signal")
+    signal_column = (
+        0
+        if classification == "binary"
+        else score_columns(classification, classes).index("score_signal")
+    )
     seconds, reached, curve = 0.0, None, []
     for epoch in range(max_epochs):
         order = epoch_order(len(x), 1, epoch, True)
@@ -215,9 +219,8 @@ def run_recipe(
 
 
 def main() -> None:
-    import yaml
-
     from cmsnn.training import configure_backend
+    from cmsnn.workflow_setup import read_config_files
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-events", type=int, default=200_000)
@@ -238,7 +241,7 @@ def main() -> None:
         "test": events[split >= 2].reset_index(drop=True),
     }
     optimum = weighted_auc(splits["test"], optimal_score(splits["test"], densities))
-    config = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), "..", "config.yaml")))
+    config = read_config_files(os.path.join(os.path.dirname(__file__), "..", "config.yaml"))
     rows = []
     max_seconds = np.inf
     for name, recipe in RECIPES.items():

@@ -28,12 +28,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from cmsnn.workflow_setup import read_config_files
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = "results/fom_summary.csv"
 
 
 def sixty_model_config() -> dict:
-    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    config = read_config_files(ROOT / "config.yaml")  # the defaults filled in
     processes = ROOT / config["data"]["toy"]["processes"]
     config["data"]["toy"] |= {"processes": str(processes), "events_scale": 0.1}
     config["training"]["epochs"] = 1

@@ -33,7 +33,8 @@ def planned_resources(output: str) -> dict[str, list[dict[str, str]]]:
 @pytest.fixture(scope="module")
 def htcondor_plan(tmp_path_factory):
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
-    config["resources"]["training"]["gpu_model"] = "NVIDIA A100-SXM4-40GB"
+    # the training jobs keep the rest of their kind's defaults (GPU, memory, runtime)
+    config["resources"] = {"training": {"gpu_model": "NVIDIA A100-SXM4-40GB"}}
     workdir = make_workdir(tmp_path_factory.mktemp("htcondor"), config)
     result = snakemake(workdir, "--dry-run", "--profile", str(ROOT / "htcondor-gpu"))
     return planned_resources(result.stdout + result.stderr)

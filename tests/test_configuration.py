@@ -390,3 +390,47 @@ def test_scaling_and_balancing_are_preprocessing_keys_not_training_keys():
         with pytest.raises(ValueError, match=f"unknown key training.{key}"):
             check_config_keys({"training": {key: "equal"}}, schema)
         check_config_keys({"preprocessing": {key: "equal"}, "grid": {key: ["equal"]}}, schema)
+
+
+def test_the_readmes_config_table_is_the_one_the_schema_generates():
+    """The schema is the one home of every default and meaning; the README shows it."""
+    from cmsnn.workflow_setup import config_table_markdown
+
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("\n", readme.index("<!-- config keys: generated from")) + 1
+    end = readme.index("<!-- end of the generated config table -->")
+    assert readme[start:end] == config_table_markdown(SCHEMA), (
+        "regenerate the README's table: python -c 'from cmsnn.workflow_setup import "
+        "config_table_markdown, load_schema; print(config_table_markdown(load_schema("
+        '"workflow/schemas/config.schema.yaml")), end="")'
+        "'"
+    )
+    for key in ("training.checkpoint_seconds", "fom.min_background_events", "resources.light"):
+        assert f"| `{key}` |" in readme
+
+
+def test_config_yaml_holds_only_what_the_default_run_changes():
+    """Every value in config.yaml differs from the schema's default (the rest is left to
+    the schema), and the default run is what the schema and these few keys make it."""
+    from cmsnn.workflow_setup import read_config_files, resolved_config
+
+    chosen = yaml.safe_load((ROOT / "config.yaml").read_text())
+    defaults = resolved_config({}, ROOT)
+
+    def leaves(value, where=()):
+        if isinstance(value, dict) and value:
+            for key, item in value.items():
+                yield from leaves(item, (*where, key))
+        else:
+            yield where, value
+
+    for where, value in leaves(chosen):
+        default = defaults
+        for key in where:
+            default = default.get(key) if isinstance(default, dict) else None
+        assert value != default, f"config.yaml repeats the default of {'.'.join(where)}"
+    config = read_config_files(ROOT / "config.yaml")
+    assert config["fom"]["min_background_events"] == 10 and config["training"]["epochs"] == 40
+    assert config["preprocessing"]["balancing"] == "sqrt" and config["seeds"] == [1, 2, 3]
+    binary = resolved_config(chosen | {"classification": "binary"}, ROOT)
+    assert binary["preprocessing"]["balancing"] == "equal"

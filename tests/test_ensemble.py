@@ -11,13 +11,13 @@ from cmsnn.ensemble import average_prediction_files, average_predictions
 CLASSES = ["Signal", "Wjets", "TTbar"]
 
 
-def member_predictions(seed, n=50, mode="multiclass"):
+def member_predictions(seed, n=50, classification="multiclass"):
     rng = np.random.default_rng(seed)
     raw = rng.random((n, len(CLASSES)))
     scores = raw / raw.sum(axis=1, keepdims=True)
     events = np.random.default_rng(0)  # the same events for every member
     frame = pd.DataFrame(scores, columns=[f"score_{name}" for name in CLASSES])
-    if mode == "binary":
+    if classification == "binary":
         frame = frame[["score_Signal"]]
     else:
         frame["predicted_class"] = np.asarray(CLASSES)[scores.argmax(axis=1)]
@@ -48,7 +48,7 @@ def test_ensemble_scores_are_the_mean_of_the_members():
 
 
 def test_binary_ensemble():
-    members = [member_predictions(seed, mode="binary") for seed in (4, 5)]
+    members = [member_predictions(seed, classification="binary") for seed in (4, 5)]
     ensemble = average_predictions(members, ["a", "b"])
     assert "predicted_class" not in ensemble
     np.testing.assert_allclose(

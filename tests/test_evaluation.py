@@ -33,7 +33,7 @@ def brute_force_auc(scores, is_signal, weights):
     return float(((greater + 0.5 * equal) * pair_weights).sum() / pair_weights.sum())
 
 
-def random_predictions(rng, n, mode):
+def random_predictions(rng, n, classification):
     class_index = rng.integers(0, 3, n)
     scores = np.clip(rng.normal(0.35 + 0.3 * (class_index == 0), 0.2, n), 0, 1).round(3)
     frame = pd.DataFrame(
@@ -44,7 +44,7 @@ def random_predictions(rng, n, mode):
             "class": np.array(CLASS_NAMES[:3])[class_index],
         }
     )
-    if mode == "multiclass":
+    if classification == "multiclass":
         frame["score_Wjets"] = (1 - scores) / 2
         frame["score_TTbar"] = (1 - scores) / 2
         frame["predicted_class"] = np.where(
@@ -125,21 +125,21 @@ FOM_OPTIONS = {
 FRACTIONS = {"train": 0.25, "validation": 0.25, "test": 0.5}
 
 
-@pytest.mark.parametrize("mode", ["binary", "multiclass"])
-def test_evaluate_files(tmp_path, mode):
+@pytest.mark.parametrize("classification", ["binary", "multiclass"])
+def test_evaluate_files(tmp_path, classification):
     rng = np.random.default_rng(1)
     fractions = FRACTIONS
     fom_options = FOM_OPTIONS | {"include_mc_statistics": True, "bootstrap_replicas": 20}
     sources, frames = {}, {}
     for split in SPLITS:
-        frames[split] = random_predictions(rng, 400, mode)
+        frames[split] = random_predictions(rng, 400, classification)
         sources[split] = tmp_path / f"predictions_{split}.csv"
         frames[split].to_csv(sources[split], index=False)
     scan_path = tmp_path / "out" / "fom_scan.csv"
     numbers_path = tmp_path / "out" / "evaluation.json"
     by_signal_path = tmp_path / "out" / "fom_by_signal.csv"
     outputs = {"scan": scan_path, "evaluation": numbers_path, "by_signal": by_signal_path}
-    evaluate_files(sources, outputs, fractions, fom_options, mode, CLASS_NAMES)
+    evaluate_files(sources, outputs, fractions, fom_options, classification, CLASS_NAMES)
 
     scan = pd.read_csv(scan_path)
     expected_columns = ["cut"] + [
@@ -166,7 +166,7 @@ def test_evaluate_files(tmp_path, mode):
     # yields recomputed independently from the prediction files
     for split in SPLITS:
         frame = frames[split]
-        if mode == "multiclass":
+        if classification == "multiclass":
             frame = frame[frame["predicted_class"] == "Signal"]
         yields = frame["weight"].to_numpy() * 35866.0 / fractions[split]
         score = frame["score_Signal"].to_numpy()
@@ -219,7 +219,7 @@ def test_evaluate_files(tmp_path, mode):
     assert type(numbers["background_events_test_at_best_cut"]) is int
     # background per class at the best cut, every background class present (0 if none)
     test = frames["test"]
-    if mode == "multiclass":
+    if classification == "multiclass":
         test = test[test["predicted_class"] == "Signal"]
     above = test[(test["score_Signal"] > numbers["best_cut"]) & (test["class"] != "Signal")]
     for name in CLASS_NAMES[1:]:
@@ -235,9 +235,9 @@ def test_evaluate_files(tmp_path, mode):
     ]
 
 
-def prediction_splits(mode, seed=2, n=400):
+def prediction_splits(classification, seed=2, n=400):
     rng = np.random.default_rng(seed)
-    return {split: random_predictions(rng, n, mode) for split in SPLITS}
+    return {split: random_predictions(rng, n, classification) for split in SPLITS}
 
 
 def test_a_signal_point_whose_fom_means_nothing_warns_in_the_models_own_list(tmp_path):
@@ -282,16 +282,20 @@ def test_evaluate_predictions_rejects_unknown_signal_processes():
     evaluate_predictions(predictions, FRACTIONS, options, "binary", CLASS_NAMES)
 
 
-@pytest.mark.parametrize("mode", ["binary", "multiclass"])
-def test_evaluate_predictions_min_background_events(mode):
-    predictions = prediction_splits(mode)
+@pytest.mark.parametrize("classification", ["binary", "multiclass"])
+def test_evaluate_predictions_min_background_events(classification):
+    predictions = prediction_splits(classification)
     scan_range = FOM_OPTIONS | {"cut_min": 0.4, "cut_max": 0.9, "steps": 50}
-    free_table, free = evaluate_predictions(predictions, FRACTIONS, scan_range, mode, CLASS_NAMES)
+    free_table, free = evaluate_predictions(
+        predictions, FRACTIONS, scan_range, classification, CLASS_NAMES
+    )
     # without a minimum the best cut sits where a handful of background events remain
     free_best = int(np.argmax(free_table["fom_validation"]))
     assert free_table["background_effective_events_validation"][free_best] < 10
     options = scan_range | {"min_background_events": 10}
-    table, numbers = evaluate_predictions(predictions, FRACTIONS, options, mode, CLASS_NAMES)
+    table, numbers = evaluate_predictions(
+        predictions, FRACTIONS, options, classification, CLASS_NAMES
+    )
     # the scan itself is unchanged: the requirement only restricts the choice
     pd.testing.assert_frame_equal(table, free_table)
     enough = table["background_effective_events_validation"] >= 10

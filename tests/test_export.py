@@ -126,7 +126,7 @@ def test_the_model_card_says_how_to_use_the_model(tmp_path, events):
                 "versions": {"tf2onnx": "1.17"}}, tmp_path / "check.json")  # fmt: skip
     names = ("model.onnx", "scaler.json", "training.json", "evaluation.json", "check.json")
     paths = [tmp_path / name for name in names]
-    write_model_card(*paths, tmp_path / "card.json", mode="binary",
+    write_model_card(*paths, tmp_path / "card.json", classification="binary",
                      class_names=["Signal", "Top", "W"], units={"met": "GeV"})  # fmt: skip
     card = json.loads((tmp_path / "card.json").read_text())
     assert [v["name"] for v in card["input"]["variables"]] == FEATURES

@@ -103,7 +103,7 @@ def facts(seed, decay_rate, best_epoch, loss):
     return {
         "settings": {"layers": [64, 64], "decay_rate": decay_rate},
         "seed": seed,
-        "mode": "multiclass",
+        "classification": "multiclass",
         "best_epoch": best_epoch,
         "epochs_run": 40,
         "best_val_loss": loss,

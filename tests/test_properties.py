@@ -89,8 +89,8 @@ def test_balancing_gives_the_promised_sums(data, scheme):
     class_index = np.array([index for index, _ in events])
     weights = np.array([weight for _, weight in events])
     names = [f"c{i}" for i in range(n_classes)]
-    for mode in ("binary", "multiclass"):
-        balanced = balance_class_weights(weights, class_index, scheme, mode, names)
+    for classification in ("binary", "multiclass"):
+        balanced = balance_class_weights(weights, class_index, scheme, classification, names)
         assert (balanced > 0).all()
         if scheme == "none":
             assert balanced.mean() == pytest.approx(1.0)
@@ -98,7 +98,7 @@ def test_balancing_gives_the_promised_sums(data, scheme):
             continue
         signal = class_index == 0
         n_signal, signal_sum = signal.sum(), weights[signal].sum()
-        if mode == "binary":
+        if classification == "binary":
             n_background = (~signal).sum()
             target_signal = n_background if scheme == "equal" else n_signal
             assert balanced[signal].sum() == pytest.approx(target_signal)

@@ -43,12 +43,12 @@ def events(n, seed, n_classes=3):
     return frame
 
 
-@pytest.mark.parametrize("mode", ["binary", "multiclass"])
-def test_same_seed_same_model_and_another_seed_another(mode):
+@pytest.mark.parametrize("classification", ["binary", "multiclass"])
+def test_same_seed_same_model_and_another_seed_another(classification):
     train, validation = events(400, 1), events(200, 2)
-    first = train_model(train, validation, FEATURES, SETTINGS, mode, 3, seed=7)
-    again = train_model(train, validation, FEATURES, SETTINGS, mode, 3, seed=7)
-    other = train_model(train, validation, FEATURES, SETTINGS, mode, 3, seed=8)
+    first = train_model(train, validation, FEATURES, SETTINGS, classification, 3, seed=7)
+    again = train_model(train, validation, FEATURES, SETTINGS, classification, 3, seed=7)
+    other = train_model(train, validation, FEATURES, SETTINGS, classification, 3, seed=8)
     pd.testing.assert_frame_equal(first[1], again[1])
     for a, b in zip(first[0].get_weights(), again[0].get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)

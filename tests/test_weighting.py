@@ -99,12 +99,12 @@ def test_negative_event_weights_allowed_when_the_class_sum_is_positive():
 
 
 @pytest.mark.parametrize("scheme", ["equal", "sqrt"])
-@pytest.mark.parametrize("mode", ["binary", "multiclass"])
-def test_missing_signal_or_background_is_an_error(scheme, mode):
+@pytest.mark.parametrize("classification", ["binary", "multiclass"])
+def test_missing_signal_or_background_is_an_error(scheme, classification):
     with pytest.raises(ValueError, match="signal and background"):
-        balance_class_weights([1.0, 2.0], [1, 2], scheme, mode, NAMES)
+        balance_class_weights([1.0, 2.0], [1, 2], scheme, classification, NAMES)
     with pytest.raises(ValueError, match="signal and background"):
-        balance_class_weights([1.0, 2.0], [0, 0], scheme, mode, NAMES)
+        balance_class_weights([1.0, 2.0], [0, 0], scheme, classification, NAMES)
 
 
 @pytest.mark.parametrize("scheme", ["equal", "sqrt"])

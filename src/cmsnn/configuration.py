@@ -22,7 +22,7 @@ SCALING_METHODS = ("minmax", "standard", "quantile")
 #: ``preprocessing.balancing`` values.
 BALANCING_SCHEMES = ("equal", "sqrt", "none")
 #: ``classification`` values: one sigmoid output, or a softmax over the classes.
-MODES = ("binary", "multiclass")
+CLASSIFICATIONS = ("binary", "multiclass")
 
 #: A sigmoid or softmax output lies in [0, 1]: explicit scan ranges must lie there too.
 OUTPUT_RANGE = (0.0, 1.0)
@@ -124,14 +124,14 @@ def check_fractions(fractions: Mapping[str, float]) -> None:
         raise ValueError(f"split fractions must sum to 1, got {dict(fractions)}")
 
 
-def default_balancing(mode: str) -> str:
+def default_balancing(classification: str) -> str:
     """The balancing used when the config sets none: ``equal`` in binary mode (the
     tutorial's binary script; with ``sqrt`` the many background classes together
     outweigh the signal and its output never reaches the cuts that matter), ``sqrt``
     in multi-class mode (the tutorial's multi-class script)."""
-    if mode not in MODES:
-        raise ValueError(f"classification must be one of {MODES}, got {mode!r}")
-    return "equal" if mode == "binary" else "sqrt"
+    if classification not in CLASSIFICATIONS:
+        raise ValueError(f"classification must be one of {CLASSIFICATIONS}, got {classification!r}")
+    return "equal" if classification == "binary" else "sqrt"
 
 
 def read_process_table(path) -> dict[str, dict]:

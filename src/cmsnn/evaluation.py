@@ -31,14 +31,14 @@ def evaluate_predictions(
     predictions: Mapping[str, pd.DataFrame],
     fractions: Mapping[str, float],
     fom_options: Mapping,
-    mode: str,
+    classification: str,
     class_names: Sequence[str],
 ) -> tuple[pd.DataFrame, dict]:
     """The headline signal's FOM scan (one row per cut, columns per split) and the
     model's key numbers, ``warnings`` among them."""
     signal_class = class_names[0]
     check_signal_processes(predictions["test"], signal_class, fom_options["signal_processes"])
-    scans, chosen = scan_signal(predictions, fractions, fom_options, mode, signal_class)
+    scans, chosen = scan_signal(predictions, fractions, fom_options, classification, signal_class)
     table = pd.DataFrame({"cut": scans["test"]["cut"]})
     for split, scan in scans.items():
         for column in scan.columns.drop("cut"):
@@ -50,7 +50,7 @@ def evaluate_predictions(
         numbers["best_cut"],
         fractions["test"],
         fom_options["luminosity"],
-        mode,
+        classification,
         class_names,
     )
     numbers |= {f"yield_test_at_best_cut_{name}": value for name, value in per_class.items()}
@@ -61,7 +61,7 @@ def scan_signal(
     predictions: Mapping[str, pd.DataFrame],
     fractions: Mapping[str, float],
     options: Mapping,
-    mode: str,
+    classification: str,
     signal_class: str,
 ) -> tuple[dict[str, pd.DataFrame], dict]:
     """The scans of every split over one range, for the signal ``options`` names, and
@@ -71,7 +71,7 @@ def scan_signal(
     processes = headline_processes(predictions["test"], options, signal_class)
     stream = zlib.crc32("\n".join(sorted(processes)).encode())
     cut_min, cut_max, range_warnings = scan_range(
-        predictions["validation"], options, mode, signal_class
+        predictions["validation"], options, classification, signal_class
     )
     cuts = cut_values(cut_min, cut_max, options["steps"])
     scans = {
@@ -80,7 +80,7 @@ def scan_signal(
             cuts,
             fractions[split],
             options,
-            mode,
+            classification,
             signal_class,
             rng=np.random.default_rng([options["bootstrap_seed"], stream, index]),
         )
@@ -96,7 +96,7 @@ def fom_by_signal_process(
     predictions: Mapping[str, pd.DataFrame],
     fractions: Mapping[str, float],
     fom_options: Mapping,
-    mode: str,
+    classification: str,
     class_names: Sequence[str],
 ) -> pd.DataFrame:
     """One row per process of the signal class, each alone as the signal against every
@@ -106,7 +106,7 @@ def fom_by_signal_process(
     rows = []
     for process in signal_process_names(predictions["test"], signal_class):
         options = {**fom_options, "signal_processes": [process]}
-        _, chosen = scan_signal(predictions, fractions, options, mode, signal_class)
+        _, chosen = scan_signal(predictions, fractions, options, classification, signal_class)
         rows.append({"signal_process": process, **chosen})
     return pd.DataFrame(rows)
 
@@ -133,14 +133,18 @@ def evaluate_files(
     outputs: Mapping[str, str],
     fractions: Mapping[str, float],
     fom_options: Mapping,
-    mode: str,
+    classification: str,
     class_names: Sequence[str],
 ) -> None:
     """Rule entry point: prediction CSVs in; the FOM scan CSV, the evaluation JSON and
     the per-signal-process table out. Warnings go to the log and into the files."""
     predictions = {split: pd.read_csv(sources[split]) for split in SPLITS}
-    table, numbers = evaluate_predictions(predictions, fractions, fom_options, mode, class_names)
-    by_signal = fom_by_signal_process(predictions, fractions, fom_options, mode, class_names)
+    table, numbers = evaluate_predictions(
+        predictions, fractions, fom_options, classification, class_names
+    )
+    by_signal = fom_by_signal_process(
+        predictions, fractions, fom_options, classification, class_names
+    )
     numbers["warnings"] = numbers["warnings"] + signal_point_warnings(
         by_signal, headline_processes(predictions["test"], fom_options, class_names[0])
     )

@@ -187,13 +187,13 @@ def model_card(
     evaluation: Mapping,
     check: Mapping,
     class_names: Sequence[str],
-    mode: str,
+    classification: str,
     units: Mapping[str, str],
     onnx_sha256: str,
 ) -> dict:
     """What an analysis needs to use the exported model, as a JSON document."""
     columns = check["output_columns"]
-    if mode == "binary":
+    if classification == "binary":
         meaning = [f"{columns[0]}: probability that the event is {class_names[0]} (signal) "
                    f"rather than any of {list(class_names[1:])}"]  # fmt: skip
     else:
@@ -218,7 +218,7 @@ def model_card(
             },
         },
         "output": {"name": OUTPUT_NAME, "columns": columns, "meaning": meaning},
-        "classification": mode,
+        "classification": classification,
         "classes": list(class_names),
         "signal_class": class_names[0],
         "training": {key: training.get(key) for key in TRAINING_FACTS},
@@ -252,7 +252,7 @@ def export_checked_model(
     test_events_path,
     predictions_path,
     outputs: Mapping[str, str],
-    mode: str,
+    classification: str,
     class_names: Sequence[str],
     threads: int = 1,
 ) -> None:
@@ -265,7 +265,7 @@ def export_checked_model(
 
     limit_threads(threads)
     scaler = read_json(scaler_path)
-    columns = score_columns(mode, class_names)
+    columns = score_columns(classification, class_names)
     export_onnx(load_network(model_path), scaler, outputs["onnx"])
     # only the columns the check compares: the test split is the largest file
     predictions = pd.read_csv(predictions_path, usecols=columns)
@@ -291,12 +291,12 @@ def export_checked_model(
 
 def write_model_card(
     onnx_path, scaler_path, training_path, evaluation_path, check_path, output,
-    mode: str, class_names: Sequence[str], units: Mapping[str, str],
+    classification: str, class_names: Sequence[str], units: Mapping[str, str],
 ) -> None:  # fmt: skip
     """Rule entry point: the model card of one exported model (no TensorFlow needed)."""
     card = model_card(
         read_json(scaler_path), read_json(training_path), read_json(evaluation_path),
-        read_json(check_path), class_names, mode, units,
+        read_json(check_path), class_names, classification, units,
         hashlib.sha256(Path(onnx_path).read_bytes()).hexdigest(),
     )  # fmt: skip
     write_json(card, output)

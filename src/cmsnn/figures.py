@@ -71,7 +71,7 @@ def read_predictions(path) -> pd.DataFrame:
 def plot_model_files(
     inputs: Mapping[str, str],
     outputs: Mapping[str, str],
-    mode: str,
+    classification: str,
     class_names: Sequence[str],
     bins: int,
     label: Mapping | None = None,
@@ -83,7 +83,7 @@ def plot_model_files(
     facts = read_json(inputs["facts"])
     history = pd.read_csv(inputs["history"])
     save(plots.plot_training_history(history, facts["best_epoch"], label), outputs, "history")
-    curves = roc_curves(predictions, mode, class_names)
+    curves = roc_curves(predictions, classification, class_names)
     save(plots.plot_roc_curves(curves, roc_style, label), outputs, "roc")
 
     score = f"score_{class_names[0]}"
@@ -94,7 +94,7 @@ def plot_model_files(
     )
     save(figure, outputs, "outputs")
 
-    matrix = weighted_confusion_matrix(predictions["test"], mode, class_names)
+    matrix = weighted_confusion_matrix(predictions["test"], classification, class_names)
     save(plots.plot_confusion_matrix(matrix, "test", label), outputs, "confusion")
     plot_fom_scan_files(inputs, outputs, class_names, label_settings)
     importance = pd.read_csv(inputs["importance"])

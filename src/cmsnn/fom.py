@@ -149,7 +149,7 @@ def cut_values(cut_min: float, cut_max: float, steps: int) -> np.ndarray:
 
 
 def scan_range(
-    validation: pd.DataFrame, options: Mapping, mode: str, signal_class: str
+    validation: pd.DataFrame, options: Mapping, classification: str, signal_class: str
 ) -> tuple[float, float, list[str]]:
     """``(cut_min, cut_max, warnings)`` of the scan: explicit values as configured;
     ``auto`` from the counted validation signal (FOM signal processes, predicted as
@@ -159,7 +159,7 @@ def scan_range(
     cut_min, cut_max = options["cut_min"], options["cut_max"]
     if AUTO not in (cut_min, cut_max):
         return float(cut_min), float(cut_max), []
-    events = predicted_as_signal(validation, mode, signal_class)
+    events = predicted_as_signal(validation, classification, signal_class)
     is_signal, _ = signal_and_background(events, signal_class, options["signal_processes"])
     scores = events[f"score_{signal_class}"].to_numpy(dtype=np.float64)[is_signal]
     weights = np.abs(events["weight"].to_numpy(dtype=np.float64)[is_signal])
@@ -231,10 +231,12 @@ def yield_above(scores: np.ndarray, yields: np.ndarray, cuts: np.ndarray) -> np.
     return EventsAboveCuts(scores, cuts).sum(yields)
 
 
-def predicted_as_signal(predictions: pd.DataFrame, mode: str, signal_class: str) -> pd.DataFrame:
+def predicted_as_signal(
+    predictions: pd.DataFrame, classification: str, signal_class: str
+) -> pd.DataFrame:
     """The events the FOM counts: all of them in binary mode; in multi-class mode those
     whose highest score is the signal's, as the tutorial."""
-    if mode == "multiclass":
+    if classification == "multiclass":
         return predictions[predictions["predicted_class"] == signal_class]
     return predictions
 
@@ -281,7 +283,7 @@ def scan_split(
     cuts: np.ndarray,
     split_fraction: float,
     options: Mapping,
-    mode: str,
+    classification: str,
     signal_class: str,
     rng: np.random.Generator | None = None,
 ) -> pd.DataFrame:
@@ -297,7 +299,7 @@ def scan_split(
     signal_processes = options["signal_processes"]
     all_signal, all_background = signal_and_background(predictions, signal_class, signal_processes)
     all_yields = yield_weights(predictions["weight"], options["luminosity"], split_fraction)
-    events = predicted_as_signal(predictions, mode, signal_class)
+    events = predicted_as_signal(predictions, classification, signal_class)
     is_signal, is_background = signal_and_background(events, signal_class, signal_processes)
     yields = yield_weights(events["weight"], options["luminosity"], split_fraction)
     scores = events[f"score_{signal_class}"].to_numpy()
@@ -380,7 +382,7 @@ def background_yields_by_class(
     cut: float,
     split_fraction: float,
     luminosity: float,
-    mode: str,
+    classification: str,
     class_names: Sequence[str],
 ) -> dict[str, float]:
     """Yield above ``cut`` of every background class (``class_names[1:]``), in that order;
@@ -388,7 +390,7 @@ def background_yields_by_class(
     if not np.isfinite(cut):
         return {name: float("nan") for name in class_names[1:]}
     signal_class = class_names[0]
-    events = predicted_as_signal(predictions, mode, signal_class)
+    events = predicted_as_signal(predictions, classification, signal_class)
     above = events[events[f"score_{signal_class}"].to_numpy() > cut]
     yields = yield_weights(above["weight"], luminosity, split_fraction)
     per_class = pd.Series(yields).groupby(above["class"].to_numpy()).sum()

@@ -47,12 +47,12 @@ SIGNAL_OUTPUT_THRESHOLD = 0.5
 
 
 def roc_curves(
-    predictions: Mapping[str, pd.DataFrame], mode: str, class_names: Sequence[str]
+    predictions: Mapping[str, pd.DataFrame], classification: str, class_names: Sequence[str]
 ) -> dict[str, dict[str, tuple]]:
     """``{class: {split: (fpr, tpr, auc)}}`` for drawing: the signal in binary mode, every
     class against the rest (one-vs-rest) in multi-class mode. The area comes from the
     whole curve; the curve itself is thinned (:func:`thinned_curve`)."""
-    targets = class_names[:1] if mode == "binary" else class_names
+    targets = class_names[:1] if classification == "binary" else class_names
     return {
         target: {
             split: thinned_curve(*roc_curve_of(events, target))
@@ -79,7 +79,7 @@ def thinned_curve(
 
 
 def weighted_confusion_matrix(
-    predictions: pd.DataFrame, mode: str, class_names: Sequence[str]
+    predictions: pd.DataFrame, classification: str, class_names: Sequence[str]
 ) -> pd.DataFrame:
     """Weighted confusion matrix normalised per true class (rows sum to 1).
 
@@ -87,7 +87,7 @@ def weighted_confusion_matrix(
     signal output exceeds :data:`SIGNAL_OUTPUT_THRESHOLD`, and the classes are signal
     and background.
     """
-    if mode == "multiclass":
+    if classification == "multiclass":
         labels = list(class_names)
         true, predicted = predictions["class"], predictions["predicted_class"]
     else:

@@ -11,7 +11,11 @@ log = logging.getLogger(__name__)
 
 
 def build_model(
-    n_features: int, n_classes: int, mode: str, settings: Mapping, steps_per_execution: int = 1
+    n_features: int,
+    n_classes: int,
+    classification: str,
+    settings: Mapping,
+    steps_per_execution: int = 1,
 ) -> keras.Model:
     """A compiled dense network for ``n_features`` inputs.
 
@@ -36,7 +40,7 @@ def build_model(
         )(hidden)
         if settings["dropout"] > 0:
             hidden = keras.layers.Dropout(settings["dropout"], name=f"dropout_{index}")(hidden)
-    if mode == "binary":
+    if classification == "binary":
         outputs = keras.layers.Dense(1, activation="sigmoid", name="signal_score")(hidden)
         loss = "binary_crossentropy"
     else:

@@ -21,9 +21,9 @@ EVENT_COLUMNS = ("weight", "process", "class")
 PREDICTION_BATCH_SIZE = 8192
 
 
-def score_columns(mode: str, class_names: Sequence[str]) -> list[str]:
+def score_columns(classification: str, class_names: Sequence[str]) -> list[str]:
     """``score_<class>`` per network output: the signal only in binary mode."""
-    names = class_names[:1] if mode == "binary" else class_names
+    names = class_names[:1] if classification == "binary" else class_names
     return [f"score_{name}" for name in names]
 
 
@@ -31,7 +31,7 @@ def predict_events(
     model: keras.Model,
     events: pd.DataFrame,
     features: Sequence[str],
-    mode: str,
+    classification: str,
     class_names: Sequence[str],
 ) -> pd.DataFrame:
     """The network's outputs for ``events`` (scaled features), beside the original
@@ -39,8 +39,8 @@ def predict_events(
     ``predicted_class`` (the output with the highest score)."""
     x = events[list(features)].to_numpy(dtype=np.float32)
     scores = np.asarray(model.predict(x, batch_size=PREDICTION_BATCH_SIZE, verbose=0))
-    predictions = pd.DataFrame(scores, columns=score_columns(mode, class_names))
-    if mode == "multiclass":
+    predictions = pd.DataFrame(scores, columns=score_columns(classification, class_names))
+    if classification == "multiclass":
         predictions["predicted_class"] = np.asarray(class_names, dtype=object)[
             scores.argmax(axis=1)
         ]
@@ -59,7 +59,7 @@ def predict_files(
     sources: Mapping[str, str],
     outputs: Mapping[str, str],
     features: Sequence[str],
-    mode: str,
+    classification: str,
     class_names: Sequence[str],
     threads: int = 1,
 ) -> None:
@@ -67,5 +67,7 @@ def predict_files(
     limit_threads(threads)
     model = load_network(model_path)
     for split, source in sources.items():
-        predictions = predict_events(model, read_parquet(source), features, mode, class_names)
+        predictions = predict_events(
+            model, read_parquet(source), features, classification, class_names
+        )
         write_predictions_csv(predictions, outputs[split])

@@ -91,7 +91,7 @@ def prepare_training_inputs(
     features: Sequence[str],
     scaling: str,
     balancing: str,
-    mode: str,
+    classification: str,
     class_names: Sequence[str],
     negative_weights: str = "keep",
 ) -> None:
@@ -111,7 +111,7 @@ def prepare_training_inputs(
             weights = apply_negative_weight_policy(events["weight"], negative_weights)
             try:
                 training_weight = balance_class_weights(
-                    weights, events["class_index"], balancing, mode, class_names
+                    weights, events["class_index"], balancing, classification, class_names
                 )
             except ValueError as error:
                 raise ValueError(f"{split} split ({sources[split]}): {error}") from None

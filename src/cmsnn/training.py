@@ -226,7 +226,7 @@ def train_model(
     validation: pd.DataFrame,
     features: Sequence[str],
     settings: Mapping,
-    mode: str,
+    classification: str,
     n_classes: int,
     seed: int,
     verbose: int = 0,
@@ -242,15 +242,17 @@ def train_model(
     training is resumed; the folder is removed when training completes.
     """
     keras.utils.set_random_seed(seed)
-    x_train, y_train, w_train = _arrays(train, features, mode, n_classes)
-    x_val, y_val, w_val = _arrays(validation, features, mode, n_classes)
+    x_train, y_train, w_train = _arrays(train, features, classification, n_classes)
+    x_val, y_val, w_val = _arrays(validation, features, classification, n_classes)
     keeper = KeepBestWeights(settings["early_stopping_patience"], settings["epochs"])
-    fingerprint = _fingerprint(settings, seed, mode, n_classes, x_train, y_train, w_train, x_val)
+    fingerprint = _fingerprint(
+        settings, seed, classification, n_classes, x_train, y_train, w_train, x_val
+    )
     model, first_epoch = _resume(checkpoint_dir, fingerprint, keeper)
     if model is None:
         # a whole epoch per compiled call: no Python between its batches
         batches_per_epoch = -(-len(x_train) // settings["batch_size"])
-        model = build_model(len(features), n_classes, mode, settings, batches_per_epoch)
+        model = build_model(len(features), n_classes, classification, settings, batches_per_epoch)
     model.summary(print_fn=log.info)
     if settings.get("jit_compile") and not model.jit_compile:
         log.warning(
@@ -400,10 +402,12 @@ def _resume(folder, fingerprint: str, keeper: KeepBestWeights):
     return model, state["epochs_done"]
 
 
-def _fingerprint(settings, seed, mode, n_classes, *arrays) -> str:
+def _fingerprint(settings, seed, classification, n_classes, *arrays) -> str:
     """What makes a checkpoint this training's: its settings and its data."""
     digest = hashlib.sha256(
-        json.dumps([dict(settings), seed, mode, n_classes], sort_keys=True, default=str).encode()
+        json.dumps(
+            [dict(settings), seed, classification, n_classes], sort_keys=True, default=str
+        ).encode()
     )
     for array in arrays:
         digest.update(np.ascontiguousarray(array).tobytes())
@@ -418,7 +422,7 @@ def train_files(
     facts_output,
     features: Sequence[str],
     settings: Mapping,
-    mode: str,
+    classification: str,
     class_names: Sequence[str],
     seed: int,
     threads: int,
@@ -443,7 +447,7 @@ def train_files(
         validation,
         features,
         settings,
-        mode,
+        classification,
         len(class_names),
         seed,
         checkpoint_dir=Path(model_output).parent / "checkpoint",
@@ -462,7 +466,7 @@ def train_files(
     write_json(
         {
             "seed": seed,
-            "mode": mode,
+            "classification": classification,
             "classes": list(class_names),
             "settings": dict(settings),
             **facts,
@@ -476,10 +480,10 @@ def train_files(
     )
 
 
-def _arrays(events: pd.DataFrame, features, mode: str, n_classes: int):
+def _arrays(events: pd.DataFrame, features, classification: str, n_classes: int):
     x = events[list(features)].to_numpy(dtype=np.float32)
-    targets = training_targets(events["class_index"].to_numpy(), mode)
-    if mode == "binary":
+    targets = training_targets(events["class_index"].to_numpy(), classification)
+    if classification == "binary":
         y = targets.astype(np.float32)
     else:
         y = keras.utils.to_categorical(targets, num_classes=n_classes).astype(np.float32)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cmsnn.configuration import BALANCING_SCHEMES, MODES
+from cmsnn.configuration import BALANCING_SCHEMES, CLASSIFICATIONS
 
 #: What happens to negative event weights (NLO samples) in the training and validation
 #: weights; yields, FOMs and AUCs always use the signed weights.
@@ -66,19 +66,19 @@ def net_weight_warnings(report: dict[str, dict], where: str) -> list[str]:
     ]
 
 
-def training_targets(class_index: np.ndarray, mode: str) -> np.ndarray:
+def training_targets(class_index: np.ndarray, classification: str) -> np.ndarray:
     """The network's target per event: binary 1 = signal (class 0), 0 = background;
     multi-class: the class index itself."""
     class_index = np.asarray(class_index)
-    if mode == "binary":
+    if classification == "binary":
         return (class_index == 0).astype(np.int32)
-    if mode == "multiclass":
+    if classification == "multiclass":
         return class_index.astype(np.int32)
-    raise ValueError(f"classification must be one of {MODES}, got {mode!r}")
+    raise ValueError(f"classification must be one of {CLASSIFICATIONS}, got {classification!r}")
 
 
 def balance_class_weights(
-    weights: np.ndarray, class_index: np.ndarray, scheme: str, mode: str, class_names=None
+    weights: np.ndarray, class_index: np.ndarray, scheme: str, classification: str, class_names=None
 ) -> np.ndarray:
     """Training weights balanced between the classes the network distinguishes.
 
@@ -94,19 +94,19 @@ def balance_class_weights(
     - ``none``: the physics weights, only rescaled by one common factor to a mean of 1.
     """
     weights = np.asarray(weights, dtype=np.float64)
-    groups = training_targets(class_index, mode)
-    signal_group = 1 if mode == "binary" else 0
+    groups = training_targets(class_index, classification)
+    signal_group = 1 if classification == "binary" else 0
     if scheme not in BALANCING_SCHEMES:
         raise ValueError(f"balancing must be one of {BALANCING_SCHEMES}, got {scheme!r}")
     if scheme == "none":
         return weights * (len(weights) / _positive_sum(weights, "all events"))
 
     present = np.unique(groups)
-    names = _group_names(mode, class_names)
+    names = _group_names(classification, class_names)
     if signal_group not in present or len(present) < 2:
         found = [names(group) for group in present]
         raise ValueError(f"balancing needs signal and background events, found only {found}")
-    if mode == "multiclass" and class_names is not None:
+    if classification == "multiclass" and class_names is not None:
         empty = [name for index, name in enumerate(class_names) if index not in present]
         if empty:
             raise ValueError(
@@ -116,7 +116,7 @@ def balance_class_weights(
             )
     n_signal = np.count_nonzero(groups == signal_group)
     signal_sum = _positive_sum(weights[groups == signal_group], names(signal_group))
-    reference = np.count_nonzero(groups != signal_group) if mode == "binary" else n_signal
+    reference = np.count_nonzero(groups != signal_group) if classification == "binary" else n_signal
 
     balanced = np.empty_like(weights)
     for group in present:
@@ -139,7 +139,7 @@ def _positive_sum(weights: np.ndarray, what: str) -> float:
     return total
 
 
-def _group_names(mode: str, class_names):
-    if mode == "binary":
+def _group_names(classification: str, class_names):
+    if classification == "binary":
         return lambda group: "signal" if group == 1 else "background"
     return lambda group: class_names[group] if class_names is not None else f"class {group}"

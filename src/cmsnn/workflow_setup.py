@@ -21,6 +21,8 @@ from typing import NamedTuple
 
 import yaml
 
+from cmsnn.configuration import default_balancing
+
 # YAML 1.2 (and every physicist) reads 1e-3 as a number; PyYAML follows YAML 1.1,
 # where a float needs a dot (1.0e-3), and returns the text "1e-3" instead.
 _SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
@@ -140,6 +142,83 @@ class PackageCode:
             else:
                 self.parsed[name] = _parse_module(source, checksum, self.package_dir)
         return self.parsed[name]
+
+
+#: The config's schema, from the workflow's folder: every key, its default and meaning.
+SCHEMA_FILE = Path("workflow") / "schemas" / "config.schema.yaml"
+
+
+def resolved_config(config: Mapping, workflow_dir, validator_schema=None) -> dict:
+    """The config a run uses: numbers in scientific notation read as numbers, an unknown
+    key named with its neighbours, the schema's defaults filled in by Snakemake's own
+    validator, and the one default that depends on another key (balancing: ``equal``
+    in binary mode, as the tutorial's binary script; ``sqrt`` in multi-class mode).
+
+    ``validator_schema``: a path where the schema is kept as JSON for the validator,
+    which reads JSON at once and YAML in a fifth of a second (rewritten when it changes).
+    """
+    from snakemake.utils import validate
+
+    schema_file = Path(workflow_dir) / SCHEMA_FILE
+    schema = load_schema(schema_file)
+    config = scientific_numbers(dict(config))  # new containers: the caller's are left alone
+    check_config_keys(config, schema)
+    if validator_schema is not None:
+        schema_file = write_json_if_changed(schema, validator_schema).resolve()
+    validate(config, schema=str(schema_file))
+    config = plain_data(config)
+    config["preprocessing"].setdefault("balancing", default_balancing(config["classification"]))
+    return config
+
+
+def read_config_files(*paths, workflow_dir=None) -> dict:
+    """The config of ``snakemake --configfile A B …``: each file's keys merged into
+    the ones before, section by section as Snakemake merges them, then resolved
+    (:func:`resolved_config`). For scripts and tests that need the values a run uses."""
+    from snakemake.utils import update_config
+
+    config = {}
+    for path in paths:
+        update_config(config, yaml.safe_load(Path(path).read_text()) or {})
+    workflow_dir = workflow_dir or Path(paths[0]).resolve().parent
+    return resolved_config(config, workflow_dir)
+
+
+#: Schema objects the README's key table shows as one row (their keys together).
+_ONE_ROW = ("split.fractions", "grid", "resources.training", "resources.prediction",
+            "resources.light")  # fmt: skip
+
+
+def config_table_markdown(schema: Mapping) -> str:
+    """The README's table of every config key, its default and its meaning, from the
+    schema (the one home of both): a row per section, then per key in schema order."""
+    rows = ["| key | default | meaning |", "| --- | --- | --- |"]
+    rows += [
+        f"| {key} | {default} | {meaning} |" for key, default, meaning in _table_rows(schema, "")
+    ]
+    return "\n".join(rows) + "\n"
+
+
+def _table_rows(schema: Mapping, prefix: str):
+    for key, entry in schema["properties"].items():
+        name = f"{prefix}{key}"
+        meaning = " ".join(entry.get("description", "").split()).replace("|", "\\|")
+        is_section = "properties" in entry and name not in _ONE_ROW
+        if is_section:
+            yield f"**`{name}`**", "", meaning
+            yield from _table_rows(entry, f"{name}.")
+        else:
+            yield f"`{name}`", _default_text(entry), meaning
+
+
+def _default_text(entry: Mapping) -> str:
+    if "default" not in entry:
+        return "(see meaning)"
+    default = entry["default"]
+    if default == {} and "properties" in entry:  # each key's own default
+        default = {key: item["default"] for key, item in entry["properties"].items()}
+    text = json.dumps(default, ensure_ascii=False).replace("|", "\\|")
+    return f"`{text}`"
 
 
 def load_schema(path) -> dict:

@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import yaml
-from snakemake.utils import validate
 
 # Only light modules here (standard library and PyYAML): checking an up-to-date workflow
 # must not cost the second that importing pandas and pyarrow takes.
@@ -19,20 +18,12 @@ from cmsnn.configuration import (
     check_every_class_has_a_process,
     check_fractions,
     check_headline_signal,
-    default_balancing,
     ingested_process_names,
     read_process_table,
 )
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
 from cmsnn.logs import failure_summary
-from cmsnn.workflow_setup import (
-    PackageCode,
-    check_config_keys,
-    load_schema,
-    plain_data,
-    scientific_numbers,
-    write_json_if_changed,
-)
+from cmsnn.workflow_setup import PackageCode, resolved_config
 
 # The conda environments install this package from here (envs/*.yaml: -e ${CMSNN_WORKFLOW_DIR}).
 os.environ["CMSNN_WORKFLOW_DIR"] = str(Path(workflow.basedir).resolve())
@@ -43,20 +34,13 @@ envvars:
     "CMSNN_WORKFLOW_DIR",
 
 
-config.update(scientific_numbers(dict(config)))
-# A typo names the key and its neighbours, not the whole schema (Snakemake's message).
-SCHEMA = load_schema(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
-check_config_keys(config, SCHEMA)
-# Snakemake's validator (which also fills in the defaults) reads JSON at once and YAML in
-# a fifth of a second: it gets the schema as JSON, rewritten when the YAML changes.
-validate(
-    config,
-    schema=str(write_json_if_changed(SCHEMA, ".snakemake/cmsnn/config.schema.json").resolve()),
+# Defaults from the schema; a typo names the key and its neighbours (not the whole
+# schema, as Snakemake's own message does).
+config.update(
+    resolved_config(
+        config, workflow.basedir, validator_schema=".snakemake/cmsnn/config.schema.json"
+    )
 )
-config.update(plain_data(config))
-# The one default that depends on another key: binary balances `equal` (the tutorial's
-# binary script), multi-class `sqrt`.
-config["preprocessing"].setdefault("balancing", default_balancing(config["classification"]))
 
 # Checks the schema cannot express, done now rather than in a job after training.
 check_fractions(config["split"]["fractions"])

@@ -48,7 +48,7 @@ rule evaluate_model:
         code=code_version("evaluation"),
         fractions=canonical(config["split"]["fractions"]),
         fom=canonical(config["fom"]),
-        mode=config["classification"],
+        classification=config["classification"],
         class_names=CLASS_NAMES,
     script:
         "../scripts/evaluate_model.py"

@@ -21,7 +21,7 @@ rule export_onnx:
         **job_resources("light", "export_onnx"),
     params:
         code=code_version("export"),
-        mode=config["classification"],
+        classification=config["classification"],
         class_names=CLASS_NAMES,
     script:
         "../scripts/export_onnx.py"
@@ -49,7 +49,7 @@ rule write_model_card:
         **job_resources("light", "write_model_card"),
     params:
         code=code_version("export"),
-        mode=config["classification"],
+        classification=config["classification"],
         class_names=CLASS_NAMES,
         units=canonical(config["plots"]["units"]),
     script:

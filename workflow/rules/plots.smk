@@ -101,7 +101,7 @@ rule plot_model:
         **job_resources("light", "plot_model"),
     params:
         code=code_version("figures"),
-        mode=config["classification"],
+        classification=config["classification"],
         class_names=CLASS_NAMES,
         bins=config["plots"]["bins"],
         label=experiment_label(),

@@ -21,7 +21,7 @@ rule prepare_inputs:
     params:
         code=code_version("scaling"),
         features=config["data"]["features"],
-        mode=config["classification"],
+        classification=config["classification"],
         class_names=CLASS_NAMES,
         negative_weights=config["preprocessing"]["negative_weights"],
     script:

@@ -20,7 +20,7 @@ rule train_model:
         code=code_version("training"),
         features=config["data"]["features"],
         settings=lambda wildcards: point_settings(config, GRID[wildcards.point]),
-        mode=config["classification"],
+        classification=config["classification"],
         class_names=CLASS_NAMES,
         seed=lambda wildcards: int(wildcards.seed),
         backend=config["training"]["backend"],
@@ -51,7 +51,7 @@ rule predict:
     params:
         code=code_version("prediction"),
         features=config["data"]["features"],
-        mode=config["classification"],
+        classification=config["classification"],
         class_names=CLASS_NAMES,
         backend=config["training"]["backend"],
     script:
@@ -77,7 +77,7 @@ rule permutation_importance:
     params:
         code=code_version("importance"),
         features=config["data"]["features"],
-        mode=config["classification"],
+        classification=config["classification"],
         class_names=CLASS_NAMES,
         repeats=config["importance"]["repeats"],
         seed=config["importance"]["seed"],

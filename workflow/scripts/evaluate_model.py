@@ -9,6 +9,6 @@ evaluate_files(
     snakemake.output,
     fractions=snakemake.params.fractions,
     fom_options=snakemake.params.fom,
-    mode=snakemake.params.mode,
+    classification=snakemake.params.classification,
     class_names=snakemake.params.class_names,
 )

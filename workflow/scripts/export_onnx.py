@@ -15,7 +15,7 @@ export_checked_model(
     snakemake.input.test_events,
     snakemake.input.predictions,
     {"onnx": snakemake.output.onnx, "check": snakemake.output.check},
-    mode=snakemake.params.mode,
+    classification=snakemake.params.classification,
     class_names=snakemake.params.class_names,
     threads=snakemake.threads,
 )

@@ -13,7 +13,7 @@ importance_files(
     snakemake.input.validation,
     snakemake.output.table,
     features=snakemake.params.features,
-    mode=snakemake.params.mode,
+    classification=snakemake.params.classification,
     class_names=snakemake.params.class_names,
     repeats=snakemake.params.repeats,
     seed=snakemake.params.seed,

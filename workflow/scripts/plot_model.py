@@ -7,7 +7,7 @@ from cmsnn.figures import plot_model_files
 plot_model_files(
     snakemake.input,
     snakemake.output,
-    mode=snakemake.params.mode,
+    classification=snakemake.params.classification,
     class_names=snakemake.params.class_names,
     bins=snakemake.params.bins,
     label=snakemake.params.label,

@@ -14,7 +14,7 @@ predict_files(
     {split: snakemake.input[split] for split in splits},
     {split: snakemake.output[split] for split in splits},
     features=snakemake.params.features,
-    mode=snakemake.params.mode,
+    classification=snakemake.params.classification,
     class_names=snakemake.params.class_names,
     threads=snakemake.threads,
 )

@@ -11,7 +11,7 @@ prepare_training_inputs(
     features=snakemake.params.features,
     scaling=snakemake.wildcards.scaling,
     balancing=snakemake.wildcards.balancing,
-    mode=snakemake.params.mode,
+    classification=snakemake.params.classification,
     class_names=snakemake.params.class_names,
     negative_weights=snakemake.params.negative_weights,
 )

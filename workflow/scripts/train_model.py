@@ -16,7 +16,7 @@ train_files(
     snakemake.output.facts,
     features=snakemake.params.features,
     settings=snakemake.params.settings,
-    mode=snakemake.params.mode,
+    classification=snakemake.params.classification,
     class_names=snakemake.params.class_names,
     seed=snakemake.params.seed,
     threads=snakemake.threads,

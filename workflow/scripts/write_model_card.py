@@ -11,7 +11,7 @@ write_model_card(
     snakemake.input.evaluation,
     snakemake.input.check,
     snakemake.output.card,
-    mode=snakemake.params.mode,
+    classification=snakemake.params.classification,
     class_names=snakemake.params.class_names,
     units=snakemake.params.units,
 )
