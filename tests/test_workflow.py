@@ -13,7 +13,6 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from sklearn.metrics import roc_auc_score
 
 from cmsnn.splitting import split_counts
 from cmsnn.toydata import TUTORIAL_FEATURES
@@ -395,7 +394,6 @@ def test_binary_pipeline_with_preselection_and_equal_weights(binary_run):
     assert float(summary["fom_test_at_best_cut"][0]) > 1
     assert float(summary["fom_validation_at_best_cut"][0]) > 1
     assert "FOM is 0" not in summary["warnings"][0]
-    assert float(summary["background_effective_events_test_at_best_cut"][0]) > 5
     by_signal = pd.read_csv(binary_run / "results/fom_by_signal.csv")
     assert sorted(by_signal["signal_process"]) == [
         f"T2DegStop_{m1}_{m2}.root" for m1, m2 in ((500, 470), (550, 520), (600, 570))
@@ -489,120 +487,16 @@ def test_a_meaningless_fom_is_reported_loudly(binary_run):
     assert "WARNING" in log and "no cut is chosen" in log
 
 
-def test_the_tutorials_presplit_layout_is_accepted(tmp_path):
-    from cmsnn.configuration import read_process_table
-    from cmsnn.toydata import generate_process
-
-    table = read_process_table(ROOT / "resources/toy_processes.yaml")
-    data = tmp_path / "17var" / "data"
-    data.mkdir(parents=True)
-    lines = {}
-    for stem, offset in (("train", 0), ("val", 1), ("test", 2)):
-        for kind, prefix in (("sig", "T2DegStop"), ("bkg", "")):
-            frames = [
-                generate_process(name, p, 50, seed=offset)
-                for name, p in table.items()
-                if name.startswith("T2DegStop") == (prefix == "T2DegStop")
-            ]
-            frame = pd.concat(frames)
-            frame.to_csv(data / f"{stem}_{kind}.csv", header=False, index=False)
-            lines[stem, kind] = len(frame)
-    config = {"data": {"source": "presplit", "presplit_directory": str(data)}}
-    workdir = make_workdir(tmp_path / "run", config)
-    snakemake(workdir, "results/prepared/quantile-sqrt/train.parquet")
-    for split, stem in (("train", "train"), ("validation", "val"), ("test", "test")):
-        events = read(workdir, f"results/split/{split}.parquet")
-        assert len(events) == lines[stem, "sig"] + lines[stem, "bkg"]
-        assert (events["class"] == "Signal").sum() == lines[stem, "sig"]
-
-
-@pytest.mark.slow
-def test_binary_mode_on_the_default_run_gives_a_fom_with_no_option_set(tmp_path):
-    """The default run (config.yaml: the whole embedded dataset, 10 effective background
-    events required at the cut) switched to binary mode and nothing else but its size
-    (one model): the tutorial's binary balancing and the automatic scan give
-    a FOM for the headline signal and for every mass point alone."""
-    config = yaml.safe_load((ROOT / "config.yaml").read_text())
-    config |= {"classification": "binary", "grid": {"decay_rate": [0.001]}, "seeds": [1]}
-    workdir = make_workdir(tmp_path, config)
-    snakemake(workdir, "results/fom_summary.csv")
-    summary = pd.read_csv(workdir / "results/fom_summary.csv", keep_default_na=False)
-    assert summary["balancing"][0] == "equal" and summary["warnings"][0] == ""
-    assert float(summary["fom_validation_at_best_cut"][0]) > 1
-    assert float(summary["fom_test_at_best_cut"][0]) > 1
-    best_cut = json.loads((workdir / MODEL / "evaluation.json").read_text())["best_cut"]
-    scan = pd.read_csv(workdir / MODEL / "fom_scan.csv").set_index("cut")
-    assert scan.loc[best_cut, "background_effective_events_validation"] >= 10
-    by_signal = pd.read_csv(workdir / "results/fom_by_signal.csv")
-    assert sorted(by_signal["signal_process"]) == [
-        f"T2DegStop_{m1}_{m2}.root" for m1, m2 in ((500, 470), (550, 520), (600, 570))
-    ]
-    assert (by_signal["fom_test_at_best_cut"] > 0).all()
-
-
-@pytest.mark.parametrize(
-    ("overlay", "trainings", "a_model"),
-    [
-        (None, 6, "results/models/decay_rate-0.0001/seed-3"),
-        ("config.tutorial.yaml", 20, "results/tutorial/models/decay_rate-0.0001/seed-9"),
-    ],
-)
-def test_shipped_configs_plan_their_grid(tmp_path, overlay, trainings, a_model):
-    workdir = make_workdir(tmp_path, yaml.safe_load((ROOT / "config.yaml").read_text()))
-    arguments = ("--configfile", str(ROOT / overlay)) if overlay else ()
-    jobs = planned_jobs(workdir, *arguments)
-    assert jobs["train_model"] == trainings and jobs["generate_toy_sample"] == 13
-    output = snakemake(workdir, "--dry-run", *arguments).stdout
-    assert f"{a_model}/model.keras" in output
-
-
-def test_the_two_dimensional_toy_comes_within_0_005_of_the_optimal_auc(tmp_path):
-    from scipy.stats import multivariate_normal
-
-    workdir = make_workdir(tmp_path, yaml.safe_load((ROOT / "config.yaml").read_text()))
-    results = "results/toy2d"  # the preset's own folder
-    model = f"{results}/models/decay_rate-0.0001/seed-1"
-    figures = (f"{model}/plots/two_dimensional_classification.png",
-               f"{results}/plots/two_dimensional_samples.pdf")  # fmt: skip
-    # targets first: --configfile takes every word after it as a config file
-    snakemake(workdir, f"{results}/fom_summary.csv", *figures, "--configfile",
-              str(ROOT / "config.toy2d.yaml"))  # fmt: skip
-    test = read(workdir, f"{results}/split/test.parquet")
-    x = test[["x1", "x2"]].to_numpy()
-    # The optimal classifier: the likelihood ratio of the two generating Gaussians.
-    log_ratio = multivariate_normal([1.5, 2.0], [[0.5, 0.2], [0.2, 0.5]]).logpdf(x)
-    log_ratio -= multivariate_normal([0.0, 0.0], 9.0 * np.eye(2)).logpdf(x)
-    optimal = roc_auc_score(test["class"] == "Signal", log_ratio, sample_weight=test["weight"])
-    summary = pd.read_csv(workdir / results / "fom_summary.csv")
-    assert len(test) == 40_000 and optimal == pytest.approx(0.965, abs=0.005)
-    assert abs(summary["auc_test"][0] - optimal) < 0.005
-    for figure, size in zip(figures, (10_000, 1_000), strict=True):
-        assert (workdir / figure).stat().st_size > size
-    assert yaml.safe_load((workdir / results / "config.yaml").read_text())["results"] == results
-
-
-def test_the_jax_backend_trains_and_predicts_too(tmp_path):
-    config = yaml.safe_load((ROOT / "tests/configs/tiny_binary.yaml").read_text())
-    config["training"]["backend"] = "jax"
-    workdir = make_workdir(tmp_path, config)
-    # the export traces a JAX-trained model with TensorFlow, and checks it
-    snakemake(workdir, "results/fom_summary.csv", f"{MODEL}/model.onnx")
-    facts = json.loads((workdir / MODEL / "training.json").read_text())
-    assert set(facts["versions"]) == {"keras", "jax"}
-    check = json.loads((workdir / MODEL / "onnx_check.json").read_text())
-    assert check["check"]["largest_absolute_difference"] <= 1e-5
-    assert facts["device"].startswith("CPU (jax)") and facts["batch_job"] == {}
-    summary = pd.read_csv(workdir / "results/fom_summary.csv")
-    assert summary["backend"][0] == "jax" and summary["auc_test"][0] > 0.8
-
-
 def test_the_console_keeps_to_what_a_user_reads(multiclass_run):
     """Progress, the verdict and where things are, not every job's inputs and outputs;
     and the training logs without TensorFlow's known-harmless lines."""
     console = (multiclass_run / "console.txt").read_text()
     jobs = int(re.search(r"^total\s+(\d+)$", console, re.M).group(1))
     lines = console.splitlines()
-    assert len(lines) < 6 * jobs + 60, f"{len(lines)} lines for {jobs} jobs"
+    # a line per job's start and end, the verdict, and one line per warning of the run
+    warnings = [line for line in lines if line.startswith("  - ")]
+    assert len(lines) - len(warnings) < 6 * jobs + 60, f"{len(lines)} lines for {jobs} jobs"
+    assert len(set(warnings)) == len(warnings)
     assert max(len(line) for line in lines) < 400
     assert "src/cmsnn" not in console and "localrule all" not in console
     assert "Results (results/fom_summary.csv):" in console
