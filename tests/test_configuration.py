@@ -338,7 +338,7 @@ SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"trainig": {}}, "unknown key trainig; did you mean 'training'?"),
+        ({"trainig": {}}, "unknown key trainig; did you mean 'training' or 'overtraining'?"),
         ({"training": {"epoch": 3}}, "unknown key training.epoch; did you mean 'epochs'?"),
         ({"fom": {"lumi": 1}}, "The keys allowed at fom are bootstrap_replicas"),
         ({"classes": [{"name": "S", "patterns": ["*"], "pattern": "x"}]}, "classes[0].pattern"),
@@ -400,10 +400,7 @@ def test_the_readmes_config_table_is_the_one_the_schema_generates():
     start = readme.index("\n", readme.index("<!-- config keys: generated from")) + 1
     end = readme.index("<!-- end of the generated config table -->")
     assert readme[start:end] == config_table_markdown(SCHEMA), (
-        "regenerate the README's table: python -c 'from cmsnn.workflow_setup import "
-        "config_table_markdown, load_schema; print(config_table_markdown(load_schema("
-        '"workflow/schemas/config.schema.yaml")), end="")'
-        "'"
+        "regenerate the README's table with `python -m cmsnn.workflow_setup`"
     )
     for key in ("training.checkpoint_seconds", "fom.min_background_events", "resources.light"):
         assert f"| `{key}` |" in readme

@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
 from cmsnn.configuration import SPLITS
-from cmsnn.evaluation import evaluate_files, evaluate_predictions
+from cmsnn.evaluation import evaluate_files, evaluate_predictions, overtraining_numbers
 from cmsnn.fom import asimov_significance, asimov_significance_with_uncertainty
 from cmsnn.metrics import (
     ROC_POINTS_DRAWN,
@@ -19,6 +19,7 @@ from cmsnn.metrics import (
     weighted_auc,
     weighted_confusion_matrix,
 )
+from cmsnn.overtraining import weighted_ks_2samp
 
 CLASS_NAMES = ["Signal", "Wjets", "TTbar", "Other"]
 
@@ -138,7 +139,8 @@ def test_evaluate_files(tmp_path, classification):
     scan_path = tmp_path / "out" / "fom_scan.csv"
     numbers_path = tmp_path / "out" / "evaluation.json"
     by_signal_path = tmp_path / "out" / "fom_by_signal.csv"
-    outputs = {"scan": scan_path, "evaluation": numbers_path, "by_signal": by_signal_path}
+    outputs = {"scan": scan_path, "evaluation": numbers_path, "by_signal": by_signal_path,
+               "ks_table": tmp_path / "out" / "overtraining_ks.csv"}  # fmt: skip
     evaluate_files(sources, outputs, fractions, fom_options, classification, CLASS_NAMES)
 
     scan = pd.read_csv(scan_path)
@@ -189,6 +191,17 @@ def test_evaluate_files(tmp_path, classification):
                 assert getattr(row, f"fom_{split}") < asimov_significance(s, b, 0.2)
 
     numbers = json.loads(numbers_path.read_text())
+    # the overtraining test: per true class, the signal output of training vs validation
+    ks = pd.read_csv(outputs["ks_table"]).set_index("class")
+    for name in CLASS_NAMES[:3]:
+        train, validation = frames["train"], frames["validation"]
+        a, b = train[train["class"] == name], validation[validation["class"] == name]
+        expected = weighted_ks_2samp(a["score_Signal"], a["weight"], b["score_Signal"], b["weight"])
+        assert tuple(ks.loc[name]) == pytest.approx(expected)
+    assert ks.loc["Other"].isna().all()  # no event of that class
+    assert numbers["ks_p_value_min"] == pytest.approx(ks["p_value"].min())
+    assert numbers["ks_p_value_min_class"] == ks["p_value"].idxmin()
+    assert numbers["overtraining_flag"] is False  # the splits come from one distribution
     for split in SPLITS:
         frame = frames[split]
         expected_auc = roc_auc_score(
@@ -257,6 +270,7 @@ def test_a_signal_point_whose_fom_means_nothing_warns_in_the_models_own_list(tmp
             ("scan", "fom_scan.csv"),
             ("evaluation", "evaluation.json"),
             ("by_signal", "fom_by_signal.csv"),
+            ("ks_table", "overtraining_ks.csv"),
         )
     }
     options = FOM_OPTIONS | {"signal_processes": ["sig.root"]}
@@ -500,3 +514,18 @@ def test_weighted_confusion_matrix_binary_threshold_by_hand():
     matrix = weighted_confusion_matrix(predictions, "binary", ["Signal", "Wjets", "TTbar"])
     # signal: 3 of 5 above 0.5; background: 2 of 10 above 0.5 (0.5 itself is not)
     np.testing.assert_allclose(matrix.to_numpy(), [[0.6, 0.4], [0.2, 0.8]], rtol=1e-14)
+
+
+def test_the_overtraining_flag_is_the_smallest_p_value_below_the_threshold(caplog):
+    ks = pd.DataFrame(
+        {"statistic": [0.1, 0.3, np.nan], "p_value": [0.2, 0.004, np.nan]},
+        index=pd.Index(["Signal", "Wjets", "Other"], name="class"),
+    )
+    numbers = overtraining_numbers(ks, 0.01)
+    assert numbers == {
+        "ks_p_value_min": 0.004, "ks_p_value_min_class": "Wjets", "overtraining_flag": True
+    }  # fmt: skip
+    assert "class Wjets differs between training and validation" in caplog.text
+    assert overtraining_numbers(ks, 0.001)["overtraining_flag"] is False
+    empty = overtraining_numbers(ks.iloc[2:], 0.01)
+    assert empty["ks_p_value_min"] is None and empty["overtraining_flag"] is False

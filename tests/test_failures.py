@@ -15,7 +15,7 @@ def test_unknown_config_key_fails_at_start_naming_it(tmp_path):
     result = snakemake(workdir, "--dry-run", check=False)
     output = result.stderr + result.stdout
     assert result.returncode != 0
-    assert "config: unknown key trainig; did you mean 'training'?" in output
+    assert "config: unknown key trainig; did you mean 'training' or 'overtraining'?" in output
     # the key and its neighbours, not the whole schema (969 lines before)
     assert len(output.splitlines()) < 60 and "$schema" not in output
 

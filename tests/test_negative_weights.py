@@ -12,7 +12,7 @@ import pytest
 from cmsnn.configuration import SPLITS
 from cmsnn.files import read_parquet, write_parquet
 from cmsnn.prediction import predict_events
-from cmsnn.scaling import prepare_training_inputs
+from cmsnn.scaling import scale_and_balance_files
 from cmsnn.summary import training_warnings
 from cmsnn.training import train_files, train_model
 from cmsnn.weighting import (
@@ -84,7 +84,7 @@ def test_each_policy_trains_on_twenty_percent_negative_weights(tmp_path, policy)
         sources[split] = tmp_path / f"{split}.parquet"
         outputs[split] = tmp_path / "prepared" / f"{split}.parquet"
         write_parquet(originals[split], sources[split])
-    prepare_training_inputs(
+    scale_and_balance_files(
         sources, outputs, tmp_path / "scaler.json", FEATURES, "standard", "sqrt",
         "multiclass", CLASSES, negative_weights=policy,
     )  # fmt: skip
@@ -125,7 +125,7 @@ def test_the_policy_is_logged_and_counted_in_training_json_and_the_summary(tmp_p
         outputs[split] = tmp_path / "prepared" / f"{split}.parquet"
         write_parquet(events, sources[split])
     with caplog.at_level(logging.INFO):
-        prepare_training_inputs(
+        scale_and_balance_files(
             sources, outputs, tmp_path / "scaler.json", FEATURES, "standard", "sqrt",
             "multiclass", CLASSES, negative_weights="abs",
         )  # fmt: skip

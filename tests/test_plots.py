@@ -16,7 +16,7 @@ from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle, StepPatch
 
-from cmsnn.plots import (
+from cmsnn.drawing import (
     CONTOUR_LEVELS,
     ExperimentLabel,
     input_bin_edges,
@@ -145,7 +145,7 @@ def test_save_figure_without_pdf_writes_only_the_png(tmp_path):
 
 
 def test_the_module_does_not_import_tensorflow_or_keras():
-    code = "import sys, cmsnn.plots; print(sorted({'tensorflow', 'keras'} & set(sys.modules)))"
+    code = "import sys, cmsnn.drawing; print(sorted({'tensorflow', 'keras'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

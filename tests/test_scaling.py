@@ -12,7 +12,7 @@ from sklearn.preprocessing import QuantileTransformer
 
 from cmsnn.configuration import SPLITS
 from cmsnn.files import read_json, read_parquet, write_parquet
-from cmsnn.scaling import QUANTILE_CLIP, apply_scaler, fit_scaler, prepare_training_inputs
+from cmsnn.scaling import QUANTILE_CLIP, apply_scaler, fit_scaler, scale_and_balance_files
 
 N = 20_000
 
@@ -213,11 +213,11 @@ def write_splits(tmp_path, class_indices):
     return sources, outputs, frames
 
 
-def test_prepare_training_inputs(tmp_path):
+def test_scale_and_balance_files(tmp_path):
     balanced = [0] * 10 + [1] * 20 + [2] * 10
     sources, outputs, frames = write_splits(tmp_path, dict.fromkeys(SPLITS, balanced))
     scaler_path = tmp_path / "prepared" / "scaler.json"
-    prepare_training_inputs(
+    scale_and_balance_files(
         sources, outputs, scaler_path, ["a", "b"], "minmax", "equal", "multiclass",
         ["S", "B1", "B2"],
     )  # fmt: skip
@@ -249,7 +249,7 @@ def test_prepare_training_inputs(tmp_path):
     np.testing.assert_allclose(train_scaled.max(axis=0), 1.0, atol=1e-6)
 
 
-def test_prepare_training_inputs_does_not_balance_the_test_split(tmp_path):
+def test_scale_and_balance_files_does_not_balance_the_test_split(tmp_path):
     """The test split is never trained on: one without signal events is prepared all
     the same, while the splits that are balanced must hold signal and background."""
     class_indices = {
@@ -260,7 +260,7 @@ def test_prepare_training_inputs_does_not_balance_the_test_split(tmp_path):
     sources, outputs, frames = write_splits(tmp_path, class_indices)
     scaler_path = tmp_path / "prepared" / "scaler.json"
     arguments = (["a", "b"], "quantile", "equal", "binary", ["S", "B1", "B2"])
-    prepare_training_inputs(sources, outputs, scaler_path, *arguments)
+    scale_and_balance_files(sources, outputs, scaler_path, *arguments)
     test = read_parquet(outputs["test"])
     assert len(test) == 8 and "training_weight" not in test.columns
     assert read_json(scaler_path)["method"] == "quantile"
@@ -271,4 +271,4 @@ def test_prepare_training_inputs_does_not_balance_the_test_split(tmp_path):
 
     write_parquet(frames["test"], sources["validation"])  # a validation split without signal
     with pytest.raises(ValueError, match="validation split"):
-        prepare_training_inputs(sources, outputs, tmp_path / "other.json", *arguments)
+        scale_and_balance_files(sources, outputs, tmp_path / "other.json", *arguments)

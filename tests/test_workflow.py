@@ -320,6 +320,13 @@ def test_overtraining_table_and_importance_are_written_per_model(multiclass_run)
     summary = pd.read_csv(multiclass_run / "results/fom_summary.csv").set_index("model")
     auc = summary.loc["decay_rate-0.001/seed-1", "auc_validation"]
     assert importance["auc_reference"].iloc[0] == pytest.approx(auc, abs=1e-4)
+    # the evaluation's KS result reaches the summary, for the seeds and the ensembles
+    for model in summary.index:
+        ks = pd.read_csv(multiclass_run / "results/models" / model / "overtraining_ks.csv")
+        smallest = summary.loc[model, "ks_p_value_min"]
+        assert smallest == pytest.approx(ks["p_value"].min(), rel=0.05)  # 2 digits kept
+        assert summary.loc[model, "ks_p_value_min_class"] == ks["class"][ks["p_value"].idxmin()]
+        assert summary.loc[model, "overtraining_flag"] == (ks["p_value"].min() < 0.01)
 
 
 def test_the_report_builds_with_figures_and_tables(multiclass_run):

@@ -23,6 +23,7 @@ from cmsnn.fom import (
 )
 from cmsnn.logs import WARNING_SEPARATOR
 from cmsnn.metrics import weighted_auc
+from cmsnn.overtraining import ks_per_class
 
 log = logging.getLogger(__name__)
 
@@ -135,13 +136,19 @@ def evaluate_files(
     fom_options: Mapping,
     classification: str,
     class_names: Sequence[str],
+    ks_p_value_threshold: float = 0.01,
 ) -> None:
-    """Rule entry point: prediction CSVs in; the FOM scan CSV, the evaluation JSON and
-    the per-signal-process table out. Warnings go to the log and into the files."""
+    """Rule entry point: prediction CSVs in; the FOM scan CSV, the evaluation JSON, the
+    per-signal-process table and the overtraining (KS) table out. Warnings go to the
+    log and into the files."""
     predictions = {split: pd.read_csv(sources[split]) for split in SPLITS}
     table, numbers = evaluate_predictions(
         predictions, fractions, fom_options, classification, class_names
     )
+    ks = ks_per_class(
+        predictions["train"], predictions["validation"], f"score_{class_names[0]}", class_names
+    )
+    numbers |= overtraining_numbers(ks, ks_p_value_threshold)
     by_signal = fom_by_signal_process(
         predictions, fractions, fom_options, classification, class_names
     )
@@ -154,3 +161,25 @@ def evaluate_files(
     write_csv(table, outputs["scan"])
     write_json(numbers, outputs["evaluation"])
     write_csv(by_signal, outputs["by_signal"])
+    write_csv(ks.reset_index(), outputs["ks_table"])
+
+
+def overtraining_numbers(ks: pd.DataFrame, p_value_threshold: float) -> dict:
+    """The smallest per-class KS p-value of a :func:`ks_per_class` table, its class, and
+    the flag: below ``p_value_threshold`` (logged as a warning)."""
+    p_values = ks["p_value"].dropna()
+    if p_values.empty:
+        return {"ks_p_value_min": None, "ks_p_value_min_class": None, "overtraining_flag": False}
+    smallest = p_values.idxmin()
+    flagged = bool(p_values[smallest] < p_value_threshold)
+    if flagged:
+        log.warning(
+            "overtraining: the signal output of class %s differs between training and validation"
+            " events (weighted KS p = %.3g < %g); compare them in output_distributions.png",
+            smallest, p_values[smallest], p_value_threshold,
+        )  # fmt: skip
+    return {
+        "ks_p_value_min": float(p_values[smallest]),
+        "ks_p_value_min_class": str(smallest),
+        "overtraining_flag": flagged,
+    }

@@ -1,7 +1,7 @@
 """Entry points of the plotting rules: read a stage's files, compute what a figure
-shows, draw it with :mod:`cmsnn.plots`, and save it as PNG (for the report) and PDF
+shows, draw it with :mod:`cmsnn.drawing`, and save it as PNG (for the report) and PDF
 (for papers). The numbers behind the figures come from the evaluation modules, so
-they are tested there; the drawing stays in ``plots``."""
+they are tested there; how a figure looks is :mod:`cmsnn.drawing`'s."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cmsnn import plots
+from cmsnn import drawing
 from cmsnn.configuration import SPLITS
-from cmsnn.files import read_json, read_parquet, write_csv
-from cmsnn.inputs import correlation_matrices
+from cmsnn.correlation import correlation_matrices
+from cmsnn.files import read_json, read_parquet
 from cmsnn.metrics import SIGNAL_OUTPUT_THRESHOLD, roc_curves, weighted_confusion_matrix
-from cmsnn.overtraining import ks_per_class
 from cmsnn.reading import EVENT_ID_COLUMNS
 from cmsnn.summary import parse_signal_point
 
@@ -28,17 +27,17 @@ SEED_SPREAD_METRICS = {
 }
 
 
-def experiment_label(settings: Mapping | None = None) -> plots.ExperimentLabel:
+def experiment_label(settings: Mapping | None = None) -> drawing.ExperimentLabel:
     """The figures' label from the rule's params (the fields of
-    :class:`cmsnn.plots.ExperimentLabel`); private work on simulation without them."""
-    return plots.ExperimentLabel(**settings) if settings else plots.DEFAULT_LABEL
+    :class:`cmsnn.drawing.ExperimentLabel`); private work on simulation without them."""
+    return drawing.ExperimentLabel(**settings) if settings else drawing.DEFAULT_LABEL
 
 
 def save(figure, outputs: Mapping[str, str], name: str) -> None:
     """Save ``figure`` to the outputs ``<name>_png`` and ``<name>_pdf`` (and
     ``<name>_svg`` where the rule has one: the report's first page shows it inline)."""
     svg = outputs[f"{name}_svg"] if f"{name}_svg" in outputs.keys() else None
-    plots.save_figure(figure, outputs[f"{name}_png"], outputs[f"{name}_pdf"], svg)
+    drawing.save_figure(figure, outputs[f"{name}_png"], outputs[f"{name}_pdf"], svg)
 
 
 def plot_dataset_files(
@@ -54,12 +53,12 @@ def plot_dataset_files(
     before scaling)."""
     label = experiment_label(label)
     events = read_parquet(events_path)
-    distributions = plots.plot_input_distributions(
+    distributions = drawing.plot_input_distributions(
         events, features, class_names, units, bins, label=label
     )
     save(distributions, outputs, "inputs")
     matrices = correlation_matrices(events, features, class_names)
-    save(plots.plot_correlation_matrices(matrices, label=label), outputs, "correlations")
+    save(drawing.plot_correlation_matrices(matrices, label=label), outputs, "correlations")
 
 
 def read_predictions(path) -> pd.DataFrame:
@@ -77,28 +76,28 @@ def plot_model_files(
     label: Mapping | None = None,
     roc_style: str = "rejection",
 ) -> None:
-    """Every figure of one model, and its overtraining (KS) table."""
+    """Every figure of one model (the output distributions quote the evaluation's KS
+    test)."""
     label_settings, label = label, experiment_label(label)
     predictions = {split: read_predictions(inputs[f"predictions_{split}"]) for split in SPLITS}
     facts = read_json(inputs["facts"])
     history = pd.read_csv(inputs["history"])
-    save(plots.plot_training_history(history, facts["best_epoch"], label), outputs, "history")
+    save(drawing.plot_training_history(history, facts["best_epoch"], label), outputs, "history")
     curves = roc_curves(predictions, classification, class_names)
-    save(plots.plot_roc_curves(curves, roc_style, label), outputs, "roc")
+    save(drawing.plot_roc_curves(curves, roc_style, label), outputs, "roc")
 
     score = f"score_{class_names[0]}"
-    ks = ks_per_class(predictions["train"], predictions["validation"], score, class_names)
-    write_csv(ks.reset_index(), outputs["ks_table"])
-    figure = plots.plot_output_distributions(
+    ks = pd.read_csv(inputs["ks_table"], index_col="class")  # the evaluation's KS test
+    figure = drawing.plot_output_distributions(
         predictions["train"], predictions["validation"], score, class_names, ks, bins, label
     )
     save(figure, outputs, "outputs")
 
     matrix = weighted_confusion_matrix(predictions["test"], classification, class_names)
-    save(plots.plot_confusion_matrix(matrix, "test", label), outputs, "confusion")
+    save(drawing.plot_confusion_matrix(matrix, "test", label), outputs, "confusion")
     plot_fom_scan_files(inputs, outputs, class_names, label_settings)
     importance = pd.read_csv(inputs["importance"])
-    save(plots.plot_importance(importance, "validation", label), outputs, "importance")
+    save(drawing.plot_importance(importance, "validation", label), outputs, "importance")
 
 
 def plot_fom_scan_files(
@@ -114,13 +113,13 @@ def plot_fom_scan_files(
     cuts (output ``seeds``)."""
     label = experiment_label(label)
     scan, numbers = pd.read_csv(inputs["scan"]), read_json(inputs["evaluation"])
-    save(plots.plot_fom_scan(scan, numbers, class_names, label), outputs, "fom")
+    save(drawing.plot_fom_scan(scan, numbers, class_names, label), outputs, "fom")
     if "seed_scans" in inputs.keys():
         names = [f"seed {seed}" for seed in seeds]
         scans = dict(zip(names, map(pd.read_csv, inputs["seed_scans"]), strict=True))
         evaluations = dict(zip(names, map(read_json, inputs["seed_evaluations"]), strict=True))
         scans["ensemble"], evaluations["ensemble"] = scan, numbers
-        save(plots.plot_fom_scans_of_seeds(scans, evaluations, label=label), outputs, "seeds")
+        save(drawing.plot_fom_scans_of_seeds(scans, evaluations, label=label), outputs, "seeds")
 
 
 def plot_fom_by_signal_files(
@@ -128,7 +127,7 @@ def plot_fom_by_signal_files(
 ) -> None:
     """Test FOM at the validation-chosen cut versus the signal point, per grid point."""
     table = pd.read_csv(by_signal_by_point_path)
-    figure = plots.plot_fom_by_signal(
+    figure = drawing.plot_fom_by_signal(
         table, signal_point_order(table["signal_process"]), experiment_label(label)
     )
     save(figure, outputs, "by_signal")
@@ -155,7 +154,7 @@ def plot_seed_spread_files(
     """Validation AUC and test FOM of every seed, per grid point, side by side, with the
     seed ensemble beside them."""
     summary = pd.read_csv(summary_path)
-    figure = plots.plot_seed_spread(
+    figure = drawing.plot_seed_spread(
         summary, list(SEED_SPREAD_METRICS), SEED_SPREAD_METRICS, experiment_label(label)
     )
     save(figure, outputs, "spread")
@@ -172,7 +171,7 @@ def plot_two_dimensional_samples_files(
     events = pd.concat([read_parquet(path) for path in events_paths], ignore_index=True)
     is_signal = events["class"] == signal_class
     x, y = features
-    figure = plots.plot_two_dimensional_samples(
+    figure = drawing.plot_two_dimensional_samples(
         events[is_signal], events[~is_signal], x, y, experiment_label(label)
     )
     save(figure, outputs, "samples")
@@ -195,7 +194,7 @@ def plot_two_dimensional_classification_files(
     is_signal = (events["class"] == signal_class).to_numpy()
     predicted_signal = predictions[f"score_{signal_class}"].to_numpy() > SIGNAL_OUTPUT_THRESHOLD
     x, y = features
-    figure = plots.plot_two_dimensional_classification(
+    figure = drawing.plot_two_dimensional_classification(
         events, x, y, is_signal, np.asarray(predicted_signal), experiment_label(label)
     )
     save(figure, outputs, "classification")

@@ -84,7 +84,7 @@ def apply_scaler(scaler: Mapping, features: pd.DataFrame) -> np.ndarray:
     return scaled
 
 
-def prepare_training_inputs(
+def scale_and_balance_files(
     sources: Mapping[str, str],
     outputs: Mapping[str, str],
     scaler_output: str,

@@ -213,6 +213,18 @@ SUMMARY_COLUMNS = (
         _EVENTS,
         significant=4,
     ),
+    Column(
+        ("ks_p_value_min",),
+        "the smallest p-value, over the true classes, of the weighted Kolmogorov-Smirnov test of "
+        "the signal output between training and validation events (overtraining_ks.csv)",
+        significant=2,
+    ),
+    Column(("ks_p_value_min_class",), "the class it belongs to"),
+    Column(
+        ("overtraining_flag",),
+        "`True` when that p-value is below `overtraining.p_value_threshold` (default 0.01): "
+        "compare the training and validation outputs in output_distributions.png",
+    ),
 )
 
 

@@ -311,3 +311,7 @@ def _imported_package_modules(tree: ast.Module, package_dir: Path) -> list[str]:
             elif base == package or (node.level and node.module is None):
                 names += [a.name for a in node.names]
     return [name for name in names if (package_dir / f"{name}.py").is_file()]
+
+
+if __name__ == "__main__":  # the README's config table, from the workflow's schema
+    print(config_table_markdown(load_schema(Path(__file__).parents[2] / SCHEMA_FILE)), end="")

@@ -59,6 +59,28 @@ RESULTS = config["results"].rstrip("/")
 #: The tutorial's pre-split file names, per split.
 PRESPLIT_STEMS = {"train": "train", "validation": "val", "test": "test"}
 
+# Every path of the workflow, built here once: the rules and helpers name these patterns
+# (``PATTERN.format(...)`` for one file), never spell a path themselves.
+TOY_CSV = f"{RESULTS}/toy_data/{{sample}}.csv"
+INGESTED = f"{RESULTS}/ingested/{{sample}}.parquet"
+PROCESS_TABLE = f"{RESULTS}/ingested/processes.csv"
+SPLIT = f"{RESULTS}/split/{{split}}.parquet"
+PRESELECTED = f"{RESULTS}/preselected/{{split}}.parquet"
+#: The prepared (scaled, balanced) splits of one preprocessing.
+PREPARED = f"{RESULTS}/prepared/{{scaling}}-{{balancing}}"
+#: A grid point's folder of one trained network, of its seed ensemble, and of either.
+MODEL = f"{RESULTS}/models/{{point}}/seed-{{seed}}"
+ENSEMBLE = f"{RESULTS}/models/{{point}}/ensemble"
+MEMBER = f"{RESULTS}/models/{{point}}/{{member}}"
+#: The tables across models, and the folder of the figures across models.
+SUMMARY = f"{RESULTS}/fom_summary.csv"
+SUMMARY_HEADLINE = f"{RESULTS}/fom_summary_headline.csv"
+SUMMARY_BY_POINT = f"{RESULTS}/fom_summary_by_point.csv"
+BY_SIGNAL = f"{RESULTS}/fom_by_signal.csv"
+BY_SIGNAL_BY_POINT = f"{RESULTS}/fom_by_signal_by_point.csv"
+CUTFLOW = f"{RESULTS}/cutflow.csv"
+PLOTS = f"{RESULTS}/plots"
+
 
 wildcard_constraints:
     point="[^/]+",
@@ -109,7 +131,7 @@ def input_csv_files():
     if SOURCE == "root":
         return {}
     if SOURCE == "toy":
-        return {sample: f"{RESULTS}/toy_data/{sample}.csv" for sample in toy_processes()}
+        return {sample: TOY_CSV.format(sample=sample) for sample in toy_processes()}
     if SOURCE == "presplit":
         folder = Path(config["data"]["presplit_directory"])
         files = {
@@ -147,7 +169,7 @@ SAMPLES = list(ROOT_PROCESSES) if SOURCE == "root" else list(INPUT_CSV)
 
 
 def ingested_files():
-    return [f"{RESULTS}/ingested/{sample}.parquet" for sample in SAMPLES]
+    return [INGESTED.format(sample=sample) for sample in SAMPLES]
 
 
 def known_process_names():
@@ -157,9 +179,7 @@ def known_process_names():
         return [name for name, _ in toy_processes().values()]
     if SOURCE == "root":
         return list(ROOT_PROCESSES)
-    return ingested_process_names(
-        f"{RESULTS}/ingested/processes.csv", ingested_files(), list(INPUT_CSV.values())
-    )
+    return ingested_process_names(PROCESS_TABLE, ingested_files(), list(INPUT_CSV.values()))
 
 
 def check_known_processes():
@@ -177,13 +197,12 @@ check_known_processes()
 
 def presplit_ingested(split):
     stem = PRESPLIT_STEMS[split]
-    return [f"{RESULTS}/ingested/{stem}_{kind}.parquet" for kind in ("sig", "bkg")]
+    return [INGESTED.format(sample=f"{stem}_{kind}") for kind in ("sig", "bkg")]
 
 
 def selected_split(split):
     """The events of a split as the network sees them: after the optional preselection."""
-    folder = "preselected" if config["preselection"] else "split"
-    return f"{RESULTS}/{folder}/{split}.parquet"
+    return (PRESELECTED if config["preselection"] else SPLIT).format(split=split)
 
 
 #: The splits with a preselection file (none without a preselection).
@@ -196,8 +215,7 @@ def point_preprocessing(point):
 
 
 def prepared_dir(point):
-    p = point_preprocessing(point)
-    return f"{RESULTS}/prepared/{p['scaling']}-{p['balancing']}"
+    return PREPARED.format(**point_preprocessing(point))
 
 
 def prepared_split(split):
@@ -205,13 +223,7 @@ def prepared_split(split):
 
 
 def model_dir(point, seed):
-    return f"{RESULTS}/models/{point}/seed-{seed}"
-
-
-#: A grid point's folder of one trained network, of its seed ensemble, and of either.
-MODEL = f"{RESULTS}/models/{{point}}/seed-{{seed}}"
-ENSEMBLE = f"{RESULTS}/models/{{point}}/ensemble"
-MEMBER = f"{RESULTS}/models/{{point}}/{{member}}"
+    return MODEL.format(point=point, seed=seed)
 
 
 def member_outputs(filename):
@@ -230,7 +242,7 @@ ENSEMBLE_POINTS = list(GRID) if len(SEEDS) > 1 else []
 
 def ensemble_outputs(filename):
     """``filename`` of every grid point's seed ensemble, in grid order."""
-    return [f"{RESULTS}/models/{point}/ensemble/{filename}" for point in ENSEMBLE_POINTS]
+    return [f"{ENSEMBLE.format(point=point)}/{filename}" for point in ENSEMBLE_POINTS]
 
 
 def model_outputs(filename):
@@ -259,7 +271,7 @@ MEMORY_PER_INPUT_MB = {
     "split_events": 7,
     "collect_presplit": 7,
     "preselect": 7,
-    "prepare_inputs": 6,
+    "scale_and_balance": 6,
     "tabulate_cutflow": 3,
     "plot_inputs": 9,
     "train_model": 13,
@@ -307,6 +319,12 @@ def memory_from_inputs(base_mb, per_input_mb):
     return memory
 
 
+#: The report's section of each model: a seed's figures and tables, or an ensemble's.
+MODEL_CATEGORY = "2. Models"
+MODEL_SUBCATEGORY = "{point}, seed-{seed}"
+MEMBER_SUBCATEGORY = "{point}, {member}"
+
+
 def figure(name, stem, caption, category, subcategory):
     """The PNG (shown in the report with its caption) and PDF outputs of one figure."""
     return {
@@ -321,7 +339,7 @@ def figure(name, stem, caption, category, subcategory):
 
 
 def experiment_label():
-    """What every figure says above its corners (the fields of cmsnn.plots.ExperimentLabel):
+    """What every figure says above its corners (the fields of cmsnn.drawing.ExperimentLabel):
     the experiment and the figure's status, the luminosity of the FOM and the energy."""
     plots = config["plots"]
     return {
@@ -353,12 +371,12 @@ def get_final_outputs():
     dataset += ["two_dimensional_samples"] if two_dimensional() else []
     dataset += ["fom_by_signal"]
     return [
-        f"{RESULTS}/fom_summary.csv",
-        f"{RESULTS}/fom_summary_by_point.csv",
-        f"{RESULTS}/fom_by_signal.csv",
-        f"{RESULTS}/fom_by_signal_by_point.csv",
-        f"{RESULTS}/ingested/processes.csv",
-        f"{RESULTS}/cutflow.csv",
+        SUMMARY,
+        SUMMARY_BY_POINT,
+        BY_SIGNAL,
+        BY_SIGNAL_BY_POINT,
+        PROCESS_TABLE,
+        CUTFLOW,
         *(path for ext in ("png", "pdf") for path in ensemble_outputs(f"plots/fom_scan.{ext}")),
         *(
             path
@@ -368,7 +386,7 @@ def get_final_outputs():
         *model_outputs("overtraining_ks.csv"),
         *model_outputs("model.onnx"),
         *model_outputs("model_card.json"),
-        *(f"{RESULTS}/plots/{name}.{ext}" for name in dataset for ext in ("png", "pdf")),
+        *(f"{PLOTS}/{name}.{ext}" for name in dataset for ext in ("png", "pdf")),
         *(
             path
             for name in figures
@@ -407,7 +425,7 @@ def print_verdict():
     where the results are."""
     from cmsnn.summary import verdict_lines  # (pandas: only when jobs ran)
 
-    summary = Path(f"{RESULTS}/fom_summary.csv")
+    summary = Path(SUMMARY)
     if summary.is_file():
         print("\n".join(verdict_lines(summary, RESULTS)), file=sys.stderr)
 

@@ -1,7 +1,7 @@
 rule generate_toy_sample:
     """One process of the embedded default dataset, as a headerless CSV."""
     output:
-        csv=f"{RESULTS}/toy_data/{{sample}}.csv",
+        csv=TOY_CSV,
     log:
         f"{RESULTS}/logs/generate_toy_sample/{{sample}}.log",
     benchmark:
@@ -29,7 +29,7 @@ if SOURCE == "root":
         input:
             files=lambda wildcards: resolve_files(ROOT_PROCESSES[wildcards.sample]),
         output:
-            parquet=f"{RESULTS}/ingested/{{sample}}.parquet",
+            parquet=INGESTED,
         log:
             f"{RESULTS}/logs/ingest_root/{{sample}}.log",
         benchmark:
@@ -56,7 +56,7 @@ else:
         input:
             csv=lambda wildcards: INPUT_CSV[wildcards.sample],
         output:
-            parquet=f"{RESULTS}/ingested/{{sample}}.parquet",
+            parquet=INGESTED,
         log:
             f"{RESULTS}/logs/ingest_csv/{{sample}}.log",
         benchmark:
@@ -82,7 +82,7 @@ rule tabulate_processes:
     input:
         parquet=ingested_files(),
     output:
-        table=f"{RESULTS}/ingested/processes.csv",
+        table=PROCESS_TABLE,
     log:
         f"{RESULTS}/logs/tabulate_processes.log",
     benchmark:
@@ -102,17 +102,12 @@ rule tabulate_cutflow:
     """Events and sum of weights of every process at each stage: read, split,
     preselection, training set (after the negative-weight policy)."""
     input:
-        **{
-            f"preselected_{split}": f"{RESULTS}/preselected/{split}.parquet"
-            for split in PRESELECTED_SPLITS
-        },
+        **{f"preselected_{split}": PRESELECTED.format(split=split) for split in PRESELECTED_SPLITS},
+        **{split: SPLIT.format(split=split) for split in SPLITS},
         ingested=ingested_files(),
-        train=f"{RESULTS}/split/train.parquet",
-        validation=f"{RESULTS}/split/validation.parquet",
-        test=f"{RESULTS}/split/test.parquet",
         training_set=f"{prepared_dir(next(iter(GRID)))}/train.parquet",
     output:
-        cutflow=f"{RESULTS}/cutflow.csv",
+        cutflow=CUTFLOW,
     log:
         f"{RESULTS}/logs/tabulate_cutflow.log",
     benchmark:

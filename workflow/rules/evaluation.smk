@@ -25,8 +25,8 @@ rule average_seed_predictions:
 
 rule evaluate_model:
     """Weighted AUCs, the FOM scan over the cut on the signal output (with the MC
-    statistics and the bootstrap error), and the chosen cut of every signal process;
-    for a seed or a seed ensemble."""
+    statistics and the bootstrap error), the chosen cut of every signal process, and the
+    overtraining (KS) test; for a seed or a seed ensemble."""
     input:
         train=f"{MEMBER}/predictions_train.csv",
         validation=f"{MEMBER}/predictions_validation.csv",
@@ -35,6 +35,12 @@ rule evaluate_model:
         scan=f"{MEMBER}/fom_scan.csv",
         evaluation=f"{MEMBER}/evaluation.json",
         by_signal=f"{MEMBER}/fom_by_signal.csv",
+        ks_table=report(
+            f"{MEMBER}/overtraining_ks.csv",
+            caption="../../report/ks_table.rst",
+            category=MODEL_CATEGORY,
+            subcategory=MEMBER_SUBCATEGORY,
+        ),
     log:
         f"{RESULTS}/logs/evaluate_model/{{point}}/{{member}}.log",
     benchmark:
@@ -50,6 +56,7 @@ rule evaluate_model:
         fom=canonical(config["fom"]),
         classification=config["classification"],
         class_names=CLASS_NAMES,
+        ks_p_value_threshold=config["overtraining"]["p_value_threshold"],
     script:
         "../scripts/evaluate_model.py"
 
@@ -65,26 +72,26 @@ rule summarise_models:
         ensemble_by_signal=ensemble_outputs("fom_by_signal.csv"),
     output:
         summary=report(
-            f"{RESULTS}/fom_summary.csv",
+            SUMMARY,
             caption="../../report/summary.rst",
             category="3. Across models",
             subcategory="Tables",
         ),
-        headline=f"{RESULTS}/fom_summary_headline.csv",
+        headline=SUMMARY_HEADLINE,
         by_point=report(
-            f"{RESULTS}/fom_summary_by_point.csv",
+            SUMMARY_BY_POINT,
             caption="../../report/summary_by_point.rst",
             category="3. Across models",
             subcategory="Tables",
         ),
         by_signal=report(
-            f"{RESULTS}/fom_by_signal.csv",
+            BY_SIGNAL,
             caption="../../report/fom_by_signal_table.rst",
             category="3. Across models",
             subcategory="Tables",
         ),
         by_signal_by_point=report(
-            f"{RESULTS}/fom_by_signal_by_point.csv",
+            BY_SIGNAL_BY_POINT,
             caption="../../report/fom_by_signal_by_point.rst",
             category="3. Across models",
             subcategory="Tables",

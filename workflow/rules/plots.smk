@@ -1,7 +1,3 @@
-MODEL_CATEGORY = "2. Models"
-MODEL_SUBCATEGORY = "{point}, seed {seed}"
-
-
 rule plot_inputs:
     """Input variables per class and their correlations: what the network is given."""
     input:
@@ -9,14 +5,14 @@ rule plot_inputs:
     output:
         **figure(
             "inputs",
-            f"{RESULTS}/plots/input_distributions",
+            f"{PLOTS}/input_distributions",
             "inputs.rst",
             "1. Inputs",
             "Distributions",
         ),
         **figure(
             "correlations",
-            f"{RESULTS}/plots/correlations",
+            f"{PLOTS}/correlations",
             "correlations.rst",
             "1. Inputs",
             "Correlations",
@@ -42,8 +38,8 @@ rule plot_inputs:
 
 
 rule plot_model:
-    """Training curves, ROC curves, output distributions with the KS overtraining test,
-    confusion matrix, FOM scan and variable importance of one model."""
+    """Training curves, ROC curves, output distributions with the evaluation's KS
+    overtraining test, confusion matrix, FOM scan and variable importance of one model."""
     input:
         history=f"{MODEL}/history.csv",
         facts=f"{MODEL}/training.json",
@@ -52,6 +48,7 @@ rule plot_model:
         predictions_test=f"{MODEL}/predictions_test.csv",
         scan=f"{MODEL}/fom_scan.csv",
         evaluation=f"{MODEL}/evaluation.json",
+        ks_table=f"{MODEL}/overtraining_ks.csv",
         importance=f"{MODEL}/importance.csv",
     output:
         **figure(
@@ -84,12 +81,6 @@ rule plot_model:
             MODEL_CATEGORY,
             MODEL_SUBCATEGORY,
         ),
-        ks_table=report(
-            f"{MODEL}/overtraining_ks.csv",
-            caption="../../report/ks_table.rst",
-            category=MODEL_CATEGORY,
-            subcategory=MODEL_SUBCATEGORY,
-        ),
     log:
         f"{RESULTS}/logs/plot_model/{{point}}/seed-{{seed}}.log",
     benchmark:
@@ -113,17 +104,17 @@ rule plot_model:
 rule plot_seed_spread:
     """Validation AUC and test FOM of every seed, per grid point, side by side."""
     input:
-        summary=f"{RESULTS}/fom_summary.csv",
+        summary=SUMMARY,
     output:
         **figure(
             "spread",
-            f"{RESULTS}/plots/seed_spread",
+            f"{PLOTS}/seed_spread",
             "seed_spread.rst",
             "3. Across models",
             "Seeds",
         ),
         # inline on the report's first page (report/workflow.rst)
-        spread_svg=f"{RESULTS}/plots/seed_spread.svg",
+        spread_svg=f"{PLOTS}/seed_spread.svg",
     log:
         f"{RESULTS}/logs/plot_seed_spread.log",
     benchmark:
@@ -185,11 +176,11 @@ rule plot_fom_by_signal:
     """Test FOM at the validation-chosen cut versus the signal mass point, per grid point
     (mean ± std over seeds, and the seed ensemble)."""
     input:
-        by_signal=f"{RESULTS}/fom_by_signal_by_point.csv",
+        by_signal=BY_SIGNAL_BY_POINT,
     output:
         **figure(
             "by_signal",
-            f"{RESULTS}/plots/fom_by_signal",
+            f"{PLOTS}/fom_by_signal",
             "fom_by_signal.rst",
             "3. Across models",
             "Signal points",
@@ -217,7 +208,7 @@ rule plot_two_dimensional_samples:
     output:
         **figure(
             "samples",
-            f"{RESULTS}/plots/two_dimensional_samples",
+            f"{PLOTS}/two_dimensional_samples",
             "toy2d_samples.rst",
             "1. Inputs",
             "2-D view",

@@ -10,9 +10,7 @@ if SOURCE == "presplit":
             validation=presplit_ingested("validation"),
             test=presplit_ingested("test"),
         output:
-            train=f"{RESULTS}/split/train.parquet",
-            validation=f"{RESULTS}/split/validation.parquet",
-            test=f"{RESULTS}/split/test.parquet",
+            **{split: SPLIT.format(split=split) for split in SPLITS},
         log:
             f"{RESULTS}/logs/collect_presplit.log",
         benchmark:
@@ -38,9 +36,7 @@ else:
         input:
             parquet=ingested_files(),
         output:
-            train=f"{RESULTS}/split/train.parquet",
-            validation=f"{RESULTS}/split/validation.parquet",
-            test=f"{RESULTS}/split/test.parquet",
+            **{split: SPLIT.format(split=split) for split in SPLITS},
         log:
             f"{RESULTS}/logs/split_events.log",
         benchmark:
@@ -64,9 +60,9 @@ else:
 rule preselect:
     """The optional cut in front of the network, applied to every split."""
     input:
-        parquet=f"{RESULTS}/split/{{split}}.parquet",
+        parquet=SPLIT,
     output:
-        parquet=f"{RESULTS}/preselected/{{split}}.parquet",
+        parquet=PRESELECTED,
     log:
         f"{RESULTS}/logs/preselect/{{split}}.log",
     benchmark:

@@ -4,9 +4,9 @@ rule train_model:
         train=prepared_split("train"),
         validation=prepared_split("validation"),
     output:
-        model=f"{RESULTS}/models/{{point}}/seed-{{seed}}/model.keras",
-        history=f"{RESULTS}/models/{{point}}/seed-{{seed}}/history.csv",
-        facts=f"{RESULTS}/models/{{point}}/seed-{{seed}}/training.json",
+        model=f"{MODEL}/model.keras",
+        history=f"{MODEL}/history.csv",
+        facts=f"{MODEL}/training.json",
     log:
         f"{RESULTS}/logs/train_model/{{point}}/seed-{{seed}}.log",
     benchmark:
@@ -31,14 +31,12 @@ rule train_model:
 rule predict:
     """Network outputs for every event of every split, with weight, process and class."""
     input:
-        model=f"{RESULTS}/models/{{point}}/seed-{{seed}}/model.keras",
+        model=f"{MODEL}/model.keras",
         train=prepared_split("train"),
         validation=prepared_split("validation"),
         test=prepared_split("test"),
     output:
-        train=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_train.csv",
-        validation=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_validation.csv",
-        test=f"{RESULTS}/models/{{point}}/seed-{{seed}}/predictions_test.csv",
+        **{split: f"{MODEL}/predictions_{split}.csv" for split in SPLITS},
     log:
         f"{RESULTS}/logs/predict/{{point}}/seed-{{seed}}.log",
     benchmark:
@@ -61,10 +59,10 @@ rule predict:
 rule permutation_importance:
     """Drop in validation AUC when each input variable is shuffled, ranked."""
     input:
-        model=f"{RESULTS}/models/{{point}}/seed-{{seed}}/model.keras",
+        model=f"{MODEL}/model.keras",
         validation=prepared_split("validation"),
     output:
-        table=f"{RESULTS}/models/{{point}}/seed-{{seed}}/importance.csv",
+        table=f"{MODEL}/importance.csv",
     log:
         f"{RESULTS}/logs/permutation_importance/{{point}}/seed-{{seed}}.log",
     benchmark:

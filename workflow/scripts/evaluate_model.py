@@ -11,4 +11,5 @@ evaluate_files(
     fom_options=snakemake.params.fom,
     classification=snakemake.params.classification,
     class_names=snakemake.params.class_names,
+    ks_p_value_threshold=snakemake.params.ks_p_value_threshold,
 )

@@ -1,6 +1,6 @@
-"""Figures in the CMS style (mplhep): training history, ROC curves, output and input
-distributions, confusion and correlation matrices, the FOM scan, feature importance,
-the spread over seeds and the two-dimensional toy views.
+"""How the figures look, drawn in the CMS style (mplhep): training history, ROC curves,
+output and input distributions, confusion and correlation matrices, the FOM scan,
+feature importance, the spread over seeds and the two-dimensional toy views.
 
 Every function takes data and returns a :class:`matplotlib.figure.Figure`; none reads
 a file or touches pyplot's global state, so the module runs headless and in parallel

@@ -1,4 +1,5 @@
-"""What the network is given: the input variables per class, as TMVA shows them."""
+"""The weighted linear correlations of the input variables, per class (the matrices TMVA
+shows beside the input distributions)."""
 
 from __future__ import annotations
 

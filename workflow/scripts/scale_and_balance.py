@@ -2,9 +2,9 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.scaling import prepare_training_inputs
+from cmsnn.scaling import scale_and_balance_files
 
-prepare_training_inputs(
+scale_and_balance_files(
     snakemake.input,
     snakemake.output,
     snakemake.output.scaler,
