@@ -138,6 +138,17 @@ def test_save_figure_writes_a_small_palette_png_and_an_svg_on_request(tmp_path):
     assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
 
 
+def test_the_same_figure_gives_the_same_bytes_in_every_format(tmp_path):
+    """No creation date and no random ids: a rerun's figures compare equal to the last."""
+    for attempt in ("first", "second"):
+        (tmp_path / attempt).mkdir()
+        paths = [tmp_path / attempt / f"roc.{kind}" for kind in ("png", "pdf", "svg")]
+        save_figure(plot_roc_curves(roc_curves(CLASSES)), *paths)
+    for kind in ("png", "pdf", "svg"):
+        first = (tmp_path / "first" / f"roc.{kind}").read_bytes()
+        assert first == (tmp_path / "second" / f"roc.{kind}").read_bytes(), kind
+
+
 def test_save_figure_without_pdf_writes_only_the_png(tmp_path):
     save_figure(plot_importance(importance_table()), tmp_path / "importance.png")
     assert [path.name for path in tmp_path.iterdir()] == ["importance.png"]

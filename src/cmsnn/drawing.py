@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import matplotlib
 import matplotlib.style
 import mplhep
 import numpy as np
@@ -82,13 +83,21 @@ def save_figure(figure: Figure, png_path, pdf_path=None, svg_path=None) -> None:
     """Write ``figure`` as PNG (:data:`PNG_DPI`, in 256 colours: a third of the bytes
     of full colour for line art, which keeps the HTML report small) and optionally as
     PDF and SVG (vector graphics), each atomically."""
-    with hep_style():
+    with hep_style(), matplotlib.rc_context({"svg.hashsalt": "cmsnn"}):
         write_with(png_path, lambda temporary: _write_palette_png(figure, temporary))
         for path, kind in ((pdf_path, "pdf"), (svg_path, "svg")):
             if path is not None:
                 write_with(
-                    path, lambda temporary, kind=kind: figure.savefig(temporary, format=kind)
+                    path,
+                    lambda temporary, kind=kind: figure.savefig(
+                        temporary, format=kind, metadata=_NO_DATE[kind]
+                    ),
                 )
+
+
+#: Vector files without a creation date (and SVGs without random ids, by a fixed
+#: ``svg.hashsalt``): the same figure gives the same bytes, so reruns compare equal.
+_NO_DATE = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
 
 
 def _write_palette_png(figure: Figure, path) -> None:
