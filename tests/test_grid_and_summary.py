@@ -12,6 +12,7 @@ from cmsnn.summary import (
     aggregate_over_seeds,
     column_description,
     column_table_markdown,
+    headline_table,
     model_row,
     parse_signal_point,
     rounded_to_meaning,
@@ -357,3 +358,23 @@ def test_the_readmes_column_table_is_the_one_the_code_generates():
     start = readme.index("\n", start) + 1
     end = readme.index("<!-- end of the generated table -->")
     assert readme[start:end] == column_table_markdown()
+
+
+def test_the_verdict_marks_a_model_flagged_for_overtraining(tmp_path):
+    summary = pd.DataFrame(
+        {
+            "model": ["p/seed-1", "p/seed-2"],
+            "auc_test": [0.97, 0.96],
+            "best_cut": [0.9, 0.91],
+            "fom_test_at_best_cut": [3.1, 2.9],
+            "overtraining_flag": [False, True],
+            "best_model": [True, False],
+            "warnings": ["", ""],
+        }
+    )
+    summary.to_csv(tmp_path / "fom_summary.csv", index=False)
+    verdict = verdict_lines(tmp_path / "fom_summary.csv")
+    header = next(i for i, line in enumerate(verdict) if line.lstrip().startswith("model"))
+    assert "KS flag" in verdict[header]
+    table = headline_table(summary)
+    assert table["KS flag"].tolist() == ["", "yes"] and table["best"].tolist() == ["yes", ""]

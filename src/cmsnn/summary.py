@@ -452,6 +452,7 @@ VERDICT_COLUMNS = {
     "fom_validation_at_best_cut": "FOM val.",
     "fom_test_at_best_cut": "FOM test",
     "fom_test_at_best_cut_stat_error": "± stat.",
+    "overtraining_flag": "KS flag",
     "best_model": "best",
     "warnings": "warnings",
 }
@@ -459,18 +460,19 @@ VERDICT_COLUMNS = {
 
 def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary a user reads first: per model the test AUC, the validation-chosen
-    cut, the validation and test FOM there with the latter's error, the best model
-    marked, and the number of warnings."""
+    cut, the validation and test FOM there with the latter's error, the overtraining
+    flag, the best model marked, and the number of warnings."""
     table = summary[[c for c in VERDICT_COLUMNS if c in summary]].copy()
     table["warnings"] = [
         len([w for w in str(text).split(WARNING_SEPARATOR) if w and w != "nan"])
         for text in table["warnings"]
     ]
-    if "best_model" in table:
-        table["best_model"] = [
-            "yes" if best in (True, "True") else "" for best in table["best_model"]
-        ]
-    for column in table.columns.drop(["model", "warnings", "best_model"], errors="ignore"):
+    for flag in ("best_model", "overtraining_flag"):
+        if flag in table:
+            table[flag] = ["yes" if value in (True, "True") else "" for value in table[flag]]
+    for column in table.columns.drop(
+        ["model", "warnings", "best_model", "overtraining_flag"], errors="ignore"
+    ):
         table[column] = [_rounded(value) for value in table[column]]
     return table.rename(columns=VERDICT_COLUMNS)
 
