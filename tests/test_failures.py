@@ -179,27 +179,6 @@ def test_a_csv_signal_process_is_checked_at_start_once_its_ingestion_is_tabulate
     assert snakemake(workdir, "--dry-run", check=False).returncode == 0
 
 
-@pytest.mark.slow
-def test_a_class_emptied_by_the_preselection_stops_the_run_naming_it(tmp_path):
-    """The config cannot show that a cut empties a class (it depends on the events): the
-    preparation fails, naming the class, the split and what to do, on the console too,
-    before any network is trained on a class it cannot learn."""
-    config = {
-        "data": {"source": "toy", "toy": {"events_scale": 0.02,
-                                          "processes": "tests/configs/tiny_processes.yaml"}},
-        "preselection": "process != 'ZJetsToNuNu_HT200To400.root'",
-        "grid": {"decay_rate": [0.001]},
-        "seeds": [1],
-    }  # fmt: skip
-    workdir = make_workdir(tmp_path, config)
-    result = snakemake(workdir, check=False)
-    assert result.returncode != 0
-    message = "train split ("
-    assert message in result.stderr and "the classes ['Z2nu'] have no events here" in result.stderr
-    assert "loosen the preselection" in result.stderr
-    assert not list((workdir / "results").glob("models/*/*/model.keras"))
-
-
 def test_jobs_that_hold_their_data_declare_memory_from_its_size(tmp_path):
     """Ingestion streams: its memory does not grow with the CSV. The split holds the
     events: it asks for more memory as its input grows, so that a batch system does not

@@ -157,3 +157,25 @@ def test_the_policy_is_logged_and_counted_in_training_json_and_the_summary(tmp_p
     assert cancellation and cancellation[0] in caplog.text
     assert not [w for w in facts["warnings"] if "class Signal" in w]
     assert cancellation[0] in training_warnings(facts)
+
+
+def test_a_class_emptied_by_the_preselection_stops_the_rule_naming_it(tmp_path):
+    """The config cannot show that a cut empties a class (that depends on the events):
+    the scale_and_balance rule fails, naming the class, the split, its file and what to
+    do, and writes nothing, before any network is trained on a class it cannot learn."""
+    sources, outputs = {}, {}
+    for number, split in enumerate(SPLITS):
+        events = nlo_events(300, number).query("`class` != 'B2' or @split == 'test'")
+        sources[split] = tmp_path / f"{split}.parquet"
+        outputs[split] = tmp_path / "prepared" / f"{split}.parquet"
+        write_parquet(events, sources[split])
+    message = (
+        rf"train split \({sources['train']}\): the classes \['B2'\] have no events here "
+        r"\(after the preselection and the split\).*loosen the preselection"
+    )
+    with pytest.raises(ValueError, match=message):
+        scale_and_balance_files(
+            sources, outputs, tmp_path / "scaler.json", FEATURES, "standard", "sqrt",
+            "multiclass", CLASSES,
+        )  # fmt: skip
+    assert not (tmp_path / "prepared").exists() or not any((tmp_path / "prepared").iterdir())

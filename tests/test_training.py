@@ -101,8 +101,8 @@ def test_predictions_have_one_score_per_output_and_the_event_columns():
 def test_stages_that_do_not_train_never_import_tensorflow():
     light = [
         "reading", "splitting", "selection", "scaling", "weighting", "fom", "evaluation",
-        "summary", "toydata", "grid", "files", "logs", "metrics", "overtraining", "inputs",
-        "plots", "figures", "configuration", "expressions", "root_reading",
+        "summary", "toydata", "grid", "files", "logs", "metrics", "overtraining", "correlation",
+        "drawing", "figures", "configuration", "expressions", "root_reading",
         "export",  # its model card needs no TensorFlow; the export imports it when it runs
     ]  # fmt: skip
     imports = [f"cmsnn.{module}" for module in light]
