@@ -209,17 +209,21 @@ def selected_split(split):
 PRESELECTED_SPLITS = list(SPLITS) if config["preselection"] else []
 
 
-def point_preprocessing(point):
-    settings = point_settings(config, GRID[point])
-    return {key: settings[key] for key in PREPROCESSING_KEYS}
+#: Each grid point's training and preprocessing settings, and the folder of its prepared
+#: inputs: worked out once here, not in every job's params and input functions.
+POINT_SETTINGS = {point: point_settings(config, values) for point, values in GRID.items()}
+PREPARED_DIRS = {
+    point: PREPARED.format(**{key: settings[key] for key in PREPROCESSING_KEYS})
+    for point, settings in POINT_SETTINGS.items()
+}
 
 
 def prepared_dir(point):
-    return PREPARED.format(**point_preprocessing(point))
+    return PREPARED_DIRS[point]
 
 
 def prepared_split(split):
-    return lambda wildcards: f"{prepared_dir(wildcards.point)}/{split}.parquet"
+    return lambda wildcards: f"{PREPARED_DIRS[wildcards.point]}/{split}.parquet"
 
 
 def model_dir(point, seed):

@@ -19,7 +19,7 @@ rule train_model:
     params:
         code=code_version("training"),
         features=config["data"]["features"],
-        settings=lambda wildcards: point_settings(config, GRID[wildcards.point]),
+        settings=lambda wildcards: POINT_SETTINGS[wildcards.point],
         classification=config["classification"],
         class_names=CLASS_NAMES,
         seed=lambda wildcards: int(wildcards.seed),
