@@ -45,9 +45,20 @@ def sixty_model_config() -> dict:
     return config
 
 
+def same_shape_config(config: dict) -> tuple[str, ...]:
+    """The ``--config`` of ``same_shape.smk`` for a workflow config: as many samples as
+    the embedded dataset has processes, grid points and seeds as the config has."""
+    processes = yaml.safe_load((ROOT / "resources/toy_processes.yaml").read_text())
+    return (
+        "--config", f"samples={len(processes)}",
+        f"points={len(config['grid']['decay_rate'])}", f"seeds={len(config['seeds'])}",
+    )  # fmt: skip
+
+
+SAME_SHAPE_SNAKEFILE = Path(__file__).with_name("same_shape.smk")
 #: Snakemake's own cost, beside: one rule with a param (Snakemake imports pandas to
 #: compare params whenever pandas is installed), nothing to do.
-SAME_SHAPE_SNAKEFILE = Path(__file__).with_name("same_shape.smk")
+ONE_RULE = 'rule all:\n    output: "x"\n    params: p=1\n    shell: "touch {output}"\n'
 #: What each row of the table ran.
 COMMANDS = {
     "up to date": f"snakemake {TARGET}",
@@ -55,11 +66,6 @@ COMMANDS = {
     "same shape": "the same DAG of plain rules (same_shape.smk), up to date",
     "floor": "a one-rule workflow with a param, up to date",
 }
-ONE_RULE = 'rule all:\n    output: "x"\n    params: p=1\n    shell: "touch {output}"\n'
-
-
-#: The grid's shape in :func:`sixty_model_config`, for ``same_shape.smk``.
-SAME_SHAPE = ("--config", "samples=13", "points=20", "seeds=3")
 
 
 def snakemake(
@@ -94,14 +100,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         workdir = arguments.keep or Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
-        (workdir / "config.yaml").write_text(yaml.safe_dump(sixty_model_config()))
+        config = sixty_model_config()
+        (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+        same_shape_arguments = same_shape_config(config)
         snakemake(workdir, TARGET)  # builds what is missing
         floor = Path(scratch) / "one-rule"
         floor.mkdir()
         (floor / "Snakefile").write_text(ONE_RULE)
         snakemake(floor, snakefile=floor / "Snakefile")
         same_shape = Path(scratch) / "same-shape"
-        snakemake(same_shape, *SAME_SHAPE, snakefile=SAME_SHAPE_SNAKEFILE)
+        snakemake(same_shape, *same_shape_arguments, snakefile=SAME_SHAPE_SNAKEFILE)
         runs = {name: [] for name in COMMANDS}
         for _ in range(arguments.repeats):
             cpu, wall, output = snakemake(workdir, TARGET)
@@ -110,7 +118,7 @@ def main() -> None:
             runs["up to date"].append((cpu, wall))
             runs["dry run (-n)"].append(snakemake(workdir, "-n", TARGET)[:2])
             runs["same shape"].append(
-                snakemake(same_shape, *SAME_SHAPE, snakefile=SAME_SHAPE_SNAKEFILE)[:2]
+                snakemake(same_shape, *same_shape_arguments, snakefile=SAME_SHAPE_SNAKEFILE)[:2]
             )
             runs["floor"].append(snakemake(floor, snakefile=floor / "Snakefile")[:2])
     table = pd.DataFrame(

@@ -467,12 +467,11 @@ def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
         len([w for w in str(text).split(WARNING_SEPARATOR) if w and w != "nan"])
         for text in table["warnings"]
     ]
-    for flag in ("best_model", "overtraining_flag"):
+    flags = ["best_model", "overtraining_flag"]
+    for flag in flags:
         if flag in table:
             table[flag] = ["yes" if value in (True, "True") else "" for value in table[flag]]
-    for column in table.columns.drop(
-        ["model", "warnings", "best_model", "overtraining_flag"], errors="ignore"
-    ):
+    for column in table.columns.drop(["model", "warnings", *flags], errors="ignore"):
         table[column] = [_rounded(value) for value in table[column]]
     return table.rename(columns=VERDICT_COLUMNS)
 

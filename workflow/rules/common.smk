@@ -218,10 +218,6 @@ PREPARED_DIRS = {
 }
 
 
-def prepared_dir(point):
-    return PREPARED_DIRS[point]
-
-
 def prepared_split(split):
     return lambda wildcards: f"{PREPARED_DIRS[wildcards.point]}/{split}.parquet"
 

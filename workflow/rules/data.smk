@@ -105,7 +105,7 @@ rule tabulate_cutflow:
         **{f"preselected_{split}": PRESELECTED.format(split=split) for split in PRESELECTED_SPLITS},
         **{split: SPLIT.format(split=split) for split in SPLITS},
         ingested=ingested_files(),
-        training_set=f"{prepared_dir(next(iter(GRID)))}/train.parquet",
+        training_set=f"{PREPARED_DIRS[next(iter(GRID))]}/train.parquet",
     output:
         cutflow=CUTFLOW,
     log:
