@@ -55,7 +55,7 @@ onerror:
 rule all:
     default_target: True
     input:
-        get_final_outputs(),
+        get_final_outputs,
 
 
 # The package's parsed modules, for the next start (written only when one changed).

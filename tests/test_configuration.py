@@ -431,3 +431,68 @@ def test_config_yaml_holds_only_what_the_default_run_changes():
     assert config["preprocessing"]["balancing"] == "sqrt" and config["seeds"] == [1, 2, 3]
     binary = resolved_config(chosen | {"classification": "binary"}, ROOT)
     assert binary["preprocessing"]["balancing"] == "equal"
+
+
+def test_a_resolved_config_is_kept_and_the_same_config_read_back(tmp_path):
+    """Each Snakemake start (every job's, on a cluster) resolves the config; the same
+    config again is read from the kept resolution instead of being validated again."""
+    from cmsnn.workflow_setup import resolved_config
+
+    kept = tmp_path / "resolved.json"
+    config = {"training": {"epochs": "1e1"}, "seeds": [4]}
+    first = resolved_config(config, ROOT, cache_file=kept)
+    assert first == resolved_config(config, ROOT)  # what resolving without a cache gives
+    assert first["training"]["epochs"] == 10 and first["preprocessing"]["balancing"] == "sqrt"
+    assert config == {"training": {"epochs": "1e1"}, "seeds": [4]}  # the caller's, untouched
+    # Read back, not resolved again: a value planted in the kept file comes back.
+    planted = json.loads(kept.read_text())
+    planted["config"]["seeds"] = [99]
+    kept.write_text(json.dumps(planted))
+    assert resolved_config(config, ROOT, cache_file=kept)["seeds"] == [99]
+
+
+def test_another_config_is_resolved_again_and_its_errors_still_found(tmp_path):
+    from cmsnn.workflow_setup import resolved_config
+
+    kept = tmp_path / "resolved.json"
+    resolved_config({"seeds": [4]}, ROOT, cache_file=kept)
+    assert resolved_config({"seeds": [5]}, ROOT, cache_file=kept)["seeds"] == [5]
+    assert json.loads(kept.read_text())["config"]["seeds"] == [5]
+    # Key order is part of what is kept (the params' text follows it).
+    swapped = resolved_config({"seeds": [5], "training": {"epochs": 3}}, ROOT, cache_file=kept)
+    again = resolved_config({"training": {"epochs": 3}, "seeds": [5]}, ROOT, cache_file=kept)
+    assert swapped == again
+    with pytest.raises(ValueError, match="unknown key trainig"):
+        resolved_config({"trainig": {}}, ROOT, cache_file=kept)
+    with pytest.raises(Exception, match="'many' is not of type 'integer'"):
+        resolved_config({"training": {"epochs": "many"}}, ROOT, cache_file=kept)
+    assert json.loads(kept.read_text())["config"]["training"]["epochs"] == 3
+
+
+def test_a_changed_schema_resolves_the_same_config_again(tmp_path):
+    """The kept resolution follows the schema it came from (a new default in an update
+    of the workflow is used at once)."""
+    from cmsnn.workflow_setup import SCHEMA_FILE, load_schema, resolved_config
+
+    kept = tmp_path / "resolved.json"
+    assert resolved_config({}, ROOT, cache_file=kept)["training"]["epochs"] == 40
+    schema = load_schema(ROOT / SCHEMA_FILE)
+    schema["properties"]["training"]["properties"]["epochs"]["default"] = 7
+    (tmp_path / SCHEMA_FILE).parent.mkdir(parents=True)
+    (tmp_path / SCHEMA_FILE).write_text(yaml.safe_dump(schema, sort_keys=False))
+    assert resolved_config({}, tmp_path, cache_file=kept)["training"]["epochs"] == 7
+
+
+def test_an_unreadable_kept_resolution_is_only_a_missed_shortcut(tmp_path):
+    import datetime
+
+    from cmsnn.workflow_setup import resolved_config
+
+    kept = tmp_path / "resolved.json"
+    for text in ("{not json", '{"digest": 1}', "[]"):
+        kept.write_text(text)
+        assert resolved_config({"seeds": [6]}, ROOT, cache_file=kept)["seeds"] == [6]
+    assert json.loads(kept.read_text())["config"]["seeds"] == [6]
+    # A config JSON cannot hold (YAML reads 2026-11-27 as a date) gets the same error.
+    with pytest.raises(Exception, match="is not of type 'string'"):
+        resolved_config({"results": datetime.date(2026, 11, 27)}, ROOT, cache_file=kept)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
 from cmsnn.toydata import TUTORIAL_FEATURES
 from snakemake_runs import ROOT, make_workdir, snakemake
@@ -26,6 +27,22 @@ def test_wrong_type_fails_at_start_naming_the_key(tmp_path):
     output = result.stderr + result.stdout
     assert result.returncode != 0
     assert "epochs" in output and "'many' is not of type 'integer'" in output
+
+
+def test_a_config_error_is_found_after_a_good_config_was_resolved(tmp_path):
+    """The resolved config is kept for the next start (.snakemake/cmsnn/); an edit of
+    config.yaml is still checked at once, and a fixed one is used as written."""
+    workdir = make_workdir(tmp_path, {"training": {"epochs": 3}})
+    snakemake(workdir, "--dry-run")
+    make_workdir(workdir, {"training": {"epochs": "many"}})
+    result = snakemake(workdir, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "'many' is not of type 'integer'" in result.stderr + result.stdout
+    # The fixed config is the one a run uses (and keeps in results/config.yaml).
+    make_workdir(workdir, {"training": {"epochs": 5}, "data": {"toy": {"events_scale": 0.01}}})
+    snakemake(workdir, "results/toy_data/T2DegStop_500_470.csv")
+    used = yaml.safe_load((workdir / "results/config.yaml").read_text())
+    assert used["training"]["epochs"] == 5 and used["data"]["toy"]["events_scale"] == 0.01
 
 
 @pytest.mark.slow

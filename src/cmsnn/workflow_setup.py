@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import yaml
 
+from cmsnn import configuration as cmsnn_configuration
 from cmsnn.configuration import default_balancing
 
 # YAML 1.2 (and every physicist) reads 1e-3 as a number; PyYAML follows YAML 1.1,
@@ -148,7 +149,7 @@ class PackageCode:
 SCHEMA_FILE = Path("workflow") / "schemas" / "config.schema.yaml"
 
 
-def resolved_config(config: Mapping, workflow_dir, validator_schema=None) -> dict:
+def resolved_config(config: Mapping, workflow_dir, validator_schema=None, cache_file=None) -> dict:
     """The config a run uses: numbers in scientific notation read as numbers, an unknown
     key named with its neighbours, the schema's defaults filled in by Snakemake's own
     validator, and the one default that depends on another key (balancing: ``equal``
@@ -156,19 +157,64 @@ def resolved_config(config: Mapping, workflow_dir, validator_schema=None) -> dic
 
     ``validator_schema``: a path where the schema is kept as JSON for the validator,
     which reads JSON at once and YAML in a fifth of a second (rewritten when it changes).
+    ``cache_file``: where the last resolution is kept with the digest of what it came
+    from (the config as given, the schema, this code, Snakemake's version); the same
+    config again is read from there, without importing the validator and validating
+    again (a tenth of a second, at every start of Snakemake, each job's on a cluster).
     """
+    schema_file = Path(workflow_dir) / SCHEMA_FILE
+    digest = _resolution_digest(config, schema_file)
+    if cache_file is not None and digest is not None:
+        cached = _read_resolution(cache_file, digest)
+        if cached is not None:
+            return cached
     from snakemake.utils import validate
 
-    schema_file = Path(workflow_dir) / SCHEMA_FILE
     schema = load_schema(schema_file)
-    config = scientific_numbers(dict(config))  # new containers: the caller's are left alone
-    check_config_keys(config, schema)
+    resolved = scientific_numbers(dict(config))  # new containers: the caller's are left alone
+    check_config_keys(resolved, schema)
     if validator_schema is not None:
         schema_file = write_json_if_changed(schema, validator_schema).resolve()
-    validate(config, schema=str(schema_file))
-    config = plain_data(config)
-    config["preprocessing"].setdefault("balancing", default_balancing(config["classification"]))
-    return config
+    validate(resolved, schema=str(schema_file))
+    resolved = plain_data(resolved)
+    resolved["preprocessing"].setdefault("balancing", default_balancing(resolved["classification"]))
+    if cache_file is not None and digest is not None and _survives_json(resolved):
+        write_json_if_changed({"digest": digest, "config": resolved}, cache_file)
+    return resolved
+
+
+def _resolution_digest(config: Mapping, schema_file: Path) -> str | None:
+    """What a resolved config depends on, as one digest; None for a config JSON cannot
+    write (a key that is not text, a date): such a config is resolved every time."""
+    import snakemake  # (loaded already in a Snakemake run)
+
+    try:
+        config_text = json.dumps(config, allow_nan=False)  # key order matters: it is kept
+    except (TypeError, ValueError):
+        return None
+    digest = hashlib.sha256(config_text.encode())
+    for path in (schema_file, Path(__file__), Path(cmsnn_configuration.__file__)):
+        digest.update(path.read_bytes())
+    digest.update(str(getattr(snakemake, "__version__", "")).encode())
+    return digest.hexdigest()
+
+
+def _read_resolution(path, digest: str) -> dict | None:
+    """The resolved config kept in ``path`` if it was resolved from ``digest``; None when
+    it was not, or the file is missing or unreadable (it is only a shortcut)."""
+    try:
+        kept = json.loads(Path(path).read_text())
+        return kept["config"] if kept["digest"] == digest else None
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _survives_json(value) -> bool:
+    """Whether ``value`` reads back from JSON as it is (keys that are not text do not)."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False)) == value
+    except (TypeError, ValueError):
+        return False
 
 
 def read_config_files(*paths, workflow_dir=None) -> dict:

@@ -38,7 +38,10 @@ envvars:
 # schema, as Snakemake's own message does).
 config.update(
     resolved_config(
-        config, workflow.basedir, validator_schema=".snakemake/cmsnn/config.schema.json"
+        config,
+        workflow.basedir,
+        validator_schema=".snakemake/cmsnn/config.schema.json",
+        cache_file=".snakemake/cmsnn/resolved_config.json",
     )
 )
 
@@ -365,7 +368,10 @@ MODEL_FIGURES = [
 ]
 
 
-def get_final_outputs():
+def get_final_outputs(wildcards):
+    """Every result of the default run, as the input function of the default target;
+    so the list (a thousand files for 60 models) is built only when that target is asked
+    for, not at every start (``snakemake results/fom_summary.csv`` does not need it)."""
     figures = MODEL_FIGURES + (["two_dimensional_classification"] if two_dimensional() else [])
     dataset = ["input_distributions", "correlations", "seed_spread"]
     dataset += ["two_dimensional_samples"] if two_dimensional() else []
