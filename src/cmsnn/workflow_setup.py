@@ -163,8 +163,8 @@ def resolved_config(config: Mapping, workflow_dir, validator_schema=None, cache_
     again (a tenth of a second, at every start of Snakemake, each job's on a cluster).
     """
     schema_file = Path(workflow_dir) / SCHEMA_FILE
-    digest = _resolution_digest(config, schema_file)
-    if cache_file is not None and digest is not None:
+    digest = None if cache_file is None else _resolution_digest(config, schema_file)
+    if digest is not None:
         cached = _read_resolution(cache_file, digest)
         if cached is not None:
             return cached
@@ -178,7 +178,7 @@ def resolved_config(config: Mapping, workflow_dir, validator_schema=None, cache_
     validate(resolved, schema=str(schema_file))
     resolved = plain_data(resolved)
     resolved["preprocessing"].setdefault("balancing", default_balancing(resolved["classification"]))
-    if cache_file is not None and digest is not None and _survives_json(resolved):
+    if digest is not None and _survives_json(resolved):
         write_json_if_changed({"digest": digest, "config": resolved}, cache_file)
     return resolved
 
