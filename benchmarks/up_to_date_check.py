@@ -128,18 +128,17 @@ def main() -> None:
                 snakemake(same_shape, *same_shape_arguments, snakefile=SAME_SHAPE_SNAKEFILE)[:2]
             )
             runs["floor"].append(snakemake(floor, snakefile=floor / "Snakefile")[:2])
+    median_cpu = {
+        name: statistics.median(cpu for cpu, _ in measured) for name, measured in runs.items()
+    }
     table = pd.DataFrame(
         [
             {
                 "command": COMMANDS[name],
                 "models": 0 if name == "floor" else 60,
-                "cpu_s": round(statistics.median(cpu for cpu, _ in measured), 2),
+                "cpu_s": round(median_cpu[name], 2),
                 "cpu_min_s": round(min(cpu for cpu, _ in measured), 2),
-                "cpu_vs_floor": round(
-                    statistics.median(cpu for cpu, _ in measured)
-                    / statistics.median(cpu for cpu, _ in runs["floor"]),
-                    2,
-                ),
+                "cpu_vs_floor": round(median_cpu[name] / median_cpu["floor"], 2),
                 "wall_s": round(statistics.median(wall for _, wall in measured), 2),
             }
             for name, measured in runs.items()

@@ -221,8 +221,13 @@ PREPARED_DIRS = {
 }
 
 
+def prepared_file(name):
+    """``name`` in the wildcards' grid point's prepared folder (an input function)."""
+    return lambda wildcards: f"{PREPARED_DIRS[wildcards.point]}/{name}"
+
+
 def prepared_split(split):
-    return lambda wildcards: f"{PREPARED_DIRS[wildcards.point]}/{split}.parquet"
+    return prepared_file(f"{split}.parquet")
 
 
 def model_dir(point, seed):

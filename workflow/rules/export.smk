@@ -3,7 +3,7 @@ rule export_onnx:
     ONNXRuntime), checked with ONNX Runtime against the test split's predictions."""
     input:
         model=f"{MODEL}/model.keras",
-        scaler=lambda wildcards: f"{PREPARED_DIRS[wildcards.point]}/scaler.json",
+        scaler=prepared_file("scaler.json"),
         test_events=selected_split("test"),
         predictions=f"{MODEL}/predictions_test.csv",
     output:
@@ -32,7 +32,7 @@ rule write_model_card:
     outputs, training settings, metrics and versions."""
     input:
         onnx=f"{MODEL}/model.onnx",
-        scaler=lambda wildcards: f"{PREPARED_DIRS[wildcards.point]}/scaler.json",
+        scaler=prepared_file("scaler.json"),
         facts=f"{MODEL}/training.json",
         evaluation=f"{MODEL}/evaluation.json",
         check=f"{MODEL}/onnx_check.json",
