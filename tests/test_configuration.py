@@ -406,9 +406,12 @@ def test_the_readmes_config_table_is_the_one_the_schema_generates():
         assert f"| `{key}` |" in readme
 
 
-def test_config_yaml_holds_only_what_the_default_run_changes():
-    """Every value in config.yaml differs from the schema's default (the rest is left to
-    the schema), and the default run is what the schema and these few keys make it."""
+def test_config_yaml_holds_nothing_an_overlay_for_other_data_would_inherit():
+    """Every value in config.yaml is the schema's default, written out to show where to
+    change it: a ``--configfile`` overlay for other data inherits nothing of the embedded
+    data's; what describes that (its headline signal, its units) comes with its process
+    table, and the default run is what the schema and that description make it."""
+    from cmsnn.configuration import describe_data, read_dataset_description
     from cmsnn.workflow_setup import read_config_files, resolved_config
 
     chosen = yaml.safe_load((ROOT / "config.yaml").read_text())
@@ -425,9 +428,12 @@ def test_config_yaml_holds_only_what_the_default_run_changes():
         default = defaults
         for key in where:
             default = default.get(key) if isinstance(default, dict) else None
-        assert value != default, f"config.yaml repeats the default of {'.'.join(where)}"
+        assert value == default, f"config.yaml changes the default of {'.'.join(where)}"
     config = read_config_files(ROOT / "config.yaml")
+    describe_data(config, read_dataset_description(ROOT / config["data"]["toy"]["processes"]))
     assert config["fom"]["min_background_events"] == 10 and config["training"]["epochs"] == 40
+    assert config["fom"]["signal_processes"] == ["T2DegStop_550_520.root"]
+    assert config["plots"]["units"]["Met"] == "GeV"
     assert config["preprocessing"]["balancing"] == "sqrt" and config["seeds"] == [1, 2, 3]
     binary = resolved_config(chosen | {"classification": "binary"}, ROOT)
     assert binary["preprocessing"]["balancing"] == "equal"
@@ -496,3 +502,91 @@ def test_an_unreadable_kept_resolution_is_only_a_missed_shortcut(tmp_path):
     # A config JSON cannot hold (YAML reads 2026-11-27 as a date) gets the same error.
     with pytest.raises(Exception, match="is not of type 'string'"):
         resolved_config({"results": datetime.date(2026, 11, 27)}, ROOT, cache_file=kept)
+
+
+# --- what describes the data, pre-split shares, the report of the run ----------------
+
+
+def described(source, fom=None, units=None, description=None):
+    config = {
+        "data": {"source": source, "features": ["Met", "HT", "x"]},
+        "fom": {"signal_processes": [], **(fom or {})},
+        "plots": {"units": dict(units or {})},
+    }
+    from cmsnn.configuration import describe_data
+
+    describe_data(config, description or {})
+    return config
+
+
+def test_own_data_inherits_nothing_of_the_embedded_datas_description():
+    config = described("csv")
+    assert config["fom"]["signal_processes"] == [] and config["plots"]["units"] == {}
+
+
+def test_the_embedded_datas_description_fills_in_what_the_config_leaves_open():
+    from cmsnn.configuration import read_dataset_description, read_process_table
+
+    table = cmsnn_root() / "resources/toy_processes.yaml"
+    description = read_dataset_description(table)
+    assert "dataset" not in read_process_table(table)
+    config = described("toy", units={"HT": "TeV"}, description=description)
+    assert config["fom"]["signal_processes"] == ["T2DegStop_550_520.root"]
+    # the config's own unit wins; units of variables not used are left out
+    assert config["plots"]["units"] == {"Met": "GeV", "HT": "TeV"}
+    chosen = described("toy", fom={"signal_processes": ["a.root"]}, description=description)
+    assert chosen["fom"]["signal_processes"] == ["a.root"]
+
+
+def test_units_of_variables_that_are_not_inputs_are_refused():
+    with pytest.raises(ValueError, match=r"plots.units gives units for \['LepPt'\].*data.features"):
+        described("csv", units={"LepPt": "GeV"})
+
+
+def test_split_fractions_with_presplit_input_are_refused_naming_both():
+    from cmsnn.configuration import check_presplit_fractions
+
+    fractions = {"train": 0.5, "validation": 0.25, "test": 0.25}
+    with pytest.raises(ValueError, match=r"split.fractions .* data.source: presplit .* remove"):
+        check_presplit_fractions({"data": {"source": "presplit"}, "split": {"fractions": fractions}})
+    check_presplit_fractions({"data": {"source": "presplit"}, "split": {"seed": 3}})
+    check_presplit_fractions({"data": {"source": "csv"}, "split": {"fractions": fractions}})
+
+
+def test_the_report_command_carries_the_runs_config_files_and_overrides(tmp_path, monkeypatch):
+    from cmsnn.workflow_setup import report_command
+
+    monkeypatch.chdir(tmp_path)
+    assert report_command("results", [], {}, tmp_path / "Snakefile") == (
+        "snakemake --report results/report.html"
+    )
+    command = report_command(
+        "results/my data",
+        [tmp_path / "my.yaml", "/elsewhere/b.yaml"],
+        {"classification": "binary", "seeds": [1, 2], "fom": {"steps": 10}},
+        "/repo/Snakefile",
+    )
+    assert command == (
+        "snakemake --snakefile /repo/Snakefile --report 'results/my data/report.html' "
+        "--configfile my.yaml /elsewhere/b.yaml "
+        "--config classification=binary 'seeds=[1, 2]' 'fom={steps: 10}'"
+    )
+
+
+def test_a_report_into_another_runs_results_folder_is_refused(tmp_path, monkeypatch):
+    from cmsnn.workflow_setup import check_report_target
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.yaml").write_text("{}")  # the user's own, in the working folder
+    (tmp_path / "results/mydata").mkdir(parents=True)
+    (tmp_path / "results/mydata/config.yaml").write_text("results: results/mydata")
+    with pytest.raises(ValueError, match=r"--report results/mydata/report.html: .*mydata/ holds"):
+        check_report_target(["--report", "results/mydata/report.html"], "results")
+    check_report_target(["--report=results/mydata/report.html"], "results/mydata")
+    check_report_target(["--report", "results/report.html"], "results")
+    check_report_target(["--report", "report.html"], "results")
+    check_report_target(["--cores", "2"], "results")
+
+
+def cmsnn_root() -> Path:
+    return Path(__file__).resolve().parents[1]

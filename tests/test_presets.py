@@ -25,31 +25,72 @@ def read(workdir, path):
     return pq.read_table(workdir / path).to_pandas()
 
 
-def test_the_tutorials_presplit_layout_is_accepted(tmp_path):
+def write_presplit_files(folder, events_per_split) -> pd.DataFrame:
+    """The tutorial's six headerless files from the embedded data's processes; returns
+    every event written (with its split), for the checks."""
     from cmsnn.configuration import read_process_table
     from cmsnn.toydata import generate_process
 
     table = read_process_table(ROOT / "resources/toy_processes.yaml")
-    data = tmp_path / "17var" / "data"
-    data.mkdir(parents=True)
-    lines = {}
+    folder.mkdir(parents=True)
+    written = []
     for stem, offset in (("train", 0), ("val", 1), ("test", 2)):
-        for kind, prefix in (("sig", "T2DegStop"), ("bkg", "")):
+        for kind in ("sig", "bkg"):
             frames = [
-                generate_process(name, p, 50, seed=offset)
+                generate_process(name, p, events_per_split(name, stem), seed=offset)
                 for name, p in table.items()
-                if name.startswith("T2DegStop") == (prefix == "T2DegStop")
+                if name.startswith("T2DegStop") == (kind == "sig")
             ]
             frame = pd.concat(frames)
-            frame.to_csv(data / f"{stem}_{kind}.csv", header=False, index=False)
-            lines[stem, kind] = len(frame)
-    config = {"data": {"source": "presplit", "presplit_directory": str(data)}}
+            frame.to_csv(folder / f"{stem}_{kind}.csv", header=False, index=False)
+            written.append(frame.assign(split=stem, kind=kind))
+    return pd.concat(written, ignore_index=True)
+
+
+def test_presplit_thirds_give_every_split_the_true_yields(tmp_path):
+    """The natural pre-split layout, a third of every process in each file: the yields of
+    validation and test equal the sum of weights over all files × luminosity (the
+    config's default fractions, 25/25/50 %, would make them 4/3 and 2/3 of it), the
+    measured shares are in shares.csv and the cutflow, and nothing warns."""
+    written = write_presplit_files(tmp_path / "17var" / "data", lambda name, stem: 60)
+    config = yaml.safe_load((ROOT / "tests/configs/tiny_binary.yaml").read_text())
+    config["data"] = {"source": "presplit", "presplit_directory": str(tmp_path / "17var/data")}
+    del config["preselection"]
+    # every event above the lowest cut (binary: all are counted as signal candidates)
+    config["fom"] = {"cut_min": 0.0, "steps": 10, "min_background_events": 0}
     workdir = make_workdir(tmp_path / "run", config)
-    snakemake(workdir, "results/prepared/quantile-sqrt/train.parquet")
+    snakemake(workdir, f"{MODEL}/fom_scan.csv", "results/cutflow.csv")
     for split, stem in (("train", "train"), ("validation", "val"), ("test", "test")):
         events = read(workdir, f"results/split/{split}.parquet")
-        assert len(events) == lines[stem, "sig"] + lines[stem, "bkg"]
-        assert (events["class"] == "Signal").sum() == lines[stem, "sig"]
+        assert len(events) == (written["split"] == stem).sum()
+    shares = pd.read_csv(workdir / "results/split/shares.csv")
+    assert set(shares["split_by"]) == {"files"}
+    for split in ("train", "validation", "test"):
+        assert shares[f"{split}_share"].to_numpy() == pytest.approx(1 / 3)
+    cutflow = pd.read_csv(workdir / "results/cutflow.csv").set_index("process")
+    assert cutflow.loc["total", "test_share"] == pytest.approx(1 / 3)
+    # The truth, from the files themselves: every event's weight x luminosity.
+    luminosity = 35866
+    truth = written.groupby("kind")["Weights"].sum() * luminosity
+    scan = pd.read_csv(workdir / MODEL / "fom_scan.csv").iloc[0]  # cut 0: every event
+    for split in ("validation", "test"):
+        assert scan[f"signal_yield_{split}"] == pytest.approx(truth["sig"], rel=1e-9)
+        assert scan[f"background_yield_{split}"] == pytest.approx(truth["bkg"], rel=1e-9)
+    evaluation = json.loads((workdir / MODEL / "evaluation.json").read_text())
+    assert not any("share" in warning for warning in evaluation["warnings"])
+
+
+def test_presplit_input_refuses_split_fractions_at_start(tmp_path):
+    write_presplit_files(tmp_path / "data", lambda name, stem: 5)
+    config = {
+        "data": {"source": "presplit", "presplit_directory": str(tmp_path / "data")},
+        "split": {"fractions": {"train": 0.25, "validation": 0.25, "test": 0.5}},
+    }
+    result = snakemake(make_workdir(tmp_path / "run", config), "--dry-run", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "split.fractions" in output and "data.source: presplit" in output
+    assert "remove split.fractions" in output
 
 
 def test_binary_mode_on_the_default_run_gives_a_fom_with_no_option_set(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,9 +16,11 @@ from cmsnn.splitting import (
     check_fractions,
     check_presplit_classes,
     collect_presplit_files,
+    share_warnings,
     split_counts,
     split_events,
     split_files,
+    split_shares,
 )
 
 FRACTIONS = {"train": 0.25, "validation": 0.25, "test": 0.5}
@@ -139,11 +143,21 @@ def test_split_files_round_trip(tmp_path, events):
         write_parquet(group, path)
         sources.append(path)
     outputs = {split: str(tmp_path / "split" / f"{split}.parquet") for split in SPLITS}
+    outputs["shares"] = str(tmp_path / "split" / "shares.csv")
     split_files(sources, outputs, FRACTIONS, seed=2)
     parts = {split: read_parquet(outputs[split]) for split in SPLITS}
     ids = np.sort(np.concatenate([p["event_id"].to_numpy() for p in parts.values()]))
     assert np.array_equal(ids, events["event_id"].to_numpy())
     assert abs(len(parts["test"]) - 0.5 * len(events)) <= len(PROCESS_SIZES)
+    # the shares the yields use are measured from the events, per process
+    shares = pd.read_csv(outputs["shares"]).set_index("process")
+    assert set(shares["split_by"]) == {"workflow"}
+    for split, part in parts.items():
+        measured = part.groupby("process").size() / events.groupby("process").size()
+        assert shares[f"{split}_share"].to_dict() == pytest.approx(measured.to_dict())
+        # the config's fraction up to the rounding of each process's event count
+        difference = (shares[f"{split}_share"] - FRACTIONS[split]).abs()
+        assert (difference <= 1 / shares["events"]).all()
 
 
 def test_adding_a_process_leaves_the_others_split_unchanged(events):
@@ -213,6 +227,7 @@ def test_collect_presplit_files_concatenates(tmp_path):
         sources[split] = paths
         expected[split] = pd.concat([sig, bkg], ignore_index=True)
     outputs = {split: tmp_path / "out" / f"{split}.parquet" for split in SPLITS}
+    outputs["shares"] = tmp_path / "out" / "shares.csv"
     collect_presplit_files(sources, outputs, "Signal")
     for split in SPLITS:
         got = read_parquet(outputs[split])
@@ -266,6 +281,7 @@ def test_collect_presplit_files_names_the_wrong_file(tmp_path):
         write_parquet(sig, sources[split][0])
         write_parquet(bkg, sources[split][1])
     outputs = {split: tmp_path / "out" / f"{split}.parquet" for split in SPLITS}
+    outputs["shares"] = tmp_path / "out" / "shares.csv"
     with pytest.raises(ValueError, match=r"test_bkg\.parquet: a background file .*\['s_x'\]"):
         collect_presplit_files(sources, outputs, "Signal")
     assert not outputs["test"].exists()
@@ -337,9 +353,93 @@ def test_unknown_fom_signal_processes_fail_at_the_split(tmp_path):
     )
     write_parquet(events, tmp_path / "all.parquet")
     outputs = {split: tmp_path / f"{split}.parquet" for split in ("train", "validation", "test")}
+    outputs["shares"] = tmp_path / "shares.csv"
     fractions = {"train": 0.25, "validation": 0.25, "test": 0.5}
     with pytest.raises(ValueError, match=r"\['sig_c\.root'\].*\['sig_a\.root', 'sig_b\.root'\]"):
         split_files([tmp_path / "all.parquet"], outputs, fractions, 1, "Signal", ["sig_c.root"])
     assert not any(path.exists() for path in outputs.values())
     split_files([tmp_path / "all.parquet"], outputs, fractions, 1, "Signal", ["sig_b.root"])
     assert all(path.exists() for path in outputs.values())
+
+
+def shares_of(splits_by_process, presplit, weights=None):
+    """The shares table of ``{split: {process: n_events}}`` (weights 1, or from
+    ``weights(process, split, n)``), and its warnings."""
+    tables = {}
+    for split in SPLITS:
+        frames = []
+        for process, n in splits_by_process[split].items():
+            weight = weights(process, split, n) if weights else np.ones(n)
+            frames.append(pd.DataFrame({"process": process, "class": "C", "weight": weight}))
+        tables[split] = pd.concat(frames, ignore_index=True)
+    shares = split_shares(tables)
+    return shares.set_index("process"), share_warnings(shares, presplit)
+
+
+def test_split_shares_count_events_and_weights_per_process():
+    shares, warnings = shares_of(
+        {"train": {"a": 30, "b": 10}, "validation": {"a": 30, "b": 10}, "test": {"a": 30, "b": 10}},
+        presplit=True,
+    )
+    assert shares.loc["a", "events"] == 90 and shares.loc["b", "test_events"] == 10
+    assert shares["train_share"].to_numpy() == pytest.approx(1 / 3)
+    assert shares["test_weight_share"].to_numpy() == pytest.approx(1 / 3)
+    assert warnings == []
+
+
+def test_a_process_missing_from_a_split_is_named_with_what_it_costs():
+    shares, warnings = shares_of(
+        {"train": {"a": 5, "b": 2}, "validation": {"a": 5, "b": 0}, "test": {"a": 10, "b": 0}},
+        presplit=False,
+    )
+    assert shares.loc["b", "test_share"] == 0 and shares.loc["b", "train_share"] == 1
+    assert warnings == [
+        "process b has no events in the validation split (2 in all): the validation yields "
+        "and the chosen cut leave it out",
+        "process b has no events in the test split (2 in all): the test yields leave it out",
+    ]
+
+
+def test_presplit_files_split_by_weight_are_named():
+    """The heavy events of a process all in the training file: its share of events is a
+    third everywhere, its share of the weights is not, far beyond statistics."""
+    rng = np.random.default_rng(1)
+    sizes = {split: {"a": 1000, "b": 1000} for split in SPLITS}
+
+    def weights(process, split, n):
+        if process == "a" and split == "train":
+            return rng.uniform(2.0, 3.0, n)
+        return rng.uniform(0.5, 1.5, n)
+
+    _, warnings = shares_of(sizes, presplit=True, weights=weights)
+    assert len(warnings) == 3 and all(w.startswith("process a: the ") for w in warnings)
+    # 2.5 / (2.5 + 1 + 1) of the weights in the training file
+    assert re.search(
+        r"train split holds 33\.3% of its events but 5[56]\.\d% of its sum of w", warnings[0]
+    )
+    # a random split of the same weights is left alone
+    _, warnings = shares_of(sizes, presplit=True, weights=lambda p, s, n: rng.uniform(0.5, 1.5, n))
+    assert warnings == []
+
+
+def test_presplit_files_of_unequal_composition_are_named():
+    _, warnings = shares_of(
+        {
+            "train": {"a": 800, "b": 400},
+            "validation": {"a": 100, "b": 400},
+            "test": {"a": 100, "b": 400},
+        },
+        presplit=True,
+    )
+    assert any(
+        w.startswith("process a: the train split holds 80.0% of its events against 54.5%")
+        for w in warnings
+    )
+    assert all("the splits differ in composition" in w for w in warnings)
+    # a split drawn by the workflow is stratified: only missing processes are named
+    assert (
+        shares_of(
+            {"train": {"a": 800}, "validation": {"a": 100}, "test": {"a": 100}}, presplit=False
+        )[1]
+        == []
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import fnmatch
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -124,6 +124,44 @@ def check_fractions(fractions: Mapping[str, float]) -> None:
         raise ValueError(f"split fractions must sum to 1, got {dict(fractions)}")
 
 
+def check_presplit_fractions(given_config: Mapping) -> None:
+    """Pre-split input brings its own shares, measured from its events; a config that
+    sets ``split.fractions`` for it (before the schema's defaults are filled in) would be
+    ignored, so it is refused, naming both."""
+    data = given_config.get("data") or {}
+    split = given_config.get("split") or {}
+    if data.get("source") == "presplit" and "fractions" in split:
+        raise ValueError(
+            f"split.fractions {dict(split['fractions'])} is set, but data.source: presplit "
+            "brings its own split: each process's share of train, validation and test is "
+            "measured from its events (results/split/shares.csv) and the yields use it; "
+            "remove split.fractions from the config"
+        )
+
+
+def describe_data(config: MutableMapping, description: Mapping) -> None:
+    """Fill in what describes the data where the config leaves it open, from the data's
+    own ``description`` (the embedded data's process table, under ``dataset:``; nothing
+    for your own data): its headline signal where ``fom.signal_processes`` is empty, and
+    its units of the input variables under ``plots.units``. Then every unit the config
+    gives must name an input variable.
+
+    Raises:
+        ValueError: ``plots.units`` names a variable that is not in ``data.features``.
+    """
+    features = config["data"]["features"]
+    unknown = sorted(set(config["plots"]["units"]) - set(features))
+    if unknown:
+        raise ValueError(
+            f"plots.units gives units for {unknown}, which are not input variables "
+            f"(data.features: {list(features)}); remove them or fix their names"
+        )
+    if not config["fom"]["signal_processes"]:
+        config["fom"]["signal_processes"] = list(description.get("signal_processes", []))
+    units = {name: unit for name, unit in description.get("units", {}).items() if name in features}
+    config["plots"]["units"] = {**units, **config["plots"]["units"]}
+
+
 def default_balancing(classification: str) -> str:
     """The balancing used when the config sets none: ``equal`` in binary mode (the
     tutorial's binary script; with ``sqrt`` the many background classes together
@@ -134,8 +172,25 @@ def default_balancing(classification: str) -> str:
     return "equal" if classification == "binary" else "sqrt"
 
 
+#: The key of a process table that describes the data instead of naming a process.
+DATASET_KEY = "dataset"
+
+
 def read_process_table(path) -> dict[str, dict]:
-    """The process catalogue: ``{process name: parameters}``."""
+    """The process catalogue: ``{process name: parameters}`` (without the data's
+    description, :func:`read_dataset_description`)."""
+    table = _read_yaml(path)
+    return {name: parameters for name, parameters in table.items() if name != DATASET_KEY}
+
+
+def read_dataset_description(path) -> dict:
+    """What a process table says of its data under ``dataset:``: ``signal_processes``
+    (the headline signal) and ``units`` (of the input variables); empty where it says
+    nothing."""
+    return _read_yaml(path).get(DATASET_KEY) or {}
+
+
+def _read_yaml(path) -> dict:
     return yaml.load(Path(path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 

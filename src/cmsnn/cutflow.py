@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import pyarrow.parquet as pq
 
+from cmsnn.configuration import SPLITS
 from cmsnn.files import write_csv
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,13 @@ def stage_counts(frames: Sequence[pd.DataFrame], stage: str, trained_only: bool 
     return grouped.agg(**{f"{stage}_events": "size", f"{stage}_sum_of_weights": "sum"})
 
 
-def cutflow_table(stages: Mapping[str, Sequence[pd.DataFrame]], training_set) -> pd.DataFrame:
+def cutflow_table(
+    stages: Mapping[str, Sequence[pd.DataFrame]], training_set, shares: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per process (and a ``total`` row), the stages as column pairs in order;
-    a process a stage removed entirely has 0 there."""
+    a process a stage removed entirely has 0 there. With ``shares`` (the split step's
+    ``shares.csv``), each split's pair is followed by ``<split>_share``, the share of the
+    process's events in that split: the split fraction its yields are divided by."""
     counts = [stage_counts(frames, stage) for stage, frames in stages.items()]
     counts.append(stage_counts([training_set], "training_set", trained_only=True))
     table = pd.concat(counts, axis=1).fillna(0.0)
@@ -39,7 +44,29 @@ def cutflow_table(stages: Mapping[str, Sequence[pd.DataFrame]], training_set) ->
     table = table.reset_index()
     total = table.drop(columns=["process", "class"]).sum()
     table.loc[len(table)] = {"process": "total", "class": "", **total.to_dict()}
+    if shares is not None:
+        table = _with_shares(table, shares)
     return table
+
+
+def _with_shares(table: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    """``<split>_share`` after each split's columns (the total row: all events' share)."""
+    splits = [split for split in SPLITS if f"{split}_events" in table]
+    share_columns = [f"{split}_share" for split in splits]
+    merged = table.merge(
+        shares[["process", "class", *share_columns]], on=["process", "class"], how="left"
+    )
+    total = merged["process"] == "total"
+    all_events = sum(merged.loc[total, f"{split}_events"] for split in splits)
+    for split in splits:
+        merged.loc[total, f"{split}_share"] = merged.loc[total, f"{split}_events"] / all_events
+    order = []
+    for column in table.columns:
+        order.append(column)
+        split = column.removesuffix("_sum_of_weights")
+        if split in splits:
+            order.append(f"{split}_share")
+    return merged[order]
 
 
 def write_cutflow(
@@ -48,13 +75,20 @@ def write_cutflow(
     preselected: Mapping[str, str],
     training_set: str,
     output,
+    shares: str | None = None,
 ) -> None:
-    """Rule entry point: the cutflow of a run, logged and written as CSV."""
+    """Rule entry point: the cutflow of a run, logged and written as CSV; ``shares`` is
+    the split step's ``shares.csv``."""
     stages = {"read": [_read(path) for path in ingested]}
     stages |= {split: [_read(path)] for split, path in splits.items()}
     stages |= {f"preselected_{split}": [_read(path)] for split, path in preselected.items()}
     training = pq.read_table(training_set, columns=[*_COLUMNS, "training_weight"]).to_pandas()
-    table = cutflow_table(stages, training)
+    shares_table = (
+        pd.read_csv(shares, dtype={"process": str, "class": str}, keep_default_na=False)
+        if shares
+        else None
+    )
+    table = cutflow_table(stages, training, shares_table)
     log.info("cutflow (events and sum of weights per process and stage):\n%s",
              table.to_string(index=False))  # fmt: skip
     write_csv(table, output, float_format="%.8g")

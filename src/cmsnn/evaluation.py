@@ -24,13 +24,14 @@ from cmsnn.fom import (
 from cmsnn.logs import WARNING_SEPARATOR
 from cmsnn.metrics import weighted_auc
 from cmsnn.overtraining import ks_per_class
+from cmsnn.splitting import read_shares
 
 log = logging.getLogger(__name__)
 
 
 def evaluate_predictions(
     predictions: Mapping[str, pd.DataFrame],
-    fractions: Mapping[str, float],
+    fractions: Mapping[str, float | Mapping[str, float]],
     fom_options: Mapping,
     classification: str,
     class_names: Sequence[str],
@@ -60,7 +61,7 @@ def evaluate_predictions(
 
 def scan_signal(
     predictions: Mapping[str, pd.DataFrame],
-    fractions: Mapping[str, float],
+    fractions: Mapping[str, float | Mapping[str, float]],
     options: Mapping,
     classification: str,
     signal_class: str,
@@ -95,7 +96,7 @@ def scan_signal(
 
 def fom_by_signal_process(
     predictions: Mapping[str, pd.DataFrame],
-    fractions: Mapping[str, float],
+    fractions: Mapping[str, float | Mapping[str, float]],
     fom_options: Mapping,
     classification: str,
     class_names: Sequence[str],
@@ -132,7 +133,6 @@ def signal_point_warnings(by_signal: pd.DataFrame, headline: Sequence[str]) -> l
 def evaluate_files(
     sources: Mapping[str, str],
     outputs: Mapping[str, str],
-    fractions: Mapping[str, float],
     fom_options: Mapping,
     classification: str,
     class_names: Sequence[str],
@@ -142,6 +142,8 @@ def evaluate_files(
     per-signal-process table and the overtraining (KS) table out. Warnings go to the
     log and into the files."""
     predictions = {split: pd.read_csv(sources[split]) for split in SPLITS}
+    # Each process's measured share of each split: the yields' split fractions.
+    fractions, share_warnings = read_shares(sources["shares"])
     table, numbers = evaluate_predictions(
         predictions, fractions, fom_options, classification, class_names
     )
@@ -152,8 +154,12 @@ def evaluate_files(
     by_signal = fom_by_signal_process(
         predictions, fractions, fom_options, classification, class_names
     )
-    numbers["warnings"] = numbers["warnings"] + signal_point_warnings(
-        by_signal, headline_processes(predictions["test"], fom_options, class_names[0])
+    numbers["warnings"] = (
+        share_warnings
+        + numbers["warnings"]
+        + signal_point_warnings(
+            by_signal, headline_processes(predictions["test"], fom_options, class_names[0])
+        )
     )
     for warning in numbers["warnings"]:
         log.warning("%s", warning)

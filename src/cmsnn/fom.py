@@ -131,14 +131,36 @@ def enough_background(effective_events, min_background_events: float) -> np.ndar
     return np.asarray(effective_events, dtype=np.float64) >= minimum
 
 
-def yield_weights(weights, luminosity: float, split_fraction: float) -> np.ndarray:
+def yield_weights(weights, luminosity: float, split_fraction) -> np.ndarray:
     """Expected events per simulated event: ``weight × luminosity / split fraction``.
 
     ``weight`` is in pb (cross section / generated events), ``luminosity`` in pb⁻¹; the
-    split fraction undoes the share of events a split holds, so each split estimates the
-    full yield.
+    split fraction (one number, or one per event: the share of its process's events the
+    split holds, :func:`event_split_fractions`) undoes the share of events a split holds,
+    so each split estimates the full yield.
     """
     return np.asarray(weights, dtype=np.float64) * luminosity / split_fraction
+
+
+def event_split_fractions(events: pd.DataFrame, split_fraction) -> float | np.ndarray:
+    """The split fraction of every event of ``events``: ``split_fraction`` itself when it is
+    one number, or, given ``{process: share}`` (measured by the split step, ``shares.csv``),
+    the share of each event's process.
+
+    Raises:
+        ValueError: a process of ``events`` has no share.
+    """
+    if not isinstance(split_fraction, Mapping):
+        return float(split_fraction)
+    fractions = events["process"].map(split_fraction)
+    missing = fractions.isna().to_numpy()
+    if missing.any():
+        raise ValueError(
+            f"the split's shares (shares.csv) list no share for the processes "
+            f"{sorted(set(events['process'][missing]))}: the predictions and the split do not "
+            "match; rerun the split step"
+        )
+    return fractions.to_numpy(dtype=np.float64)
 
 
 def cut_values(cut_min: float, cut_max: float, steps: int) -> np.ndarray:
@@ -281,7 +303,7 @@ def check_signal_processes(
 def scan_split(
     predictions: pd.DataFrame,
     cuts: np.ndarray,
-    split_fraction: float,
+    split_fraction: float | Mapping[str, float],
     options: Mapping,
     classification: str,
     signal_class: str,
@@ -298,10 +320,16 @@ def scan_split(
     """
     signal_processes = options["signal_processes"]
     all_signal, all_background = signal_and_background(predictions, signal_class, signal_processes)
-    all_yields = yield_weights(predictions["weight"], options["luminosity"], split_fraction)
+    all_yields = yield_weights(
+        predictions["weight"],
+        options["luminosity"],
+        event_split_fractions(predictions, split_fraction),
+    )
     events = predicted_as_signal(predictions, classification, signal_class)
     is_signal, is_background = signal_and_background(events, signal_class, signal_processes)
-    yields = yield_weights(events["weight"], options["luminosity"], split_fraction)
+    yields = yield_weights(
+        events["weight"], options["luminosity"], event_split_fractions(events, split_fraction)
+    )
     scores = events[f"score_{signal_class}"].to_numpy()
     signal_above = EventsAboveCuts(scores[is_signal], cuts)
     background_above = EventsAboveCuts(scores[is_background], cuts)
@@ -380,7 +408,7 @@ def bootstrap_fom_error(
 def background_yields_by_class(
     predictions: pd.DataFrame,
     cut: float,
-    split_fraction: float,
+    split_fraction: float | Mapping[str, float],
     luminosity: float,
     classification: str,
     class_names: Sequence[str],
@@ -392,7 +420,9 @@ def background_yields_by_class(
     signal_class = class_names[0]
     events = predicted_as_signal(predictions, classification, signal_class)
     above = events[events[f"score_{signal_class}"].to_numpy() > cut]
-    yields = yield_weights(above["weight"], luminosity, split_fraction)
+    yields = yield_weights(
+        above["weight"], luminosity, event_split_fractions(above, split_fraction)
+    )
     per_class = pd.Series(yields).groupby(above["class"].to_numpy()).sum()
     return {name: float(per_class.get(name, 0.0)) for name in class_names[1:]}
 

@@ -3,11 +3,15 @@
 Every process is split with the same fractions, so the three samples have the same
 composition (the tutorial's requirement that training and validation be "exactly
 similar"). Events keep their original weight; a yield in a split is therefore
-``weight × luminosity / fraction`` (see :func:`cmsnn.fom.yield_weights`).
+``weight × luminosity / share``, with the share of the event's process in that split
+measured from the events (:func:`split_shares`, written beside the splits as
+``shares.csv``), never assumed: the tutorial's pre-split files may hold any share of
+each process (see :func:`cmsnn.fom.yield_weights`).
 """
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,7 +23,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cmsnn.configuration import SPLITS, check_fractions
-from cmsnn.files import read_parquet, write_parquet
+from cmsnn.files import read_parquet, write_csv, write_parquet
+
+log = logging.getLogger(__name__)
 
 
 def split_counts(n_events: int, fractions: Mapping[str, float]) -> dict[str, int]:
@@ -117,8 +123,11 @@ def split_files(
         pairs = events.group_by(["class", "process"]).aggregate([]).to_pandas()
         check_signal_processes_exist(pairs, signal_class, signal_processes)
     indices = split_indices(events.column("process"), fractions, seed)
+    tables = {}
     for index, split in enumerate(SPLITS):
-        write_parquet(events.filter(pa.array(indices == index)), outputs[split])
+        tables[split] = events.filter(pa.array(indices == index))
+        write_parquet(tables[split], outputs[split])
+    write_shares(tables, outputs["shares"], presplit=False)
 
 
 def collect_presplit_files(
@@ -141,6 +150,7 @@ def collect_presplit_files(
     check_signal_processes_exist(splits["test"], signal_class, signal_processes)
     for split, events in splits.items():
         write_parquet(events, outputs[split])
+    write_shares(splits, outputs["shares"], presplit=True)
 
 
 def check_presplit_classes(events: pd.DataFrame, path, signal_class: str) -> None:
@@ -154,3 +164,140 @@ def check_presplit_classes(events: pd.DataFrame, path, signal_class: str) -> Non
             f"which the class patterns put in {sorted(wrong['class'].unique())}; fix "
             f"`classes:` in the config so that the processes of the file are {kind}"
         )
+
+
+#: How far (in standard deviations) a measured share may stray before it is named.
+SHARE_TOLERANCE_SIGMA = 5.0
+
+
+def split_shares(splits: Mapping[str, pa.Table | pd.DataFrame]) -> pd.DataFrame:
+    """Where the events of every process went: one row per ``(process, class)`` with its
+    events, sum of weights and sum of squared weights over all splits, and per split its
+    events, sum of weights, ``<split>_share`` (the split's share of the process's
+    *events*: the yields' split fraction) and ``<split>_weight_share`` (its share of the
+    sum of weights, shown for comparison).
+
+    Why events and not weights: a split is a draw of events, so the chance that an event
+    of a process falls into a split is estimated by the share of its events, whatever its
+    weight. The share of the weights is noisy where a few heavy events dominate, and is
+    meaningless (negative, or beyond 1) for NLO samples whose weights nearly cancel. Where
+    the two disagree beyond statistics the files were not split at random (see
+    :func:`share_warnings`)."""
+    counts = []
+    for split in SPLITS:
+        table = splits[split]
+        if isinstance(table, pd.DataFrame):
+            table = pa.Table.from_pandas(table, preserve_index=False)
+        if "class" not in table.column_names:  # events not yet given classes
+            table = table.append_column("class", pa.array([""] * len(table), pa.string()))
+        table = table.select(["process", "class", "weight"])
+        table = table.append_column("weight_squared", pc.multiply(table["weight"], table["weight"]))
+        grouped = (
+            table.group_by(["process", "class"])
+            .aggregate([("weight", "count"), ("weight", "sum"), ("weight_squared", "sum")])
+            .to_pandas()
+            .set_index(["process", "class"])
+        )
+        grouped.columns = [f"{split}_events", f"{split}_sum_of_weights", f"{split}_w2"]
+        counts.append(grouped)
+    table = pd.concat(counts, axis=1).fillna(0.0).sort_index()
+    events = sum(table[f"{split}_events"] for split in SPLITS)
+    weights = sum(table[f"{split}_sum_of_weights"] for split in SPLITS)
+    shares = pd.DataFrame(
+        {
+            "events": events.astype("int64"),
+            "sum_of_weights": weights,
+            "sum_of_squared_weights": sum(table[f"{split}_w2"] for split in SPLITS),
+        },
+        index=table.index,
+    )
+    for split in SPLITS:
+        shares[f"{split}_events"] = table[f"{split}_events"].astype("int64")
+        shares[f"{split}_sum_of_weights"] = table[f"{split}_sum_of_weights"]
+        shares[f"{split}_share"] = table[f"{split}_events"] / events
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shares[f"{split}_weight_share"] = table[f"{split}_sum_of_weights"] / weights
+    return shares.reset_index()
+
+
+def share_warnings(shares: pd.DataFrame, presplit: bool) -> list[str]:
+    """What in the measured shares makes a yield or a training suspect, one sentence each:
+
+    - a process with no events in a split (its yield is missing there, or the network
+      never sees it);
+    - pre-split files only (a split made here is random and stratified by construction):
+      a process whose share of the weights differs from its share of the events beyond
+      statistics (the files were not split at random: by weight, HT bin or run), and a
+      process whose share of a split differs from that of all events beyond statistics
+      (the splits differ in composition: yields are corrected per process, but the
+      network trains on another mixture than it is tested on).
+
+    "Beyond statistics" is :data:`SHARE_TOLERANCE_SIGMA` standard deviations of a random
+    split with the measured share: binomial for the events, ``√(f(1−f)·Σw²)/|Σw|`` for the
+    weights."""
+    consequence = {
+        "train": "the network never sees it",
+        "validation": "the validation yields and the chosen cut leave it out",
+        "test": "the test yields leave it out",
+    }
+    warnings = []
+    total_events = shares["events"].sum()
+    for row in shares.itertuples(index=False):
+        row = row._asdict()
+        for split in SPLITS:
+            if row[f"{split}_events"] == 0:
+                warnings.append(
+                    f"process {row['process']} has no events in the {split} split "
+                    f"({row['events']} in all): {consequence[split]}"
+                )
+        if not presplit:
+            continue
+        for split in SPLITS:
+            share = row[f"{split}_share"]
+            if row[f"{split}_events"] == 0 or share == 1.0:
+                continue
+            weight_share = row[f"{split}_weight_share"]
+            sigma = np.sqrt(share * (1 - share) * row["sum_of_squared_weights"])
+            sigma /= abs(row["sum_of_weights"]) if row["sum_of_weights"] else np.nan
+            if not abs(weight_share - share) <= SHARE_TOLERANCE_SIGMA * sigma:
+                warnings.append(
+                    f"process {row['process']}: the {split} split holds {share:.1%} of its "
+                    f"events but {weight_share:.1%} of its sum of weights, beyond statistics: "
+                    "the files were not split at random; its yields use the share of events"
+                )
+            overall = shares[f"{split}_events"].sum() / total_events
+            spread = np.sqrt(overall * (1 - overall) / row["events"])
+            if abs(share - overall) > max(SHARE_TOLERANCE_SIGMA * spread, 0.1 * overall):
+                warnings.append(
+                    f"process {row['process']}: the {split} split holds {share:.1%} of its "
+                    f"events against {overall:.1%} of all events: the splits differ in "
+                    "composition; its yields are corrected by its own share, but the network "
+                    "trains on another mixture of processes than it is tested on"
+                )
+    return warnings
+
+
+def write_shares(splits: Mapping[str, pa.Table | pd.DataFrame], path, presplit: bool) -> None:
+    """The measured shares (:func:`split_shares`) as CSV, with ``split_by`` saying who
+    split the events (``files``: the input came pre-split; ``workflow``: drawn here), and
+    their warnings in the log."""
+    shares = split_shares(splits)
+    shares.insert(2, "split_by", "files" if presplit else "workflow")
+    columns = ["process", "events", *(f"{split}_share" for split in SPLITS)]
+    log.info("each process's share of every split (events):\n%s",
+             shares[columns].to_string(index=False))  # fmt: skip
+    for warning in share_warnings(shares, presplit):
+        log.warning("%s", warning)
+    write_csv(shares, path, float_format="%.10g")
+
+
+def read_shares(path) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """``({split: {process: share}}, warnings)`` from a ``shares.csv``: the yields' split
+    fractions and what :func:`share_warnings` says of them."""
+    shares = pd.read_csv(path, keep_default_na=False, dtype={"process": str})
+    by_split = {
+        split: dict(zip(shares["process"], shares[f"{split}_share"].astype(float), strict=True))
+        for split in SPLITS
+    }
+    presplit = bool(len(shares)) and (shares["split_by"] == "files").all()
+    return by_split, share_warnings(shares, presplit)

@@ -476,10 +476,14 @@ def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns=VERDICT_COLUMNS)
 
 
-def verdict_lines(summary_path, results: str = "results") -> list[str]:
+def verdict_lines(summary_path, results: str = "results", report_command: str = "") -> list[str]:
     """What a run ends with on the console: one line per model and ensemble (test AUC,
     the validation-chosen cut, the FOM there with its error, the best model, the number
-    of warnings), every warning, and where the tables, figures and report are."""
+    of warnings), every warning, and where the tables, figures and report are.
+
+    ``report_command`` is the command that builds this run's report (with the run's
+    own config files and overrides); ``snakemake --report <results>/report.html``
+    without it."""
     summary = pd.read_csv(summary_path, keep_default_na=False)
     lines = ["", f"Results ({summary_path}):"]
     lines += headline_table(summary).to_string(index=False).splitlines()
@@ -493,7 +497,7 @@ def verdict_lines(summary_path, results: str = "results") -> list[str]:
         f"{results}/fom_by_signal.csv",
         f"Figures:  {results}/plots/, {results}/models/<point>/<seed or ensemble>/plots/",
         f"Networks: {results}/models/<point>/seed-<seed>/model.onnx and model_card.json",
-        f"Report:   snakemake --report {results}/report.html",
+        f"Report:   {report_command or f'snakemake --report {results}/report.html'}",
     ]
     return lines
 

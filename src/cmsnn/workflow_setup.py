@@ -14,8 +14,9 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -233,6 +234,102 @@ def read_config_files(*paths, workflow_dir=None) -> dict:
 #: Schema objects the README's key table shows as one row (their keys together).
 _ONE_ROW = ("split.fractions", "grid", "resources.training", "resources.prediction",
             "resources.light")  # fmt: skip
+
+
+def report_command(
+    results: str,
+    configfiles: Sequence = (),
+    config_overrides: Mapping | None = None,
+    snakefile=None,
+) -> str:
+    """The command that builds the report of *this* run: ``snakemake --report
+    <results>/report.html`` with the run's own ``--configfile`` files and ``--config``
+    overrides (and its Snakefile where it is not ``./Snakefile``), so that, run as printed
+    from the same folder, it reports the results it was printed after.
+
+    Args:
+        results: the run's results folder (config key ``results``).
+        configfiles: the ``--configfile`` files of the run (a profile's included).
+        config_overrides: the ``--config`` values of the run, as Snakemake parsed them.
+        snakefile: the run's Snakefile.
+
+    Returns:
+        The command, quoted for a POSIX shell.
+    """
+    words = ["snakemake"]
+    if snakefile is not None and _relative(snakefile) != "Snakefile":
+        words += ["--snakefile", _relative(snakefile)]
+    words += ["--report", f"{results}/report.html"]
+    if configfiles:
+        words += ["--configfile", *(_relative(path) for path in configfiles)]
+    if config_overrides:
+        words += [
+            "--config",
+            *(f"{key}={_config_value(value)}" for key, value in config_overrides.items()),
+        ]
+    return shlex.join(words)
+
+
+def _relative(path) -> str:
+    """``path`` relative to the working folder where it lies under it, else absolute."""
+    path = Path(path).absolute()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _config_value(value) -> str:
+    """A ``--config`` value as Snakemake parses it back (numbers, text, YAML flow)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value)
+    return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+
+
+def check_report_target(arguments: Sequence[str], results: str) -> None:
+    """A ``--report`` into another configuration's results folder is refused: the report
+    shows the results of the config Snakemake was started with, so filed in another
+    run's folder it would present one run's results as another's. A results folder is
+    known by the config a run keeps there (``config.yaml``).
+
+    Raises:
+        ValueError: the report's folder (or one above it) holds another run's kept
+            config, and is not ``results``.
+    """
+    target = _report_argument(arguments)
+    if target is None:
+        return
+    ours = Path(results).absolute()
+    folder = Path(target).absolute().parent
+    working = Path.cwd()
+    # the folders from the report's up to the working folder (which holds the user's own
+    # config.yaml, not a kept one)
+    for candidate in (folder, *folder.parents):
+        if candidate == ours:
+            return
+        if candidate == working or working not in candidate.parents:
+            return
+        if (candidate / "config.yaml").is_file():
+            raise ValueError(
+                f"--report {target}: {candidate}/ holds the results of another configuration "
+                f"(its config.yaml), but this one (config key results) writes to {results}/; "
+                "the report would show this configuration's results under that folder's name. "
+                "Run the report command printed at the end of that run, with its "
+                "--configfile and --config options"
+            )
+
+
+def _report_argument(arguments: Sequence[str]) -> str | None:
+    """The path given to ``--report`` in a command line, if any."""
+    for index, word in enumerate(arguments):
+        if word == "--report" and index + 1 < len(arguments):
+            following = arguments[index + 1]
+            return None if following.startswith("-") else following
+        if word.startswith("--report="):
+            return word.removeprefix("--report=")
+    return None
 
 
 def config_table_markdown(schema: Mapping) -> str:

@@ -18,12 +18,20 @@ from cmsnn.configuration import (
     check_every_class_has_a_process,
     check_fractions,
     check_headline_signal,
+    check_presplit_fractions,
+    describe_data,
     ingested_process_names,
+    read_dataset_description,
     read_process_table,
 )
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
 from cmsnn.logs import failure_summary
-from cmsnn.workflow_setup import PackageCode, resolved_config
+from cmsnn.workflow_setup import (
+    PackageCode,
+    check_report_target,
+    report_command,
+    resolved_config,
+)
 
 # The conda environments install this package from here (envs/*.yaml: -e ${CMSNN_WORKFLOW_DIR}).
 os.environ["CMSNN_WORKFLOW_DIR"] = str(Path(workflow.basedir).resolve())
@@ -34,6 +42,9 @@ envvars:
     "CMSNN_WORKFLOW_DIR",
 
 
+# Pre-split input brings its own split shares: split.fractions is refused for it (the
+# check needs the config as given, before the schema's defaults fill it in).
+check_presplit_fractions(config)
 # Defaults from the schema; a typo names the key and its neighbours (not the whole
 # schema, as Snakemake's own message does).
 config.update(
@@ -45,6 +56,19 @@ config.update(
     )
 )
 
+
+def toy_processes_file():
+    """The process table of the embedded dataset; a relative path is taken from the
+    workflow's folder, so the default works from any working directory."""
+    return str(Path(workflow.basedir) / config["data"]["toy"]["processes"])
+
+
+# What describes the data (the headline signal, the units) comes from the data's own
+# description: the embedded data's process table; your own data inherits nothing of it.
+describe_data(
+    config,
+    (read_dataset_description(toy_processes_file()) if config["data"]["source"] == "toy" else {}),
+)
 # Checks the schema cannot express, done now rather than in a job after training.
 check_fractions(config["split"]["fractions"])
 check_classes(config["classes"])
@@ -59,6 +83,17 @@ SEEDS = config["seeds"]
 CLASS_NAMES = [entry["name"] for entry in config["classes"]]
 SOURCE = config["data"]["source"]
 RESULTS = config["results"].rstrip("/")
+#: The command that builds this run's report, as the end of the run prints it: with the
+#: run's own --configfile files and --config values, so that it reports this run.
+REPORT_COMMAND = report_command(
+    RESULTS,
+    workflow.config_settings.configfiles,
+    workflow.config_settings.config,
+    workflow.main_snakefile,
+)
+# A report filed in another configuration's results folder would present this run's
+# results under that run's name: refused.
+check_report_target(sys.argv, RESULTS)
 #: The tutorial's pre-split file names, per split.
 PRESPLIT_STEMS = {"train": "train", "validation": "val", "test": "test"}
 
@@ -68,6 +103,8 @@ TOY_CSV = f"{RESULTS}/toy_data/{{sample}}.csv"
 INGESTED = f"{RESULTS}/ingested/{{sample}}.parquet"
 PROCESS_TABLE = f"{RESULTS}/ingested/processes.csv"
 SPLIT = f"{RESULTS}/split/{{split}}.parquet"
+#: Each process's measured share of each split: the yields' split fractions.
+SPLIT_SHARES = f"{RESULTS}/split/shares.csv"
 PRESELECTED = f"{RESULTS}/preselected/{{split}}.parquet"
 #: The prepared (scaled, balanced) splits of one preprocessing.
 PREPARED = f"{RESULTS}/prepared/{{scaling}}-{{balancing}}"
@@ -107,12 +144,6 @@ def code_version(stage):
     comments and docstrings), as a rule's param: an edit that changes what the stage
     does reruns its jobs; a comment, a docstring or the I/O and logging helpers do not."""
     return PACKAGE_CODE.version(stage, cmsnn.__version__)
-
-
-def toy_processes_file():
-    """The process table of the embedded dataset; a relative path is taken from the
-    workflow's folder, so the default works from any working directory."""
-    return str(Path(workflow.basedir) / config["data"]["toy"]["processes"])
 
 
 #: The embedded dataset's process table, read once (every generator job asks for it).
@@ -438,7 +469,7 @@ def print_verdict():
 
     summary = Path(SUMMARY)
     if summary.is_file():
-        print("\n".join(verdict_lines(summary, RESULTS)), file=sys.stderr)
+        print("\n".join(verdict_lines(summary, RESULTS, REPORT_COMMAND)), file=sys.stderr)
 
 
 def print_failures(main_log):

@@ -104,6 +104,7 @@ rule tabulate_cutflow:
     input:
         **{f"preselected_{split}": PRESELECTED.format(split=split) for split in PRESELECTED_SPLITS},
         **{split: SPLIT.format(split=split) for split in SPLITS},
+        shares=SPLIT_SHARES,
         ingested=ingested_files(),
         training_set=f"{PREPARED_DIRS[next(iter(GRID))]}/train.parquet",
     output:

@@ -31,6 +31,7 @@ rule evaluate_model:
         train=f"{MEMBER}/predictions_train.csv",
         validation=f"{MEMBER}/predictions_validation.csv",
         test=f"{MEMBER}/predictions_test.csv",
+        shares=SPLIT_SHARES,
     output:
         scan=f"{MEMBER}/fom_scan.csv",
         evaluation=f"{MEMBER}/evaluation.json",
@@ -52,7 +53,6 @@ rule evaluate_model:
         **job_resources("light", "evaluate_model"),
     params:
         code=code_version("evaluation"),
-        fractions=canonical(config["split"]["fractions"]),
         fom=canonical(config["fom"]),
         classification=config["classification"],
         class_names=CLASS_NAMES,

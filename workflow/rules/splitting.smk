@@ -4,13 +4,15 @@ if SOURCE == "presplit":
         collect_presplit,
 
     rule collect_presplit:
-        """The tutorial's layout: train/val/test files exist already; join sig and bkg."""
+        """The tutorial's layout: train/val/test files exist already; join sig and bkg,
+        and measure each process's share of each split (the yields' split fraction)."""
         input:
             train=presplit_ingested("train"),
             validation=presplit_ingested("validation"),
             test=presplit_ingested("test"),
         output:
             **{split: SPLIT.format(split=split) for split in SPLITS},
+            shares=SPLIT_SHARES,
         log:
             f"{RESULTS}/logs/collect_presplit.log",
         benchmark:
@@ -32,11 +34,13 @@ if SOURCE == "presplit":
 else:
 
     rule split_events:
-        """Train / validation / test samples, stratified per process."""
+        """Train / validation / test samples, stratified per process, and each process's
+        measured share of each split (the yields' split fraction)."""
         input:
             parquet=ingested_files(),
         output:
             **{split: SPLIT.format(split=split) for split in SPLITS},
+            shares=SPLIT_SHARES,
         log:
             f"{RESULTS}/logs/split_events.log",
         benchmark:

@@ -7,7 +7,6 @@ from cmsnn.evaluation import evaluate_files
 evaluate_files(
     snakemake.input,
     snakemake.output,
-    fractions=snakemake.params.fractions,
     fom_options=snakemake.params.fom,
     classification=snakemake.params.classification,
     class_names=snakemake.params.class_names,

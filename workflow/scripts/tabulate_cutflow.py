@@ -10,4 +10,5 @@ write_cutflow(
     {split: snakemake.input[f"preselected_{split}"] for split in snakemake.params.preselected},
     snakemake.input.training_set,
     snakemake.output.cutflow,
+    shares=snakemake.input.shares,
 )
