@@ -40,14 +40,16 @@ def snakemake(
     env: dict | None = None,
     cwd: Path | None = None,
     snakefile: Path = ROOT / "Snakefile",
+    python: Path | str = sys.executable,
 ) -> subprocess.CompletedProcess:
     """Run Snakemake on the project's Snakefile (or ``snakefile``) in ``workdir``;
-    output is captured.
+    output is captured. ``python`` is the interpreter that runs it (another
+    environment's, e.g. the HTCondor tests' own).
 
     ``cwd`` is where Snakemake starts (and looks for ``--profile NAME``). A run silent
     for :data:`INACTIVITY_TIMEOUT` seconds is killed with its jobs, never left hanging."""
     command = [
-        sys.executable, "-m", "snakemake",
+        str(python), "-m", "snakemake",
         "--snakefile", str(snakefile),
         "--directory", str(workdir),
         "--cores", "2",

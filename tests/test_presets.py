@@ -170,3 +170,51 @@ def test_the_jax_backend_trains_and_predicts_too(tmp_path):
     assert facts["device"].startswith("CPU (jax)") and facts["batch_job"] == {}
     summary = pd.read_csv(workdir / "results/fom_summary.csv")
     assert summary["backend"][0] == "jax" and summary["auc_test"][0] > 0.8
+
+
+def test_an_overlay_on_own_data_inherits_nothing_of_the_demo_and_its_report_command_works(
+    tmp_path,
+):
+    """A physicist's first run: CSV files of their own (other process names, no units),
+    a short overlay on config.yaml in a folder of its own. Nothing describing the
+    embedded data reaches the run (its headline signal, its units), and the report
+    command the run prints, run as printed, builds this run's report."""
+    import shlex
+    import subprocess
+    import sys
+
+    from cmsnn.configuration import read_process_table
+    from cmsnn.toydata import generate_process
+
+    workdir = make_workdir(tmp_path, yaml.safe_load((ROOT / "config.yaml").read_text()))
+    table = read_process_table(ROOT / "tests/configs/tiny_processes.yaml")
+    (workdir / "mydata").mkdir()
+    for index, (name, parameters) in enumerate(table.items()):
+        kind = "stop" if name.startswith("T2DegStop") else "bkg"
+        events = generate_process(name, parameters, 300, seed=index)
+        events["Process"] = f"{kind}{index}.root"
+        events.to_csv(workdir / f"mydata/{kind}{index}.csv", header=False, index=False)
+    overlay = {
+        "results": "results/mydata",
+        "classification": "binary",
+        "data": {"source": "csv", "csv_files": ["mydata/*.csv"]},
+        "classes": [{"name": "Stop", "patterns": ["stop*"]}, {"name": "Other", "patterns": ["*"]}],
+        "training": {"layers": [16], "epochs": 3, "batch_size": 128},
+        "grid": {"decay_rate": [0.001]},
+        "seeds": [1],
+    }
+    (workdir / "my.yaml").write_text(yaml.safe_dump(overlay))
+    run = snakemake(workdir, "--configfile", "my.yaml", cwd=workdir)  # the whole run
+    kept = yaml.safe_load((workdir / "results/mydata/config.yaml").read_text())
+    assert kept["fom"]["signal_processes"] == [] and kept["plots"]["units"] == {}
+    summary = pd.read_csv(workdir / "results/mydata/fom_summary.csv", keep_default_na=False)
+    assert "T2DegStop" not in summary.to_csv()
+    printed = [line for line in run.stderr.splitlines() if line.startswith("Report:")]
+    assert len(printed) == 1, run.stderr[-3000:]
+    command = shlex.split(printed[0].removeprefix("Report:"))
+    assert command[:2] == ["snakemake", "--snakefile"] and "--configfile" in command
+    subprocess.run(
+        [sys.executable, "-m", *command], cwd=workdir, check=True, capture_output=True, timeout=600
+    )
+    report = (workdir / "results/mydata/report.html").read_text()
+    assert "results/mydata/fom_summary.csv" in report and "T2DegStop" not in report
