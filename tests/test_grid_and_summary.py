@@ -378,3 +378,20 @@ def test_the_verdict_marks_a_model_flagged_for_overtraining(tmp_path):
     assert "KS flag" in verdict[header]
     table = headline_table(summary)
     assert table["KS flag"].tolist() == ["", "yes"] and table["best"].tolist() == ["yes", ""]
+
+
+def test_a_warning_every_model_has_is_said_once_in_the_verdict(tmp_path):
+    data = "process b has no events in the test split (2 in all): the test yields leave it out"
+    summary = pd.DataFrame(
+        {
+            "model": ["p/seed-1", "p/seed-2", "p/ensemble"],
+            "warnings": [f"{data} | cut at the edge", data, data],
+        }
+    )
+    summary.to_csv(tmp_path / "fom_summary.csv", index=False)
+    assert summary_warnings(tmp_path / "fom_summary.csv") == [
+        f"all models: {data}",
+        "p/seed-1: cut at the edge",
+    ]
+    verdict = verdict_lines(tmp_path / "fom_summary.csv", "results", "snakemake --report x")
+    assert verdict[-1] == "Report:   snakemake --report x"

@@ -147,3 +147,59 @@ for a, b in zip(runs[0][0].get_weights(), runs[1][0].get_weights(), strict=True)
 """
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], check=True, timeout=600, cwd=root)
+
+
+def test_a_training_prints_its_progress_for_a_person_watching(capsys):
+    """Every epoch with ``progress_seconds`` 0: the model's name, the epoch, the
+    validation loss and the best, the time spent and left; the last line says done."""
+    train, validation = events(600, 1), events(300, 2)
+    settings = {**SETTINGS, "epochs": 3}
+    _, history, _ = train_model(
+        train, validation, FEATURES, settings, "binary", 3, seed=1, progress_seconds=0,
+        name="decay_rate-0.001/seed-1",
+    )  # fmt: skip
+    lines = capsys.readouterr().err.splitlines()
+    lines = [line for line in lines if line.startswith("training decay_rate-0.001/seed-1:")]
+    assert [line.split(":")[1].split(",")[0] for line in lines] == [
+        " epoch 1/3",
+        " epoch 2/3",
+        " epoch 3/3",
+    ]
+    assert f"val_loss {history['val_loss'][1]:.4g}" in lines[1]
+    assert "left" in lines[0] and lines[-1].endswith(", done")
+
+
+def test_progress_lines_come_at_most_every_interval_with_an_estimate_of_the_time_left():
+    import io
+    from types import SimpleNamespace
+
+    from cmsnn.training import ProgressReport
+
+    now = [0.0]
+    stream = io.StringIO()
+    keeper = SimpleNamespace(best_val_loss=0.5, best_epoch=1)
+    progress = ProgressReport("p/seed-1", 100, 30, keeper, stream=stream, clock=lambda: now[0])
+    for epoch in range(100):
+        progress.on_epoch_begin(epoch)
+        now[0] += 4.0  # four seconds an epoch
+        progress.on_epoch_end(epoch, {"val_loss": 0.5})
+    lines = stream.getvalue().splitlines()
+    # after the first epoch, then every 32 s (8 epochs, the first past 30 s), and the last
+    assert [int(line.split("epoch ")[1].split("/")[0]) for line in lines] == [
+        1, 9, 17, 25, 33, 41, 49, 57, 65, 73, 81, 89, 97, 100
+    ]  # fmt: skip
+    assert lines[0].endswith("4 s so far, about 6 min 36 s left")
+    assert lines[-1].endswith("6 min 40 s so far, done")
+
+
+def test_a_gpu_given_but_unused_is_named():
+    from cmsnn.backend import allocated_gpus, unused_gpu_warning
+
+    slurm = {"SLURM_GPUS_ON_NODE": "1", "CUDA_VISIBLE_DEVICES": "0", "SLURM_JOB_ID": "7"}
+    assert allocated_gpus(slurm) == "CUDA_VISIBLE_DEVICES=0, SLURM_GPUS_ON_NODE=1"
+    assert allocated_gpus({"CUDA_VISIBLE_DEVICES": "-1", "SLURM_GPUS_ON_NODE": "0"}) is None
+    assert allocated_gpus({}) is None
+    warning = unused_gpu_warning("CPU (tensorflow): 2 threads", slurm)
+    assert "given a GPU (CUDA_VISIBLE_DEVICES=0" in warning and "'.[all-gpu]'" in warning
+    assert unused_gpu_warning("GPU (tensorflow): /physical_device:GPU:0", slurm) is None
+    assert unused_gpu_warning("CPU (tensorflow): 2 threads", {}) is None

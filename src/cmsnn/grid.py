@@ -16,7 +16,7 @@ from collections.abc import Mapping
 PREPROCESSING_KEYS = ("scaling", "balancing")
 #: Training keys that change how a job runs, not its result: not among a model's settings
 #: (which are its rule's params, so a change would retrain).
-RUN_ONLY_KEYS = ("checkpoint_seconds",)
+RUN_ONLY_KEYS = ("checkpoint_seconds", "progress_seconds")
 
 
 def format_value(value) -> str:

@@ -49,6 +49,10 @@ def redirect_output_to_log(log_path: str | os.PathLike) -> None:
     log_fd = os.open(log_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
     sys.stdout.flush()
     sys.stderr.flush()
+    global _CONSOLE
+    # What the job printed to before: the console of a local run, the batch system's
+    # job log on a cluster (for the few lines meant for a person watching, console()).
+    _CONSOLE = os.fdopen(os.dup(2), "w", buffering=1)
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
@@ -61,6 +65,17 @@ def redirect_output_to_log(log_path: str | os.PathLike) -> None:
         force=True,
     )
     atexit.register(remove_harmless_lines_from_output)
+
+
+#: The job's stream before :func:`redirect_output_to_log` (None before it).
+_CONSOLE = None
+
+
+def console():
+    """Where a job's lines for a person watching go: the stream the job printed to
+    before its output was sent to its log (the console of a local run, the batch job's
+    log on a cluster); ``sys.stderr`` where nothing was redirected."""
+    return _CONSOLE if _CONSOLE is not None else sys.stderr
 
 
 def without_harmless_lines(text: str) -> str:

@@ -432,15 +432,26 @@ def summarise_files(inputs: Mapping, params: Mapping, outputs: Mapping) -> None:
 
 
 def summary_warnings(summary_path) -> list[str]:
-    """``model: warning`` for every warning in a ``fom_summary.csv`` (for the console)."""
+    """``model: warning`` for every warning in a ``fom_summary.csv`` (for the console);
+    ``all models: warning`` once for a warning every model has."""
     summary = pd.read_csv(summary_path, keep_default_na=False)
     if "warnings" not in summary:
         return []
-    return [
-        f"{row.model}: {warning}"
-        for row in summary.itertuples()
-        for warning in str(row.warnings).split(WARNING_SEPARATOR)
-        if warning
+    per_model = [
+        [warning for warning in str(cell).split(WARNING_SEPARATOR) if warning]
+        for cell in summary["warnings"]
+    ]
+    # A warning on every model (one about the data, such as a process missing from a
+    # split) is said once.
+    shared = (
+        [w for w in per_model[0] if all(w in ws for ws in per_model)] if len(summary) > 1 else []
+    )
+    lines = [f"all models: {warning}" for warning in shared]
+    return lines + [
+        f"{model}: {warning}"
+        for model, warnings in zip(summary["model"], per_model, strict=True)
+        for warning in warnings
+        if warning not in shared
     ]
 
 

@@ -33,8 +33,9 @@ import keras
 import numpy as np
 import pandas as pd
 
-from cmsnn.backend import batch_job_environment
+from cmsnn.backend import batch_job_environment, unused_gpu_warning
 from cmsnn.files import read_json, read_parquet, write_csv, write_json, write_with
+from cmsnn.logs import console
 from cmsnn.model import build_model, limit_threads
 from cmsnn.weighting import negative_weight_report, net_weight_warnings, training_targets
 
@@ -127,6 +128,53 @@ class StopRequest:
     @property
     def name(self) -> str | None:
         return None if self.signal is None else signal.Signals(self.signal).name
+
+
+class ProgressReport(keras.callbacks.Callback):
+    """One line for a person watching (:func:`cmsnn.logs.console`), after the first
+    epoch and then at most every ``seconds``, and after the last: the model, the epoch,
+    the validation loss and the best so far, the time spent and an estimate of the time
+    left (the mean epoch time so far × the epochs left; early stopping can end sooner).
+    Nothing per batch; the job's log keeps every epoch (:class:`KeepBestWeights`)."""
+
+    def __init__(self, name: str, epochs: int, seconds: float, keeper, stream=None, clock=None):
+        super().__init__()
+        self.name, self.epochs, self.seconds, self.keeper = name, epochs, seconds, keeper
+        self.stream = stream
+        self.clock = clock or time.monotonic
+        self.started = self.last_line = self.first_epoch = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.started is None:
+            self.started, self.first_epoch = self.clock(), epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = self.clock()
+        done = epoch + 1
+        due = self.last_line is None or now - self.last_line >= self.seconds
+        if not (due or done == self.epochs):
+            return
+        self.last_line = now
+        elapsed = now - self.started
+        left = elapsed / (done - self.first_epoch) * (self.epochs - done)
+        line = (
+            f"training {self.name}: epoch {done}/{self.epochs}, val_loss "
+            f"{(logs or {}).get('val_loss', float('nan')):.4g} (best "
+            f"{self.keeper.best_val_loss:.4g} at epoch {self.keeper.best_epoch}), "
+            f"{_duration(elapsed)} so far"
+            + (f", about {_duration(left)} left" if done < self.epochs else ", done")
+        )
+        print(line, file=self.stream or console(), flush=True)
+
+
+def _duration(seconds: float) -> str:
+    """``'42 s'``, ``'3 min 05 s'`` or ``'2 h 04 min'``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 class EpochShuffle(keras.callbacks.Callback):
@@ -232,6 +280,8 @@ def train_model(
     verbose: int = 0,
     checkpoint_dir=None,
     checkpoint_seconds: float = 30.0,
+    progress_seconds: float | None = None,
+    name: str = "model",
 ) -> tuple[keras.Model, pd.DataFrame, dict]:
     """Train one network; returns the model (best epoch's weights), history and facts.
 
@@ -239,7 +289,9 @@ def train_model(
     is logged (``epoch 3/40: loss …``); ``verbose`` is Keras' own printing (0: none).
     With ``checkpoint_dir`` the state after an epoch is saved there (at most every
     ``checkpoint_seconds``, and always on a SIGTERM) and a saved state of the same
-    training is resumed; the folder is removed when training completes.
+    training is resumed; the folder is removed when training completes. With
+    ``progress_seconds``, a line on the console at most that often names the model
+    ``name`` and says how far it is (:class:`ProgressReport`).
     """
     keras.utils.set_random_seed(seed)
     x_train, y_train, w_train = _arrays(train, features, classification, n_classes)
@@ -262,6 +314,9 @@ def train_model(
     shuffler = EpochShuffle(len(x_train), seed, settings["shuffle"])
     stop = StopRequest()
     saver = SaveOnEpochEnd(checkpoint_dir, keeper, fingerprint, checkpoint_seconds, stop)
+    callbacks = [shuffler, keeper, saver]
+    if progress_seconds is not None:
+        callbacks.append(ProgressReport(name, settings["epochs"], progress_seconds, keeper))
     started = time.perf_counter()
     with stop:
         if first_epoch < settings["epochs"]:
@@ -274,7 +329,7 @@ def train_model(
                 initial_epoch=first_epoch,
                 epochs=settings["epochs"],
                 shuffle=False,  # the order is the shuffler's
-                callbacks=[shuffler, keeper, saver],
+                callbacks=callbacks,
                 verbose=verbose,
             )
     if saver.stopped_after is not None:
@@ -427,15 +482,21 @@ def train_files(
     seed: int,
     threads: int,
     checkpoint_seconds: float = 30.0,
+    progress_seconds: float = 30.0,
+    name: str = "model",
 ) -> None:
     """Rule entry point: prepared Parquet in; model, history CSV and facts JSON out;
-    a checkpoint every ``checkpoint_seconds`` (0: every epoch) for resuming."""
+    a checkpoint every ``checkpoint_seconds`` (0: every epoch) for resuming, and a line
+    on the console at most every ``progress_seconds`` naming the model ``name``."""
     device = configure_backend(threads, settings.get("jit_compile", False))
     batch_job = batch_job_environment()
     log.info("training on %s", device)
     log.info("batch job: %s", batch_job or "none (local run)")
+    unused_gpu = unused_gpu_warning(device)
+    if unused_gpu:  # on the console as it happens, in the summary's warnings
+        print(f"WARNING: training {name}: {unused_gpu}", file=console(), flush=True)
     train, validation = read_parquet(train_path), read_parquet(validation_path)
-    negative_weights, warnings = {}, []
+    negative_weights, warnings = {}, [unused_gpu] if unused_gpu else []
     for split, events in (("train", train), ("validation", validation)):
         report = negative_weight_report(events["weight"], events["class_index"], class_names)
         negative_weights[split] = report
@@ -452,6 +513,8 @@ def train_files(
         seed,
         checkpoint_dir=Path(model_output).parent / "checkpoint",
         checkpoint_seconds=checkpoint_seconds,
+        progress_seconds=progress_seconds,
+        name=name,
     )
     log.info("kept epoch %d (validation loss %.6g)", facts["best_epoch"], facts["best_val_loss"])
     if facts["epochs_run"] > 1 and facts["best_epoch"] == facts["epochs_run"]:

@@ -22,4 +22,6 @@ train_files(
     threads=snakemake.threads,
     # from the config, not a param: how often to save changes no result, reruns nothing
     checkpoint_seconds=snakemake.config["training"]["checkpoint_seconds"],
+    progress_seconds=snakemake.config["training"]["progress_seconds"],
+    name=snakemake.wildcards.point + "/seed-" + snakemake.wildcards.seed,
 )
