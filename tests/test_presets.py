@@ -194,11 +194,11 @@ def test_an_overlay_on_own_data_inherits_nothing_of_the_demo_and_its_report_comm
         events = generate_process(name, parameters, 300, seed=index)
         events["Process"] = f"{kind}{index}.root"
         events.to_csv(workdir / f"mydata/{kind}{index}.csv", header=False, index=False)
-    overlay = {
-        "results": "results/mydata",
-        "classification": "binary",
-        "data": {"source": "csv", "csv_files": ["mydata/*.csv"]},
-        "classes": [{"name": "Stop", "patterns": ["stop*"]}, {"name": "Other", "patterns": ["*"]}],
+    # the README's overlay as written, with a smaller network and one model
+    readme = (ROOT / "README.md").read_text()
+    overlay = yaml.safe_load(readme.split("```yaml\n# my.yaml\n")[1].split("```")[0])
+    assert overlay["results"] == "results/mydata" and len(overlay) == 4
+    overlay |= {
         "training": {"layers": [16], "epochs": 3, "batch_size": 128},
         "grid": {"decay_rate": [0.001]},
         "seeds": [1],
@@ -212,7 +212,9 @@ def test_an_overlay_on_own_data_inherits_nothing_of_the_demo_and_its_report_comm
     printed = [line for line in run.stderr.splitlines() if line.startswith("Report:")]
     assert len(printed) == 1, run.stderr[-3000:]
     command = shlex.split(printed[0].removeprefix("Report:"))
-    assert command[:2] == ["snakemake", "--snakefile"] and "--configfile" in command
+    # (the Snakefile is named: this run's is not the working folder's)
+    assert command[:2] == ["snakemake", "--snakefile"]
+    assert command[-4:] == ["--report", "results/mydata/report.html", "--configfile", "my.yaml"]
     subprocess.run(
         [sys.executable, "-m", *command], cwd=workdir, check=True, capture_output=True, timeout=600
     )
