@@ -11,6 +11,7 @@ from sklearn.metrics import confusion_matrix, roc_auc_score
 
 from cmsnn.configuration import SPLITS
 from cmsnn.evaluation import evaluate_files, evaluate_predictions, overtraining_numbers
+from cmsnn.splitting import write_shares
 from cmsnn.fom import asimov_significance, asimov_significance_with_uncertainty
 from cmsnn.metrics import (
     ROC_POINTS_DRAWN,
@@ -129,7 +130,6 @@ FRACTIONS = {"train": 0.25, "validation": 0.25, "test": 0.5}
 @pytest.mark.parametrize("classification", ["binary", "multiclass"])
 def test_evaluate_files(tmp_path, classification):
     rng = np.random.default_rng(1)
-    fractions = FRACTIONS
     fom_options = FOM_OPTIONS | {"include_mc_statistics": True, "bootstrap_replicas": 20}
     sources, frames = {}, {}
     for split in SPLITS:
@@ -141,7 +141,12 @@ def test_evaluate_files(tmp_path, classification):
     by_signal_path = tmp_path / "out" / "fom_by_signal.csv"
     outputs = {"scan": scan_path, "evaluation": numbers_path, "by_signal": by_signal_path,
                "ks_table": tmp_path / "out" / "overtraining_ks.csv"}  # fmt: skip
-    evaluate_files(sources, outputs, fractions, fom_options, classification, CLASS_NAMES)
+    sources["shares"] = tmp_path / "shares.csv"
+    write_shares(frames, sources["shares"], presplit=True)
+    evaluate_files(sources, outputs, fom_options, classification, CLASS_NAMES)
+    # each process's share of each split, counted here from the prediction files
+    counts = pd.concat(frames, names=["split"]).groupby(["split", "process"]).size()
+    shares = counts / counts.groupby("process").transform("sum")
 
     scan = pd.read_csv(scan_path)
     expected_columns = ["cut"] + [
@@ -170,7 +175,8 @@ def test_evaluate_files(tmp_path, classification):
         frame = frames[split]
         if classification == "multiclass":
             frame = frame[frame["predicted_class"] == "Signal"]
-        yields = frame["weight"].to_numpy() * 35866.0 / fractions[split]
+        yields = frame["weight"].to_numpy() * 35866.0 / frame["process"].map(shares[split])
+        yields = yields.to_numpy()
         score = frame["score_Signal"].to_numpy()
         signal = (frame["class"] == "Signal").to_numpy()
         for row in scan.itertuples():
@@ -236,7 +242,10 @@ def test_evaluate_files(tmp_path, classification):
         test = test[test["predicted_class"] == "Signal"]
     above = test[(test["score_Signal"] > numbers["best_cut"]) & (test["class"] != "Signal")]
     for name in CLASS_NAMES[1:]:
-        expected = (above["weight"][above["class"] == name] * 35866.0 / 0.5).sum()
+        of_class = above[above["class"] == name]
+        expected = (
+            of_class["weight"] * 35866.0 / of_class["process"].map(shares["test"]).astype(float)
+        ).sum()
         assert numbers[f"yield_test_at_best_cut_{name}"] == pytest.approx(expected, rel=1e-9)
     assert numbers["yield_test_at_best_cut_Other"] == 0.0
     assert sum(numbers[f"yield_test_at_best_cut_{name}"] for name in CLASS_NAMES[1:]) == (
@@ -274,7 +283,9 @@ def test_a_signal_point_whose_fom_means_nothing_warns_in_the_models_own_list(tmp
         )
     }
     options = FOM_OPTIONS | {"signal_processes": ["sig.root"]}
-    evaluate_files(sources, outputs, FRACTIONS, options, "binary", CLASS_NAMES)
+    sources["shares"] = tmp_path / "shares.csv"
+    write_shares({split: pd.read_csv(sources[split]) for split in SPLITS}, sources["shares"], True)
+    evaluate_files(sources, outputs, options, "binary", CLASS_NAMES)
 
     warnings = json.loads(outputs["evaluation"].read_text())["warnings"]
     by_signal = pd.read_csv(outputs["by_signal"], keep_default_na=False).set_index("signal_process")
