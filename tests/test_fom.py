@@ -486,3 +486,17 @@ def test_best_cut_summary_warns_about_suspect_cuts(validation_fom, test_fom, exp
     assert all(fragment in text for fragment in expected)
     assert bool(summary["warnings"]) == bool(expected)
     assert np.isfinite(summary["best_cut"])
+
+
+def test_when_no_cut_keeps_enough_background_the_warning_says_so_with_the_numbers():
+    cuts = [0.7, 0.8, 0.9]
+    validation = scan_frame(cuts, [0.8, 0.9, 1.2])
+    validation["background_effective_events"] = [6.5, 3.0, 1.0]
+    test = scan_frame(cuts, [0.5, 0.7, 1.0])
+    summary = best_cut_summary({"validation": validation, "test": test}, 10)
+    assert np.isnan(summary["best_cut"])
+    assert summary["warnings"][0].startswith(
+        "no scanned cut keeps fom.min_background_events = 10 effective background events on "
+        "the validation split (the most: 6.5, at cut 0.7): no cut is chosen"
+    )
+    assert not any("validation FOM is 0" in warning for warning in summary["warnings"])

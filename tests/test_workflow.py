@@ -482,7 +482,7 @@ def test_a_meaningless_fom_is_reported_loudly(binary_run):
         binary_run, "results/fom_summary.csv", "--configfile", str(binary_run / "strict.yaml")
     )
     assert "warning(s) in results/fom_summary.csv (column 'warnings')" in result.stderr
-    assert "validation FOM is 0 at every allowed cut" in result.stderr
+    assert "no scanned cut keeps fom.min_background_events = 1e+09 effective" in result.stderr
     # the verdict: each model's line, then where the results are
     assert "Results (results/fom_summary.csv):" in result.stderr
     assert "Tables:   results/fom_summary.csv (per model)" in result.stderr

@@ -456,6 +456,17 @@ def best_cut_summary(scans: Mapping[str, pd.DataFrame], min_background_events: f
     best = int(np.argmax(validation_fom))
     best_test = int(np.argmax(test_fom))
     warnings = cut_warnings(cuts, validation_fom, best, test["fom"].to_numpy())
+    effective = validation["background_effective_events"].to_numpy()
+    if not enough_background(effective, min_background_events).any():
+        # Say why no cut is allowed at all, with the numbers that would fix it.
+        most = int(np.nanargmax(effective)) if np.isfinite(effective).any() else 0
+        warnings = [
+            f"no scanned cut keeps fom.min_background_events = {min_background_events:g} "
+            f"effective background events on the validation split (the most: "
+            f"{np.nan_to_num(effective[most]):.3g}, at cut {cuts[most]:.4g}): no cut is chosen; "
+            "lower fom.min_background_events or fom.cut_min, or bring more simulated "
+            "background"
+        ] + warnings[1:]
     numbers = {
         "best_cut": float(cuts[best]),
         "fom_validation_at_best_cut": float(validation_fom[best]),
