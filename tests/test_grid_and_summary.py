@@ -377,7 +377,7 @@ def test_the_verdict_marks_a_model_flagged_for_overtraining(tmp_path):
     header = next(i for i, line in enumerate(verdict) if line.lstrip().startswith("model"))
     assert "KS flag" in verdict[header]
     table = headline_table(summary)
-    assert table["KS flag"].tolist() == ["", "yes"] and table["best"].tolist() == ["yes", ""]
+    assert table["KS flag"].tolist() == ["no", "yes"] and table["best"].tolist() == ["yes", ""]
 
 
 def test_a_warning_every_model_has_is_said_once_in_the_verdict(tmp_path):

@@ -472,16 +472,23 @@ VERDICT_COLUMNS = {
 def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary a user reads first: per model the test AUC, the validation-chosen
     cut, the validation and test FOM there with the latter's error, the overtraining
-    flag, the best model marked, and the number of warnings."""
+    flag ("yes" or "no"), the best model marked, and the number of warnings."""
     table = summary[[c for c in VERDICT_COLUMNS if c in summary]].copy()
     table["warnings"] = [
         len([w for w in str(text).split(WARNING_SEPARATOR) if w and w != "nan"])
         for text in table["warnings"]
     ]
     flags = ["best_model", "overtraining_flag"]
-    for flag in flags:
-        if flag in table:
-            table[flag] = ["yes" if value in (True, "True") else "" for value in table[flag]]
+    # The best model is marked; the KS flag reads "yes" or "no" (a blank cell would be
+    # taken for a test not done), blank only where it is unknown. (Read back from the
+    # CSV without NA parsing, a flag is the text "True" or "False".)
+    words = {True: "yes", "True": "yes", False: "no", "False": "no"}
+    if "best_model" in table:
+        table["best_model"] = [
+            "yes" if words.get(value) == "yes" else "" for value in table["best_model"]
+        ]
+    if "overtraining_flag" in table:
+        table["overtraining_flag"] = [words.get(value, "") for value in table["overtraining_flag"]]
     for column in table.columns.drop(["model", "warnings", *flags], errors="ignore"):
         table[column] = [_rounded(value) for value in table[column]]
     return table.rename(columns=VERDICT_COLUMNS)

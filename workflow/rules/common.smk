@@ -361,17 +361,49 @@ def memory_from_inputs(base_mb, per_input_mb):
 #: The report's section of each model: a seed's figures and tables, or an ensemble's.
 MODEL_CATEGORY = "2. Models"
 MODEL_SUBCATEGORY = "{point}, seed-{seed}"
-MEMBER_SUBCATEGORY = "{point}, {member}"
+
+
+def MEMBER_SUBCATEGORY(wildcards):
+    """The report's subcategory of a seed or of a grid point's seed ensemble (a function
+    of the wildcards, as report() allows): "{point}, seed-{seed}" as MODEL_SUBCATEGORY,
+    and "{point}, seed ensemble" as the ensemble's figures name it, so that every model
+    is one entry of "2. Models". Without a member wildcard it is the ensemble's."""
+    member = getattr(wildcards, "member", "ensemble")
+    return f"{wildcards.point}, {'seed ensemble' if member == 'ensemble' else member}"
 
 
 def figure(name, stem, caption, category, subcategory):
-    """The PNG (shown in the report with its caption) and PDF outputs of one figure."""
+    """The PNG (shown in the report with its caption) and PDF outputs of one figure.
+
+    The PNG gets the label ``result``: the report lists a subcategory's results by their
+    labels' text (else by file name), so the numbers give a model's page the order a
+    physicist reads it in: training, ROC, outputs with the KS test, FOM scan, then the
+    rest; the tables (the KS test's, evaluation.smk) come last."""
+    labels = {
+        # a model's page (a seed's, or a seed ensemble's: its FOM scan and KS table)
+        "history": "1. training history (loss, accuracy)",
+        "roc": "2. ROC curves",
+        "outputs": "3. output distributions, KS test",
+        "fom": "4. FOM scan",
+        "confusion": "5. confusion matrix",
+        "importance": "6. variable importance",
+        "classification": "7. 2-D view of the test events",
+        # "3. Across models"
+        "spread": "1. seed spread of every grid point",
+        "seeds": "2. seeds' FOM scans, {point}",
+        "by_signal": "FOM per signal point",
+        # "1. Inputs"
+        "inputs": "input distributions",
+        "correlations": "correlations",
+        "samples": "2-D view of the samples",
+    }
     return {
         f"{name}_png": report(
             f"{stem}.png",
             caption=f"../../report/{caption}",
             category=category,
             subcategory=subcategory,
+            labels={"result": labels.get(name, name.replace("_", " "))},
         ),
         f"{name}_pdf": f"{stem}.pdf",
     }

@@ -41,6 +41,8 @@ rule evaluate_model:
             caption="../../report/ks_table.rst",
             category=MODEL_CATEGORY,
             subcategory=MEMBER_SUBCATEGORY,
+            # after the model's figures (common.smk: figure): tables last
+            labels={"result": "8. KS test table"},
         ),
     log:
         f"{RESULTS}/logs/evaluate_model/{{point}}/{{member}}.log",
@@ -76,6 +78,7 @@ rule summarise_models:
             caption="../../report/summary.rst",
             category="3. Across models",
             subcategory="Tables",
+            labels={"result": "1. per model (fom_summary.csv)"},
         ),
         headline=SUMMARY_HEADLINE,
         by_point=report(
@@ -83,18 +86,21 @@ rule summarise_models:
             caption="../../report/summary_by_point.rst",
             category="3. Across models",
             subcategory="Tables",
+            labels={"result": "2. per grid point (fom_summary_by_point.csv)"},
         ),
         by_signal=report(
             BY_SIGNAL,
             caption="../../report/fom_by_signal_table.rst",
             category="3. Across models",
             subcategory="Tables",
+            labels={"result": "3. per signal process (fom_by_signal.csv)"},
         ),
         by_signal_by_point=report(
             BY_SIGNAL_BY_POINT,
             caption="../../report/fom_by_signal_by_point.rst",
             category="3. Across models",
             subcategory="Tables",
+            labels={"result": "4. per signal process and grid point (fom_by_signal_by_point.csv)"},
         ),
     log:
         f"{RESULTS}/logs/summarise_models.log",
