@@ -548,7 +548,9 @@ def test_split_fractions_with_presplit_input_are_refused_naming_both():
 
     fractions = {"train": 0.5, "validation": 0.25, "test": 0.25}
     with pytest.raises(ValueError, match=r"split.fractions .* data.source: presplit .* remove"):
-        check_presplit_fractions({"data": {"source": "presplit"}, "split": {"fractions": fractions}})
+        check_presplit_fractions(
+            {"data": {"source": "presplit"}, "split": {"fractions": fractions}}
+        )
     check_presplit_fractions({"data": {"source": "presplit"}, "split": {"seed": 3}})
     check_presplit_fractions({"data": {"source": "csv"}, "split": {"fractions": fractions}})
 
@@ -559,6 +561,10 @@ def test_the_report_command_carries_the_runs_config_files_and_overrides(tmp_path
     monkeypatch.chdir(tmp_path)
     assert report_command("results", [], {}, tmp_path / "Snakefile") == (
         "snakemake --report results/report.html"
+    )
+    stylesheet = tmp_path / "report" / "report.css"
+    assert report_command("results", [], {}, tmp_path / "Snakefile", stylesheet) == (
+        "snakemake --report results/report.html --report-stylesheet report/report.css"
     )
     command = report_command(
         "results/my data",

@@ -11,7 +11,6 @@ from sklearn.metrics import confusion_matrix, roc_auc_score
 
 from cmsnn.configuration import SPLITS
 from cmsnn.evaluation import evaluate_files, evaluate_predictions, overtraining_numbers
-from cmsnn.splitting import write_shares
 from cmsnn.fom import asimov_significance, asimov_significance_with_uncertainty
 from cmsnn.metrics import (
     ROC_POINTS_DRAWN,
@@ -21,6 +20,7 @@ from cmsnn.metrics import (
     weighted_confusion_matrix,
 )
 from cmsnn.overtraining import weighted_ks_2samp
+from cmsnn.splitting import write_shares
 
 CLASS_NAMES = ["Signal", "Wjets", "TTbar", "Other"]
 

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import io
+import itertools
+import math
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
+from matplotlib.markers import MarkerStyle
 from matplotlib.patches import Rectangle, StepPatch
+from matplotlib.text import Text
 
 from cmsnn.drawing import (
     CONTOUR_LEVELS,
+    LABEL_GAP_POINTS,
     ExperimentLabel,
+    hep_style,
     input_bin_edges,
     plot_confusion_matrix,
     plot_correlation_matrices,
@@ -34,7 +42,9 @@ from cmsnn.drawing import (
     plot_two_dimensional_classification,
     plot_two_dimensional_samples,
     save_figure,
+    seed_name,
 )
+from cmsnn.fom import best_cut_summary
 
 CLASSES = ["Stop", "WJets", "TTJets"]
 
@@ -112,6 +122,118 @@ def render(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=20)
     return buffer.getvalue()
+
+
+# --- what a drawn figure shows where ----------------------------------------------------
+
+
+@contextmanager
+def recording_drawn_texts():
+    """``{id: (text, its outline in pixels)}`` of every non-empty text a draw draws (an
+    axis's tick labels outside its view, say, are not drawn, and so not recorded)."""
+    drawn = {}
+    original = Text.draw
+
+    def draw(self, renderer):
+        original(self, renderer)
+        if self.get_visible() and self.get_text().strip():
+            drawn[id(self)] = (self, text_outline(self, renderer))
+
+    Text.draw = draw
+    try:
+        yield drawn
+    finally:
+        Text.draw = original
+
+
+def draw(figure: Figure) -> list[tuple[Text, np.ndarray]]:
+    """Draw ``figure`` as :func:`save_figure` does (Agg, in the CMS style: fonts and
+    colours are looked up at drawing time) and return every text drawn with its outline."""
+    FigureCanvasAgg(figure)
+    with hep_style(), recording_drawn_texts() as drawn:
+        figure.canvas.draw()
+    return list(drawn.values())
+
+
+def text_outline(text: Text, renderer) -> np.ndarray:
+    """The four corners (pixels) of a text's box, turned with the text: a turned tick
+    label's upright bounding box would cover its neighbour's without any letter doing so."""
+    box = text.get_window_extent(renderer)
+    angle = math.radians(text.get_rotation() % 180)
+    sine, cosine = abs(math.sin(angle)), abs(math.cos(angle))
+    x0, y0, x1, y1 = box.x0, box.y0, box.x1, box.y1
+    if min(sine, cosine) < 1e-6 or abs(sine - cosine) < 1e-3:  # upright (or at 45°: its box)
+        return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+    # the box of a w x h rectangle turned by the angle is (w·cos + h·sin) x (w·sin + h·cos)
+    width = (box.width * cosine - box.height * sine) / (cosine**2 - sine**2)
+    height = (box.height * cosine - box.width * sine) / (cosine**2 - sine**2)
+    if math.sin(angle) * math.cos(angle) > 0:  # turned anticlockwise
+        return np.array([[x0 + height * sine, y0], [x1, y0 + width * sine],
+                         [x0 + width * cosine, y1], [x0, y0 + height * cosine]])  # fmt: skip
+    return np.array([[x0, y0 + width * sine], [x0 + width * cosine, y0],
+                     [x1, y0 + height * cosine], [x0 + height * sine, y1]])  # fmt: skip
+
+
+def outlines_overlap(first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether two convex outlines (corners in order) share any area: no edge normal of
+    either separates their projections (touching edges do not count)."""
+    for outline in (first, second):
+        edges = np.roll(outline, -1, axis=0) - outline
+        for normal in np.column_stack([-edges[:, 1], edges[:, 0]]):
+            a, b = first @ normal, second @ normal
+            if a.max() <= b.min() + 1e-9 or b.max() <= a.min() + 1e-9:
+                return False
+    return True
+
+
+def overlapping_texts(figure: Figure) -> list[tuple[str, str]]:
+    """Every pair of drawn texts whose boxes share area."""
+    return [
+        (first.get_text(), second.get_text())
+        for (first, a), (second, b) in itertools.combinations(draw(figure), 2)
+        if outlines_overlap(a, b)
+    ]
+
+
+def boxes_overlap(first, second) -> bool:
+    return (
+        first.x0 < second.x1
+        and second.x0 < first.x1
+        and first.y0 < second.y1
+        and second.y0 < first.y1
+    )
+
+
+def tick_marks(axes) -> list:
+    """The drawn tick marks of ``axes`` as boxes in pixels (a tick is a line segment)."""
+    from matplotlib.transforms import Bbox
+
+    marks = []
+    dpi = axes.get_figure().dpi
+    for axis in (axes.xaxis, axes.yaxis):
+        low, high = sorted(axis.get_view_interval())
+        ticks = axis.get_major_ticks() + axis.get_minor_ticks()
+        for tick in ticks:
+            if not low <= tick.get_loc() <= high:
+                continue
+            for line in (tick.tick1line, tick.tick2line):
+                if not line.get_visible() or line.get_markersize() == 0:
+                    continue
+                style = MarkerStyle(line.get_marker())
+                path = style.get_path().transformed(style.get_transform())
+                start = line.get_transform().transform(line.get_xydata())[0]
+                ends = start + path.vertices * line.get_markersize() * dpi / 72
+                marks.append(Bbox([ends.min(axis=0), ends.max(axis=0)]))
+    return marks
+
+
+def label_parts(drawn, label: ExperimentLabel):
+    """The drawn boxes of the experiment label: its left part (name and status) and its
+    right part, and the right part's font size."""
+    texts = {text.get_text(): (text, outline) for text, outline in drawn}
+    left = [texts[part][1] for part in (label.experiment, label.status)]
+    right_text, right = texts[label.right_text()]
+    return np.vstack(left), right, right_text
 
 
 # --- saving -------------------------------------------------------------------------
@@ -263,6 +385,34 @@ def test_every_figure_carries_the_configured_experiment_label():
     (axes,) = plot_roc_curves(roc_curves(["Stop"]), label=blank).axes
     assert list(axes.texts) == []
     render(plot_roc_curves(roc_curves(["Stop"]), label=label))
+
+
+#: The label of the default run: the longest there is on both sides.
+FULL_LABEL = ExperimentLabel("CMS", "Simulation Private Work", 35866, "13 TeV")
+
+
+def test_the_confusion_matrix_label_parts_keep_apart():
+    """Reported: "Simulation Private Work35.9 fb⁻¹" ran together above a 5-class matrix
+    (a square panel, narrower than the label): the parts keep a gap, on one line, inside
+    the figure; on a figure wide enough the label keeps its size."""
+    names = ["Signal", "Wjets", "TTbar", "Z2nu", "Other"]
+    values = np.random.default_rng(1).dirichlet(np.ones(5), 5)
+    figure = plot_confusion_matrix(
+        pd.DataFrame(values, index=names, columns=names), label=FULL_LABEL
+    )
+    drawn = draw(figure)
+    left, right, right_text = label_parts(drawn, FULL_LABEL)
+    gap = right[:, 0].min() - left[:, 0].max()
+    assert gap >= LABEL_GAP_POINTS * figure.dpi / 72 * 0.99
+    assert left[:, 0].min() >= 0 and right[:, 0].max() <= figure.bbox.width
+    assert right[:, 1].min() < left[:, 1].max() and left[:, 1].min() < right[:, 1].max()
+    with hep_style():
+        nominal = matplotlib.font_manager.FontProperties(size="medium").get_size_in_points()
+    assert right_text.get_fontsize() < nominal  # shrunk to fit
+    # wide enough: as it was given
+    scan, evaluation = fom_scan_with_counts(np.linspace(1, 2, 12), np.full(12, 50.0), 10)
+    drawn = draw(plot_fom_scan(scan, evaluation, CLASSES, FULL_LABEL, 10))
+    assert label_parts(drawn, FULL_LABEL)[2].get_fontsize() == pytest.approx(nominal)
 
 
 # --- output distributions -------------------------------------------------------------
@@ -483,16 +633,52 @@ def test_correlation_matrices_one_heat_map_per_class_and_a_shared_colour_bar():
     assert len(heat_maps) == 3 and len(figure.axes) == 4  # three panels, one colour bar
     for axes, (name, matrix) in zip(heat_maps, matrices.items(), strict=True):
         image = axes.images[0]
-        np.testing.assert_allclose(image.get_array(), matrix.to_numpy())
-        assert image.get_clim() == (-1, 1)
+        # one unit in the figure: the colours are in percent, as every printed coefficient
+        np.testing.assert_allclose(image.get_array(), 100 * matrix.to_numpy())
+        assert image.get_clim() == (-100, 100)
         assert [label.get_text() for label in axes.get_xticklabels()] == features
-        assert axes.get_title(loc="right") == name
-        # every coefficient printed in percent, as TMVA does
+        assert axes.get_title(loc="center") == name
         cells = {text.get_position(): text.get_text() for text in axes.texts}
         for (row, column), value in np.ndenumerate(matrix.to_numpy()):
             assert cells[(column, row)] == str(round(100 * value))
     assert "training split" in figure.get_suptitle()
     render(figure)
+
+
+def test_correlation_colour_bar_is_in_percent_like_the_printed_values():
+    features = ["Met", "HT"]
+    matrix = pd.DataFrame([[1.0, -0.5], [-0.5, 1.0]], index=features, columns=features)
+    figure = plot_correlation_matrices({"Stop": matrix, "WJets": matrix})
+    (colour_bar,) = [
+        image.colorbar for axes in figure.axes for image in axes.images if image.colorbar
+    ]
+    assert (colour_bar.vmin, colour_bar.vmax) == (-100, 100)
+    assert colour_bar.ax.get_ylim() == (-100, 100)
+    assert colour_bar.ax.get_ylabel() == "Correlation coefficient [%]"
+    draw(figure)
+    ticks = [float(tick.get_text().replace("−", "-")) for tick in colour_bar.ax.get_yticklabels()]
+    assert min(ticks) == -100 and max(ticks) == 100
+
+
+def test_heat_map_ticks_stay_off_the_printed_values():
+    """Seventeen variables make the cells small: inward ticks at the edges (the style's)
+    would run into the first and last row and column of numbers."""
+    features = [f"x{index}" for index in range(17)]
+    values = np.random.default_rng(3).uniform(-1, 1, (17, 17))
+    matrix = pd.DataFrame((values + values.T) / 2, index=features, columns=features)
+    figure = plot_correlation_matrices({"Stop": matrix})
+    from matplotlib.transforms import Bbox
+
+    drawn = dict((id(text), outline) for text, outline in draw(figure))
+    heat_map = figure.axes[0]
+    cells = [
+        Bbox([drawn[id(text)].min(axis=0), drawn[id(text)].max(axis=0)]) for text in heat_map.texts
+    ]
+    assert len(cells) == 17 * 17
+    marks = tick_marks(heat_map)
+    for mark in marks:
+        assert not any(boxes_overlap(mark, cell) for cell in cells)
+    assert len(marks) == 2 * 17  # bottom and left only, pointing out
 
 
 # --- seeds ----------------------------------------------------------------------------
@@ -527,7 +713,8 @@ def test_seed_spread_shows_every_seed_and_the_mean_with_the_sample_std():
         assert axes.get_ylabel() == metric
         ticks = [label.get_text() for label in axes.get_xticklabels()]
         assert ticks == ["decay-0.001", "decay-0.0001"]
-    assert {"seed 1", "seed 2", "seed 3", "mean ± std"} <= set(legend_texts(figure.axes[0]))
+    (legend,) = figure.legends
+    assert {"seed 1", "seed 2", "seed 3", "mean ± std"} <= {t.get_text() for t in legend.texts}
     render(figure)
 
 
@@ -545,7 +732,12 @@ def test_the_seeds_fom_scans_overlay_with_their_chosen_cuts():
         drawn = lines_with_x(axes, scan["cut"])
         assert any(np.allclose(line.get_ydata(), scan["fom_test"]) for line in drawn), name
     assert sorted(vertical_lines(axes)) == pytest.approx([0.3, 0.5])
-    assert legend_texts(axes) == ["seed 1", "seed 2", "ensemble", "validation-chosen cuts"]
+    assert legend_texts(axes) == [
+        "seed 1",
+        "seed 2: no cut chosen",
+        "ensemble",
+        "validation-chosen cuts",
+    ]
     assert axes.get_ylabel() == "Asimov significance Z (test split)"
     render(figure)
 
@@ -556,8 +748,208 @@ def test_fom_scan_without_a_chosen_cut_says_so():
     fom_axes, efficiency_axes = figure.axes
     assert vertical_lines(fom_axes) == [0.45]  # only the test maximum
     assert vertical_lines(efficiency_axes) == []
-    assert "No cut chosen" in fom_axes.get_title()
+    assert figure.get_suptitle().startswith("No cut chosen")
     render(figure)
+
+
+def fom_scan_with_counts(
+    validation_fom, effective_events, min_background_events: float
+) -> tuple[pd.DataFrame, dict]:
+    """A scan of every split with the given validation FOM and effective validation
+    background events (test as validation), and the evaluation that
+    :func:`cmsnn.fom.best_cut_summary` makes of it (as evaluate_model does)."""
+    validation_fom = np.asarray(validation_fom, dtype=float)
+    cuts = np.round(np.linspace(0.7, 0.99, len(validation_fom)), 6)
+    split = pd.DataFrame(
+        {
+            "cut": cuts,
+            "fom": validation_fom,
+            "fom_stat_error": 0.1,
+            "signal_yield": 10.0,
+            "signal_efficiency": 1 - cuts,
+            "background_yield": 5.0,
+            "background_efficiency": (1 - cuts) ** 2 + 1e-4,
+            "background_mc_relative_uncertainty": 0.2,
+            "background_events": np.ceil(effective_events).astype(int),
+            "background_effective_events": np.asarray(effective_events, dtype=float),
+        }
+    )
+    splits = {name: split for name in ("train", "validation", "test")}
+    evaluation = best_cut_summary(splits, min_background_events)
+    evaluation |= {f"yield_test_at_best_cut_{name}": 1.0 for name in CLASSES[1:]}
+    scan = pd.concat(
+        [frame.drop(columns="cut").add_suffix(f"_{name}") for name, frame in splits.items()],
+        axis=1,
+    )
+    scan.insert(0, "cut", cuts)
+    return scan, evaluation
+
+
+def shaded_ranges(axes) -> list[tuple[float, float]]:
+    """The cut ranges a FOM-scan panel shades as not allowed (hatched spans)."""
+    spans = [patch for patch in axes.patches if patch.get_hatch()]
+    return sorted((patch.get_x(), patch.get_x() + patch.get_width()) for patch in spans)
+
+
+def is_shaded(cut: float, ranges) -> bool:
+    return any(low <= cut <= high for low, high in ranges)
+
+
+#: The issue's case: a validation FOM of 0.8, but only at cuts whose validation
+#: background has fewer than 10 effective events; 0 at every cut with enough of them.
+TOO_FEW_EVENTS_AT_THE_PEAK = ([0.0] * 7 + [0.8] * 5, [50.0 - 5 * i for i in range(7)] + [4.0] * 5)
+FOM_SCENARIOS = {
+    "the peak among too few events": (*TOO_FEW_EVENTS_AT_THE_PEAK, 10),
+    "a peak with enough events": (
+        np.sin(np.linspace(0.2, 3.0, 12)),
+        np.linspace(100, 2, 12),
+        10,
+    ),
+    "no minimum": (np.sin(np.linspace(0.2, 3.0, 12)), np.linspace(100, 2, 12), 0),
+    "0 everywhere, no minimum": (np.zeros(12), np.linspace(100, 2, 12), 0),
+}
+
+
+@pytest.mark.parametrize("scenario", list(FOM_SCENARIOS))
+def test_the_fom_scan_never_contradicts_itself(scenario):
+    """What the title says about the chosen cut is true of the curve and the shading
+    drawn; and the title stays clear of the experiment label."""
+    fom, effective, minimum = FOM_SCENARIOS[scenario]
+    scan, evaluation = fom_scan_with_counts(fom, effective, minimum)
+    label = ExperimentLabel("CMS", "Simulation Private Work", 35866, "13 TeV")
+    figure = plot_fom_scan(scan, evaluation, CLASSES, label, min_background_events=minimum)
+    fom_axes, efficiency_axes = figure.axes
+    title = figure.get_suptitle()
+    (validation,) = [line for line in fom_axes.get_lines() if line.get_label() == "validation"]
+    cuts, drawn_fom = validation.get_xdata(), validation.get_ydata()
+    ranges = shaded_ranges(fom_axes)
+    assert shaded_ranges(efficiency_axes) == ranges
+    allowed = np.array([not is_shaded(cut, ranges) for cut in cuts])
+    np.testing.assert_array_equal(allowed, np.asarray(effective) >= minimum)
+    if title.startswith("Chosen cut"):
+        best = evaluation["best_cut"]
+        assert title.startswith(f"Chosen cut {best:.3f}: the highest validation FOM")
+        assert best in vertical_lines(fom_axes) and not is_shaded(best, ranges)
+        assert drawn_fom[cuts == best] == pytest.approx(drawn_fom[allowed].max())
+        assert (f"≥ {minimum} effective validation background events" in title) == (minimum > 0)
+    elif minimum > 0:
+        assert title == (
+            "No cut chosen: no cut with ≥ 10 effective validation background events\n"
+            "has a validation FOM above 0 (the shaded cuts are not allowed)"
+        )
+        assert drawn_fom[allowed].max() == 0 and drawn_fom.max() == pytest.approx(0.8)
+        assert "Not allowed: < 10 effective\nvalidation background events" in legend_texts(fom_axes)
+    else:
+        assert title == "No cut chosen: the validation FOM is 0 at every scanned cut"
+        assert drawn_fom.max() == 0 and ranges == []
+    # the title above the label's line, and no text over another anywhere
+    drawn = draw(figure)
+    (title_outline,) = [outline for text, outline in drawn if text.get_text() == title]
+    left, right, _ = label_parts(drawn, label)
+    assert title_outline[:, 1].min() >= max(left[:, 1].max(), right[:, 1].max())
+    assert overlapping_texts(figure) == []
+
+
+def test_the_fom_scan_shades_every_run_of_cuts_that_may_not_be_chosen():
+    """Negative weights can make the effective count rise again: each run is shaded,
+    from half-way to its allowed neighbours (the scan's edge at its end)."""
+    effective = [30, 30, 5, 5, 30, 30, 30, 3, 3, 3]
+    fom = np.linspace(0.5, 1.0, 10)
+    scan, evaluation = fom_scan_with_counts(fom, effective, 10)
+    figure = plot_fom_scan(scan, evaluation, CLASSES, min_background_events=10)
+    fom_axes, _ = figure.axes
+    cuts = scan["cut"].to_numpy()
+    step = cuts[1] - cuts[0]
+    expected = [(cuts[2] - step / 2, cuts[3] + step / 2), (cuts[7] - step / 2, cuts[9])]
+    np.testing.assert_allclose(shaded_ranges(fom_axes), expected, atol=1e-6)
+    assert (
+        legend_texts(fom_axes).count("Not allowed: < 10 effective\nvalidation background events")
+        == 1
+    )
+    # chosen: the best of the allowed cuts (cut 6), not the best of all (cut 9)
+    assert evaluation["best_cut"] == cuts[6] and cuts[6] in vertical_lines(fom_axes)
+    # no minimum: nothing is shaded
+    scan, evaluation = fom_scan_with_counts(fom, effective, 0)
+    assert shaded_ranges(plot_fom_scan(scan, evaluation, CLASSES).axes[0]) == []
+
+
+def test_the_fom_scan_legends_stand_beside_the_panels():
+    """No legend text over a curve: each legend lies outside its panel."""
+    scan, evaluation = fom_scan_with_counts(*TOO_FEW_EVENTS_AT_THE_PEAK, 10)
+    figure = plot_fom_scan(scan, evaluation, CLASSES, min_background_events=10)
+    draw(figure)
+    for axes in figure.axes:
+        legend, panel = axes.get_legend().get_window_extent(), axes.get_window_extent()
+        assert legend.x0 >= panel.x1
+
+
+def test_the_seeds_fom_scans_dot_the_cuts_that_may_not_be_chosen():
+    scans, evaluations = {}, {}
+    counts = {"seed 1": [50.0 - 5 * i for i in range(12)], "seed 2": [4.0] * 12}
+    counts["ensemble"] = counts["seed 1"]
+    for name, effective in counts.items():
+        scans[name], evaluations[name] = fom_scan_with_counts(np.linspace(1, 2, 12), effective, 10)
+    figure = plot_fom_scans_of_seeds(scans, evaluations, min_background_events=10)
+    (axes,) = figure.axes
+    for name, scan in scans.items():
+        allowed = np.asarray(counts[name]) >= 10
+        lines = lines_with_x(axes, scan["cut"])
+        dotted = [line for line in lines if line.get_linestyle() == ":"]
+        solid = [line for line in lines if line.get_linestyle() == "-"]
+        assert any(np.allclose(line.get_ydata(), scan["fom_test"]) for line in dotted), name
+        kept = [np.isfinite(line.get_ydata()) for line in solid]
+        assert any(np.array_equal(finite, allowed) for finite in kept), name
+    assert vertical_lines(axes) == pytest.approx([evaluations["seed 1"]["best_cut"]] * 2)
+    texts = legend_texts(axes)
+    assert "seed 2: no cut chosen" in texts and "seed 1" in texts
+    assert "not allowed (dotted): < 10 effective\nvalidation background events" in texts
+    assert overlapping_texts(figure) == []
+
+
+def test_the_fom_scan_files_hand_the_minimum_to_both_figures(tmp_path, monkeypatch):
+    """The plotting rules' ``min_background_events`` reaches the FOM scan (shaded) and
+    the seeds' overlay (dotted), whose seeds are named as integers."""
+    from cmsnn import figures
+    from cmsnn.files import write_json
+
+    drawn = {}
+    monkeypatch.setattr(figures, "save", lambda figure, outputs, name: drawn.update({name: figure}))
+    inputs = {"seed_scans": [], "seed_evaluations": []}
+    for name, effective in (("ensemble", [50.0 - 5 * i for i in range(12)]), ("seed", [4.0] * 12)):
+        scan, evaluation = fom_scan_with_counts(np.linspace(1, 2, 12), effective, 10)
+        scan.to_csv(tmp_path / f"{name}.csv", index=False)
+        write_json(evaluation, tmp_path / f"{name}.json")
+    inputs |= {"scan": tmp_path / "ensemble.csv", "evaluation": tmp_path / "ensemble.json"}
+    inputs["seed_scans"] = [tmp_path / "seed.csv"]
+    inputs["seed_evaluations"] = [tmp_path / "seed.json"]
+    figures.plot_fom_scan_files(inputs, {}, CLASSES, seeds=[7.0], min_background_events=10)
+    fom_axes = drawn["fom"].axes[0]
+    assert shaded_ranges(fom_axes) and drawn["fom"].get_suptitle().startswith("Chosen cut")
+    texts = legend_texts(drawn["seeds"].axes[0])
+    assert "seed 7: no cut chosen" in texts and any("not allowed (dotted)" in t for t in texts)
+
+
+def test_seed_spread_names_the_seeds_as_the_integers_they_are():
+    """An ensemble row leaves the seed empty, which makes the column float: still no
+    "seed 1.0" in the legend."""
+    summary = pd.DataFrame(
+        {
+            "grid_point": ["a", "a", "a"],
+            "seed": [1, 2, None],
+            "kind": ["seed", "seed", "ensemble"],
+            "auc_validation": [0.9, 0.91, 0.92],
+        }
+    )
+    assert summary["seed"].dtype == float
+    figure = plot_seed_spread(summary, ["auc_validation"])
+    legends = figure.legends + [axes.get_legend() for axes in figure.axes if axes.get_legend()]
+    texts = [text.get_text() for legend in legends for text in legend.texts]
+    assert texts[:2] == ["seed 1", "seed 2"] and not any(".0" in text for text in texts)
+    (legend,) = figure.legends
+    assert [seed_name(seed) for seed in (1.0, np.float64(2), 3, "x")] == ["1", "2", "3", "x"]
+    # the legend below the panels, where no point lies under it
+    draw(figure)
+    assert legend.get_window_extent().y1 <= min(a.get_window_extent().y0 for a in figure.axes)
 
 
 def test_seed_spread_marks_the_ensemble():
@@ -642,7 +1034,10 @@ def test_two_dimensional_classification_splits_correct_and_wrong_events(rng):
         np.testing.assert_allclose(wrong_points.get_offsets(), events[wrong][["x1", "x2"]])
         assert len(correct_points.get_offsets()) == members.sum() - wrong.sum()
         assert correct_points.get_rasterized() and wrong_points.get_rasterized()
-        assert axes.get_title(loc="center") == f"{name}: {wrong.sum() / 100:.1%} misclassified"
+        # in the legend's title: above the panels is the experiment label's line
+        title = axes.get_legend().get_title().get_text()
+        assert title == f"{name} (test split):\n{wrong.sum() / 100:.1%} misclassified"
+        assert axes.get_title(loc="center") == ""
     render(figure)
 
 
@@ -666,3 +1061,116 @@ def test_signal_points_are_drawn_in_mass_order_when_every_name_gives_one(process
     from cmsnn.figures import signal_point_order
 
     assert signal_point_order(processes) == order
+
+
+# --- every figure ------------------------------------------------------------------
+
+
+def every_figure(rng) -> dict:
+    """Every figure the workflow draws, with the longest label and small data."""
+    events = events_of(CLASSES, rng)
+    ks = pd.DataFrame({"statistic": 0.03, "p_value": 0.4}, index=CLASSES)
+    features = ["Met", "HT", "Njet"]
+    correlation = pd.DataFrame(np.eye(3), index=features, columns=features)
+    confusion = pd.DataFrame(np.full((3, 3), 1 / 3), index=CLASSES, columns=CLASSES)
+    scan, evaluation = fom_scan_with_counts(*TOO_FEW_EVENTS_AT_THE_PEAK, 10)
+    chosen_scan, chosen = fom_scan_with_counts(
+        np.sin(np.linspace(0.2, 3, 12)), np.linspace(100, 2, 12), 10
+    )
+    summary = pd.DataFrame(
+        {
+            "grid_point": ["decay_rate-0.001"] * 3,
+            "seed": [1, 2, None],
+            "kind": ["seed", "seed", "ensemble"],
+            **{
+                metric: [0.9, 0.91, 0.92]
+                for metric in ("auc_validation", "auc_test", "fom_test_at_best_cut", "fom_test_max")
+            },
+        }
+    )
+    by_signal = pd.DataFrame(
+        {
+            "grid_point": ["p1"] * 3,
+            "signal_process": [f"T2DegStop_{m}_{m - 30}.root" for m in (500, 550, 600)],
+            "fom_test_at_best_cut_mean": [1.0, 2.0, 3.0],
+            "fom_test_at_best_cut_std": [0.1, 0.2, 0.3],
+            "ensemble_fom_test_at_best_cut": [1.1, 2.1, 3.1],
+        }
+    )
+    signal, background = plane_events(rng, n=500)
+    plane = pd.concat([signal, background], ignore_index=True)
+    is_signal = np.arange(len(plane)) < len(signal)
+    label = FULL_LABEL
+    return {
+        "history": lambda: plot_training_history(history_table(), 3, label),
+        "roc, binary": lambda: plot_roc_curves(roc_curves(["Stop"]), label=label),
+        "roc, three classes": lambda: plot_roc_curves(roc_curves(CLASSES), label=label),
+        "outputs": lambda: plot_output_distributions(
+            events, events, "score", CLASSES, ks, label=label
+        ),
+        "confusion": lambda: plot_confusion_matrix(confusion, label=label),
+        "fom scan, no cut": lambda: plot_fom_scan(scan, evaluation, CLASSES, label, 10),
+        "fom scan, chosen": lambda: plot_fom_scan(chosen_scan, chosen, CLASSES, label, 10),
+        "fom scans of seeds": lambda: plot_fom_scans_of_seeds(
+            {"seed 1": chosen_scan, "seed 2": scan, "ensemble": chosen_scan},
+            {"seed 1": chosen, "seed 2": evaluation, "ensemble": chosen},
+            label=label,
+            min_background_events=10,
+        ),
+        "importance": lambda: plot_importance(importance_table(with_std=True), label=label),
+        "inputs, two": lambda: plot_input_distributions(
+            events, ["Met", "Njet"], CLASSES, {"Met": "GeV"}, label=label
+        ),
+        "correlations": lambda: plot_correlation_matrices(
+            {name: correlation for name in CLASSES}, label
+        ),
+        "seed spread": lambda: plot_seed_spread(summary, list(summary.columns[3:]), label=label),
+        "fom by signal": lambda: plot_fom_by_signal(
+            by_signal, list(by_signal["signal_process"]), label
+        ),
+        "2-D samples": lambda: plot_two_dimensional_samples(signal, background, "x1", "x2", label),
+        "2-D classification": lambda: plot_two_dimensional_classification(
+            plane, "x1", "x2", is_signal, plane["x1"].to_numpy() > 0, label
+        ),
+    }
+
+
+FIGURE_NAMES = [
+    "history",
+    "roc, binary",
+    "roc, three classes",
+    "outputs",
+    "confusion",
+    "fom scan, no cut",
+    "fom scan, chosen",
+    "fom scans of seeds",
+    "importance",
+    "inputs, two",
+    "correlations",
+    "seed spread",
+    "fom by signal",
+    "2-D samples",
+    "2-D classification",
+]
+
+
+@pytest.mark.parametrize("name", FIGURE_NAMES)
+def test_no_text_overlaps_another_on_any_figure(name, rng):
+    """No two drawn texts share area (labels, titles, tick labels, legends, cell values),
+    the experiment label's parts keep their gap, and every text is inside the figure."""
+    figures = every_figure(rng)
+    assert list(figures) == FIGURE_NAMES
+    figure = figures[name]()
+    drawn = draw(figure)
+    pairs = [
+        (first.get_text(), second.get_text())
+        for (first, a), (second, b) in itertools.combinations(drawn, 2)
+        if outlines_overlap(a, b)
+    ]
+    assert pairs == []
+    left, right, _ = label_parts(drawn, FULL_LABEL)
+    assert right[:, 0].min() - left[:, 0].max() >= LABEL_GAP_POINTS * figure.dpi / 72 * 0.99
+    corners = np.vstack([outline for _, outline in drawn])
+    width, height = figure.bbox.width, figure.bbox.height
+    assert corners.min() >= -1 and corners[:, 0].max() <= width + 1
+    assert corners[:, 1].max() <= height + 1

@@ -214,7 +214,8 @@ def test_an_overlay_on_own_data_inherits_nothing_of_the_demo_and_its_report_comm
     command = shlex.split(printed[0].removeprefix("Report:"))
     # (the Snakefile is named: this run's is not the working folder's)
     assert command[:2] == ["snakemake", "--snakefile"]
-    assert command[-4:] == ["--report", "results/mydata/report.html", "--configfile", "my.yaml"]
+    assert command[3:5] == ["--report", "results/mydata/report.html"]
+    assert command[5] == "--report-stylesheet" and command[-2:] == ["--configfile", "my.yaml"]
     subprocess.run(
         [sys.executable, "-m", *command], cwd=workdir, check=True, capture_output=True, timeout=600
     )

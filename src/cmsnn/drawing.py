@@ -21,14 +21,17 @@ import mplhep
 import numpy as np
 import pandas as pd
 import PIL.Image
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Annotation
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Bbox
 
 from cmsnn.files import write_with
+from cmsnn.fom import enough_background
 
 #: The splits in the order they are drawn, with their colours.
 SPLIT_COLOURS = {"train": "C0", "validation": "C1", "test": "C2"}
@@ -166,7 +169,7 @@ def plot_roc_curves(
                 axes.set_xlabel("False positive rate")
                 axes.set_ylabel("True positive rate")
             axes.legend(title=f"{class_name} vs rest" if len(curves) > 1 else class_name)
-        draw_experiment_label(panels[0], label)
+        draw_experiment_label(panels[0], label, right=panels[min(len(panels), 2) - 1])
     return figure
 
 
@@ -234,6 +237,7 @@ def plot_confusion_matrix(
             colour = "white" if value > 0.5 else "black"
             axes.text(column, row, f"{value:.2f}", ha="center", va="center", color=colour)
         _category_ticks(axes, matrix.columns, matrix.index, rotation=30, fontsize="small")
+        _outward_ticks(axes)
         axes.set_xlabel(f"Predicted class ({split} split)")
         axes.set_ylabel("True class")
         figure.colorbar(image, ax=axes, label="Fraction of the true class")
@@ -246,14 +250,20 @@ def plot_fom_scan(
     evaluation: Mapping,
     class_names: Sequence[str],
     label: ExperimentLabel = DEFAULT_LABEL,
+    min_background_events: float = 0.0,
 ) -> Figure:
     """Top: the FOM against the cut per split, with the bootstrap band of its MC
     statistical uncertainty (validation and test), the chosen cut and the test maximum
-    marked. Bottom: validation signal and background efficiencies, test yields at the cut."""
+    marked. Bottom: validation signal and background efficiencies, test yields at the cut.
+    Both shade the cuts that may not be chosen (fewer than ``min_background_events``
+    effective validation background events, :func:`cmsnn.fom.enough_background`); the
+    title says which cut was chosen and why, or why none was. The legends stand to the
+    right of the panels, where no curve runs under them."""
     best_cut = evaluation["best_cut"]
     chosen = best_cut is not None and np.isfinite(best_cut)
+    allowed = allowed_cuts(scan, min_background_events)
     with hep_style():
-        figure = Figure(figsize=(12, 13), layout="constrained")
+        figure = Figure(figsize=(18, 13), layout="constrained")
         fom_axes, efficiency_axes = figure.subplots(
             2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]}
         )
@@ -270,24 +280,118 @@ def plot_fom_scan(
                     linewidth=0,
                     label=f"{split}: ±1σ MC statistics (bootstrap)",
                 )
+        _shade_not_allowed(
+            [fom_axes, efficiency_axes],
+            scan["cut"].to_numpy(dtype=float),
+            allowed,
+            _not_allowed_label(min_background_events),
+        )
         if chosen:
             fom_axes.axvline(best_cut, color="black", ls="--", label=_chosen_cut_label(evaluation))
         if np.isfinite(evaluation["cut_test_max"]):
+            # chosen among the cuts with enough effective *test* background events
+            among = (
+                f"\n(cuts with ≥ {min_background_events:g} effective test background events)"
+                if min_background_events > 0
+                else ""
+            )
             fom_axes.axvline(
                 evaluation["cut_test_max"],
                 color="grey",
                 ls=":",
                 label=f"Test maximum {evaluation['cut_test_max']:.3f}: "
-                f"Z = {evaluation['fom_test_max']:.3f}",
+                f"Z = {evaluation['fom_test_max']:.3f}{among}",
             )
-        if not chosen:
-            fom_axes.set_title("No cut chosen: the validation FOM is 0 everywhere", fontsize=14)
+        # above the panel and its experiment label, where the layout keeps room for it
+        figure.suptitle(
+            fom_choice_text(scan, evaluation, min_background_events, allowed), fontsize=18
+        )
         fom_axes.set_ylabel("Asimov significance Z")
-        fom_axes.legend(fontsize="x-small")
+        fom_axes.legend(fontsize="x-small", **BESIDE_THE_PANEL)
         yields = _yield_label(evaluation, class_names) if chosen else "No cut chosen"
         _plot_efficiencies(efficiency_axes, scan, best_cut if chosen else None, yields)
         draw_experiment_label(fom_axes, label)
     return figure
+
+
+#: A legend to the right of its panel, top-aligned (the layout makes room for it).
+BESIDE_THE_PANEL = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0}
+#: How the FOM scan shades the cuts that may not be chosen.
+NOT_ALLOWED_STYLE = {
+    "facecolor": (0.5, 0.5, 0.5, 0.12),
+    "hatch": "//",
+    "hatchcolor": (0.5, 0.5, 0.5, 0.45),
+    "edgecolor": "none",
+    "linewidth": 0,
+}
+
+
+def allowed_cuts(scan: pd.DataFrame, min_background_events: float) -> np.ndarray | None:
+    """Where the scan's cuts may be chosen (the validation background's Kish effective
+    events reach ``min_background_events``; every cut for 0); None for a scan without
+    the effective events."""
+    column = "background_effective_events_validation"
+    if column not in scan:
+        return None
+    return enough_background(scan[column].to_numpy(dtype=float), min_background_events)
+
+
+def fom_choice_text(
+    scan: pd.DataFrame,
+    evaluation: Mapping,
+    min_background_events: float,
+    allowed: np.ndarray | None = None,
+) -> str:
+    """Which cut was chosen and why, or why none was, in words that agree with the
+    scan drawn: the reasons are checked on it (an evaluation made with another
+    ``min_background_events`` gets no reason rather than a wrong one)."""
+    enough = f"≥ {min_background_events:g} effective validation background events"
+    best_cut = evaluation["best_cut"]
+    fom = scan["fom_validation"].to_numpy(dtype=float)
+    if best_cut is not None and np.isfinite(best_cut):
+        z = evaluation["fom_validation_at_best_cut"]
+        if min_background_events > 0:
+            return (
+                f"Chosen cut {best_cut:.3f}: the highest validation FOM (Z = {z:.3f})\n"
+                f"among the cuts with {enough}"
+            )
+        return f"Chosen cut {best_cut:.3f}: the highest validation FOM of the scan (Z = {z:.3f})"
+    if min_background_events > 0 and allowed is not None:
+        if not np.any(fom[allowed] > 0):
+            reason = f"no cut with {enough}\nhas a validation FOM above 0"
+            if np.any(fom[~allowed] > 0):
+                reason += " (the shaded cuts are not allowed)"
+            return f"No cut chosen: {reason}"
+    elif min_background_events <= 0 and not np.any(fom > 0):
+        return "No cut chosen: the validation FOM is 0 at every scanned cut"
+    return "No cut chosen (see the evaluation's warnings)"
+
+
+def _not_allowed_label(min_background_events: float) -> str:
+    return f"Not allowed: {_too_few_background(min_background_events)}"
+
+
+def _too_few_background(min_background_events: float) -> str:
+    return f"< {min_background_events:g} effective\nvalidation background events"
+
+
+def _shade_not_allowed(
+    panels: Sequence[Axes], cuts: np.ndarray, allowed: np.ndarray | None, label: str
+) -> None:
+    """Shade every run of cuts that may not be chosen on ``panels``, from half-way to the
+    neighbouring allowed cut (to the scan's edge at its ends); the first shaded region
+    of the first panel carries ``label`` for its legend."""
+    if allowed is None or np.all(allowed) or len(cuts) == 0:
+        return
+    edges = np.concatenate([[cuts[0]], 0.5 * (cuts[:-1] + cuts[1:]), [cuts[-1]]])
+    forbidden = np.concatenate([[0], ~allowed, [0]]).astype(int)
+    # a run of forbidden cuts starts where that rises and ends where it falls
+    steps = np.diff(forbidden)
+    starts, stops = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
+    for run, (start, stop) in enumerate(zip(starts, stops, strict=True)):
+        for index, axes in enumerate(panels):
+            legend = label if run == 0 and index == 0 else None
+            axes.axvspan(edges[start], edges[stop], **NOT_ALLOWED_STYLE, label=legend)
 
 
 def plot_fom_scans_of_seeds(
@@ -295,21 +399,39 @@ def plot_fom_scans_of_seeds(
     evaluations: Mapping[str, Mapping],
     split: str = "test",
     label: ExperimentLabel = DEFAULT_LABEL,
+    min_background_events: float = 0.0,
 ) -> Figure:
     """The FOM of ``split`` against the cut for every model of a grid point (its seeds,
     and the seed ensemble if there is one, in black), each with its validation-chosen cut
-    marked in its colour: how far the seeds' choices and FOMs scatter."""
+    marked in its colour: how far the seeds' choices and FOMs scatter. A model's curve
+    is dotted where its cut may not be chosen (fewer than ``min_background_events``
+    effective validation background events); a model without a chosen cut says so in
+    the legend."""
     with hep_style():
         figure = Figure(figsize=(12, 9), layout="constrained")
         axes = figure.subplots()
+        any_forbidden = False
         for index, (name, scan) in enumerate(scans.items()):
             colour = "black" if name == "ensemble" else _seed_marker(index)["color"]
             width = 3 if name == "ensemble" else 1.5
-            axes.plot(scan["cut"], scan[f"fom_{split}"], color=colour, lw=width, label=name)
             best_cut = evaluations[name]["best_cut"]
-            if best_cut is not None and np.isfinite(best_cut):
+            chosen = best_cut is not None and np.isfinite(best_cut)
+            entry = name if chosen else f"{name}: no cut chosen"
+            fom = scan[f"fom_{split}"].to_numpy(dtype=float)
+            allowed = allowed_cuts(scan, min_background_events)
+            if allowed is None or np.all(allowed):
+                axes.plot(scan["cut"], fom, color=colour, lw=width, label=entry)
+            else:
+                any_forbidden = True
+                axes.plot(scan["cut"], fom, color=colour, lw=width * 0.7, ls=":")
+                kept = np.where(allowed, fom, np.nan)
+                axes.plot(scan["cut"], kept, color=colour, lw=width, label=entry)
+            if chosen:
                 axes.axvline(best_cut, color=colour, ls="--", lw=1)
         axes.plot([], [], color="grey", ls="--", lw=1, label="validation-chosen cuts")
+        if any_forbidden:
+            entry = f"not allowed (dotted): {_too_few_background(min_background_events)}"
+            axes.plot([], [], color="grey", ls=":", lw=1.5, label=entry)
         axes.set_xlabel("Lower cut on the signal output")
         axes.set_ylabel(f"Asimov significance Z ({split} split)")
         axes.set_ylim(bottom=0)
@@ -409,24 +531,26 @@ def plot_correlation_matrices(
     label: ExperimentLabel = DEFAULT_LABEL,
     split: str = "training",
 ) -> Figure:
-    """One heat map of the feature correlations per class, with a shared colour bar and
-    every coefficient printed in percent, as TMVA shows them."""
+    """One heat map of the feature correlations per class, with a shared colour bar, in
+    percent like the coefficient printed in every cell (as TMVA shows them)."""
     size = max(len(matrix) for matrix in matrices.values()) if matrices else 1
     # from 10 pt for a handful of variables to 6 pt for twenty (each cell ~0.4 inch)
     value_size = float(np.clip(130 / size, 6, 10))
     with hep_style(GRID_STYLE):
         figure, panels = _panel_grid(len(matrices), max_columns=2, panel_size=(9, 8.5))
         for axes, (class_name, matrix) in zip(panels, matrices.items(), strict=False):
-            values = matrix.to_numpy(dtype=float)
-            image = axes.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1)
-            for (row, column), value in np.ndenumerate(values):
+            percent = 100.0 * matrix.to_numpy(dtype=float)
+            image = axes.imshow(percent, cmap="RdBu_r", vmin=-100, vmax=100)
+            for (row, column), value in np.ndenumerate(percent):
                 if np.isfinite(value):
-                    colour = "white" if abs(value) > 0.6 else "black"
-                    axes.text(column, row, f"{round(100 * value):d}", ha="center", va="center",
+                    colour = "white" if abs(value) > 60 else "black"
+                    axes.text(column, row, f"{round(value):d}", ha="center", va="center",
                               fontsize=value_size, color=colour)  # fmt: skip
             _category_ticks(axes, matrix.columns, matrix.index, fontsize=max(value_size, 8))
-            axes.set_title(class_name, loc="right")
-        figure.colorbar(image, ax=panels, label="Correlation coefficient", shrink=0.8)
+            _outward_ticks(axes)
+            # centred over its panel: a panel's right edge can lie under the centred suptitle
+            axes.set_title(class_name, loc="center")
+        figure.colorbar(image, ax=panels, label="Correlation coefficient [%]", shrink=0.8)
         figure.suptitle(f"Linear correlations in %, {split} split (weighted)", fontsize=16)
         draw_experiment_label(figure, label)
     return figure
@@ -456,9 +580,8 @@ def plot_seed_spread(
         for axes, metric in zip(panels, metrics, strict=True):
             for index, (seed, runs) in enumerate(summary.groupby("seed", sort=True)):
                 x = runs["grid_point"].map(positions).to_numpy() - 0.15
-                axes.plot(
-                    x, runs[metric], ls="none", ms=6, label=f"seed {seed}", **_seed_marker(index)
-                )
+                entry = f"seed {seed_name(seed)}"
+                axes.plot(x, runs[metric], ls="none", ms=6, label=entry, **_seed_marker(index))
             statistics = summary.groupby("grid_point", sort=False)[metric].agg(["mean", "std"])
             statistics = statistics.reindex(points).fillna({"std": 0.0})
             axes.errorbar(
@@ -484,9 +607,25 @@ def plot_seed_spread(
             _category_ticks(axes, points, [], rotation=20, fontsize=10)
             axes.set_xlim(-0.5, len(points) - 0.5)
             axes.set_ylabel(labels.get(metric, metric))
-        panels[0].legend(fontsize="xx-small", ncols=2)
-        draw_experiment_label(panels[0], label)
+        # below the panels, where no point of any panel can lie under it
+        figure.legend(
+            *panels[0].get_legend_handles_labels(),
+            fontsize="x-small",
+            ncols=6,
+            loc="outside lower center",
+        )
+        draw_experiment_label(panels[0], label, right=panels[-1])
     return figure
+
+
+def seed_name(seed) -> str:
+    """A seed as the integer it is: a summary's seed column holds floats (1.0) when an
+    ensemble row leaves it empty."""
+    try:
+        number = float(seed)
+    except (TypeError, ValueError):
+        return str(seed)
+    return str(int(number)) if number.is_integer() else str(seed)
 
 
 def plot_fom_by_signal(
@@ -564,6 +703,8 @@ def plot_two_dimensional_samples(
             axes.contour(centres, centres, counts.T, levels=CONTOUR_LEVELS, cmap=colour_map)
             handles.append(Line2D([], [], color=matplotlib.colormaps[colour_map](0.7), label=name))
         axes.set(xlim=PLANE_RANGE, ylim=PLANE_RANGE)
+        # no y label at the lower left corner, where the x axis has its first one
+        axes.yaxis.set_major_locator(MaxNLocator(prune="lower"))
         axes.set_xlabel(x)
         axes.set_ylabel(y)
         axes.legend(handles=handles, title="all splits")
@@ -580,7 +721,8 @@ def plot_two_dimensional_classification(
     label: ExperimentLabel = DEFAULT_LABEL,
 ) -> Figure:
     """Signal and background test events, correctly classified in green, misclassified
-    in red, with the misclassified fraction in each panel's title."""
+    in red, with the misclassified fraction in each panel's legend title (above the
+    panels is the experiment label's line)."""
     is_signal = np.asarray(is_signal, dtype=bool)
     correct = np.asarray(predicted_signal, dtype=bool) == is_signal
     with hep_style():
@@ -596,45 +738,89 @@ def plot_two_dimensional_classification(
                 chosen = events[members & selection]
                 axes.scatter(chosen[x], chosen[y], s=2, color=colour, label=entry, rasterized=True)
             wrong = float(np.mean(~correct[members])) if members.any() else 0.0
-            axes.set_title(f"{name}: {wrong:.1%} misclassified", loc="center", fontsize=16)
             axes.set_xlabel(x)
             axes.set_ylabel(y)
-            axes.legend(markerscale=4, title="test split")
-        draw_experiment_label(panels[0], label)
+            axes.legend(markerscale=4, title=f"{name} (test split):\n{wrong:.1%} misclassified")
+        draw_experiment_label(panels[0], label, right=panels[1])
     return figure
 
 
 # --- helpers --------------------------------------------------------------------------
 
 
-def draw_experiment_label(target: Axes | Figure, label: ExperimentLabel = DEFAULT_LABEL) -> None:
+def draw_experiment_label(
+    target: Axes | Figure, label: ExperimentLabel = DEFAULT_LABEL, right: Axes | None = None
+) -> None:
     """Write ``label`` above the top corners of ``target``: "**CMS** *Simulation Private
-    Work*" on the left, "35.9 fb⁻¹ (13 TeV)" on the right; empty parts left out. A
-    figure of many panels (``target`` a Figure) gets it once, in its own top corners,
-    where narrow panels leave room for it. (``mplhep.cms.label`` would draw it, but it
-    calls ``pyplot.gca()`` and so leaves a pyplot figure behind.)"""
+    Work*" on the left, "35.9 fb⁻¹ (13 TeV)" on the right (above ``right``'s top right
+    corner if given: the last panel of a row of panels); empty parts left out. A figure of
+    many panels (``target`` a Figure) gets it once, in its own top corners, where narrow
+    panels leave room for it. Where the two parts would come closer than
+    :data:`LABEL_GAP_POINTS` (a narrow panel), both shrink alike until they keep it.
+    (``mplhep.cms.label`` would draw it, but it calls ``pyplot.gca()`` and so leaves a
+    pyplot figure behind.)"""
     on_figure = isinstance(target, Figure)
     place = {
         "transform": target.transFigure if on_figure else target.transAxes,
         "va": "top" if on_figure else "bottom",
     }
     height = 0.998 if on_figure else 1.01
-    left = None
+    left, status = None, None
     if label.experiment:
         left = target.text(0.0, height, label.experiment, ha="left", fontweight="bold",
                            fontsize="large", **place)  # fmt: skip
     if label.status and left is None:
-        target.text(0.0, height, label.status, ha="left", style="italic", **place)
+        status = target.text(0.0, height, label.status, ha="left", style="italic", **place)
     elif label.status:
         # right after the experiment's name, whatever its width
         after = {"xy": (1.0, 0.0), "xycoords": left, "xytext": (8, 0), "style": "italic",
                  "textcoords": "offset points", "ha": "left", "va": "bottom"}  # fmt: skip
         if on_figure:  # a figure has no annotate()
-            target.add_artist(Annotation(label.status, **after))
+            status = target.add_artist(Annotation(label.status, **after))
         else:
-            target.annotate(label.status, **after)
+            status = target.annotate(label.status, **after)
+    right_text = None
     if label.right_text():
-        target.text(1.0, height, label.right_text(), ha="right", **place)
+        owner = right if right is not None and not on_figure else target
+        place["transform"] = owner.transFigure if on_figure else owner.transAxes
+        right_text = owner.text(1.0, height, label.right_text(), ha="right", **place)
+    parts = [text for text in (left, status) if text is not None]
+    if parts and right_text is not None:
+        target.add_artist(_LabelFitter(parts, right_text))
+
+
+#: The least space between the experiment label's left part and its right part.
+LABEL_GAP_POINTS = 12.0
+
+
+class _LabelFitter(Artist):
+    """Drawn first (the lowest zorder), once the layout has placed the axes: gives the
+    label's texts their own font sizes back and, where the left part and the right part
+    would come closer than :data:`LABEL_GAP_POINTS`, shrinks all of them by the factor
+    that keeps the gap. Nothing of its own is drawn."""
+
+    def __init__(self, left: Sequence, right) -> None:
+        super().__init__()
+        self.left, self.right = list(left), right
+        self.sizes = {text: text.get_fontsize() for text in [*self.left, right]}
+        self.offsets = {text: text.xyann for text in self.left if isinstance(text, Annotation)}
+        self.set_zorder(-1e9)
+        self.set_in_layout(False)
+
+    def draw(self, renderer) -> None:
+        self._scale(1.0)
+        left = Bbox.union([text.get_window_extent(renderer) for text in self.left])
+        right = self.right.get_window_extent(renderer)
+        gap = renderer.points_to_pixels(LABEL_GAP_POINTS)
+        if right.x0 - left.x1 < gap:
+            room = right.x1 - left.x0 - gap
+            self._scale(max(room, 0.0) / (left.width + right.width) * 0.99)
+
+    def _scale(self, factor: float) -> None:
+        for text, size in self.sizes.items():
+            text.set_fontsize(size * factor)
+        for text, (x, y) in self.offsets.items():
+            text.xyann = (x * factor, y * factor)
 
 
 def _panel_grid(
@@ -659,6 +845,13 @@ def _category_ticks(axes: Axes, columns, rows, rotation=90, fontsize=None) -> No
     if len(rows):
         axes.set_yticks(range(len(rows)), rows, fontsize=fontsize)
         axes.tick_params(axis="y", which="minor", left=False, right=False)
+
+
+def _outward_ticks(axes: Axes) -> None:
+    """A heat map's ticks on its left and bottom edges only, pointing out: they sit at
+    the middle of the edge cells, where the style's inward ticks would run into the
+    values printed there."""
+    axes.tick_params(which="both", direction="out", top=False, right=False)
 
 
 def _seed_marker(index: int) -> dict:
@@ -732,7 +925,9 @@ def _plot_efficiencies(axes: Axes, scan: pd.DataFrame, best_cut: float | None, y
     axes.plot(scan["cut"], scan["background_efficiency_validation"], color="C0", label="Background")
     if best_cut is not None:
         axes.axvline(best_cut, color="black", ls="--", label=yields)
-    axes.set_yscale("log")
+    efficiencies = scan[["signal_efficiency_validation", "background_efficiency_validation"]]
+    if (efficiencies.to_numpy(dtype=float) > 0).any():  # (nothing to show on a log axis)
+        axes.set_yscale("log")
     axes.set_xlabel("Lower cut on the signal output")
     axes.set_ylabel("Efficiency (validation)")
-    axes.legend(fontsize="xx-small")
+    axes.legend(fontsize="x-small", **BESIDE_THE_PANEL)

@@ -75,9 +75,11 @@ def plot_model_files(
     bins: int,
     label: Mapping | None = None,
     roc_style: str = "rejection",
+    min_background_events: float = 0.0,
 ) -> None:
     """Every figure of one model (the output distributions quote the evaluation's KS
-    test)."""
+    test; the FOM scan shades the cuts with fewer than ``min_background_events``
+    effective validation background events, ``fom.min_background_events``)."""
     label_settings, label = label, experiment_label(label)
     predictions = {split: read_predictions(inputs[f"predictions_{split}"]) for split in SPLITS}
     facts = read_json(inputs["facts"])
@@ -95,7 +97,9 @@ def plot_model_files(
 
     matrix = weighted_confusion_matrix(predictions["test"], classification, class_names)
     save(drawing.plot_confusion_matrix(matrix, "test", label), outputs, "confusion")
-    plot_fom_scan_files(inputs, outputs, class_names, label_settings)
+    plot_fom_scan_files(
+        inputs, outputs, class_names, label_settings, min_background_events=min_background_events
+    )
     importance = pd.read_csv(inputs["importance"])
     save(drawing.plot_importance(importance, "validation", label), outputs, "importance")
 
@@ -106,20 +110,26 @@ def plot_fom_scan_files(
     class_names,
     label: Mapping | None = None,
     seeds: Sequence = (),
+    min_background_events: float = 0.0,
 ) -> None:
-    """The FOM scan of one model (a seed or a seed ensemble), with its bootstrap band;
-    given the scans of the grid point's ``seeds`` too (``seed_scans``,
-    ``seed_evaluations``, in seed order), the overlay of all of them with their chosen
-    cuts (output ``seeds``)."""
+    """The FOM scan of one model (a seed or a seed ensemble), with its bootstrap band
+    and the cuts that may not be chosen (fewer than ``min_background_events`` effective
+    validation background events) shaded; given the scans of the grid point's ``seeds``
+    too (``seed_scans``, ``seed_evaluations``, in seed order), the overlay of all of
+    them with their chosen cuts (output ``seeds``)."""
     label = experiment_label(label)
     scan, numbers = pd.read_csv(inputs["scan"]), read_json(inputs["evaluation"])
-    save(drawing.plot_fom_scan(scan, numbers, class_names, label), outputs, "fom")
+    figure = drawing.plot_fom_scan(scan, numbers, class_names, label, min_background_events)
+    save(figure, outputs, "fom")
     if "seed_scans" in inputs.keys():
-        names = [f"seed {seed}" for seed in seeds]
+        names = [f"seed {drawing.seed_name(seed)}" for seed in seeds]
         scans = dict(zip(names, map(pd.read_csv, inputs["seed_scans"]), strict=True))
         evaluations = dict(zip(names, map(read_json, inputs["seed_evaluations"]), strict=True))
         scans["ensemble"], evaluations["ensemble"] = scan, numbers
-        save(drawing.plot_fom_scans_of_seeds(scans, evaluations, label=label), outputs, "seeds")
+        figure = drawing.plot_fom_scans_of_seeds(
+            scans, evaluations, label=label, min_background_events=min_background_events
+        )
+        save(figure, outputs, "seeds")
 
 
 def plot_fom_by_signal_files(

@@ -241,6 +241,7 @@ def report_command(
     configfiles: Sequence = (),
     config_overrides: Mapping | None = None,
     snakefile=None,
+    stylesheet=None,
 ) -> str:
     """The command that builds the report of *this* run: ``snakemake --report
     <results>/report.html`` with the run's own ``--configfile`` files and ``--config``
@@ -252,6 +253,8 @@ def report_command(
         configfiles: the ``--configfile`` files of the run (a profile's included).
         config_overrides: the ``--config`` values of the run, as Snakemake parsed them.
         snakefile: the run's Snakefile.
+        stylesheet: the report's stylesheet (``report/report.css``: figures scaled to the
+            window, a tall one's top kept in reach), for ``--report-stylesheet``.
 
     Returns:
         The command, quoted for a POSIX shell.
@@ -260,6 +263,8 @@ def report_command(
     if snakefile is not None and _relative(snakefile) != "Snakefile":
         words += ["--snakefile", _relative(snakefile)]
     words += ["--report", f"{results}/report.html"]
+    if stylesheet is not None:
+        words += ["--report-stylesheet", _relative(stylesheet)]
     if configfiles:
         words += ["--configfile", *(_relative(path) for path in configfiles)]
     if config_overrides:

@@ -90,6 +90,7 @@ REPORT_COMMAND = report_command(
     workflow.config_settings.configfiles,
     workflow.config_settings.config,
     workflow.main_snakefile,
+    Path(workflow.basedir) / "report" / "report.css",
 )
 # A report filed in another configuration's results folder would present this run's
 # results under that run's name: refused.
@@ -363,7 +364,7 @@ MODEL_CATEGORY = "2. Models"
 MODEL_SUBCATEGORY = "{point}, seed-{seed}"
 
 
-def MEMBER_SUBCATEGORY(wildcards):
+def member_subcategory(wildcards):
     """The report's subcategory of a seed or of a grid point's seed ensemble (a function
     of the wildcards, as report() allows): "{point}, seed-{seed}" as MODEL_SUBCATEGORY,
     and "{point}, seed ensemble" as the ensemble's figures name it, so that every model

@@ -40,7 +40,7 @@ rule evaluate_model:
             f"{MEMBER}/overtraining_ks.csv",
             caption="../../report/ks_table.rst",
             category=MODEL_CATEGORY,
-            subcategory=MEMBER_SUBCATEGORY,
+            subcategory=member_subcategory,
             # after the model's figures (common.smk: figure): tables last
             labels={"result": "8. KS test table"},
         ),

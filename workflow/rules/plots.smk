@@ -97,6 +97,8 @@ rule plot_model:
         bins=config["plots"]["bins"],
         label=experiment_label(),
         roc_style=config["plots"]["roc"],
+        # the FOM scan shades the cuts that may not be chosen
+        min_background_events=config["fom"]["min_background_events"],
     script:
         "../scripts/plot_model.py"
 
@@ -145,7 +147,7 @@ rule plot_ensemble_fom_scan:
             f"{ENSEMBLE}/plots/fom_scan",
             "fom.rst",
             MODEL_CATEGORY,
-            "{point}, seed ensemble",
+            member_subcategory,
         ),
         **figure(
             "seeds",
@@ -168,6 +170,8 @@ rule plot_ensemble_fom_scan:
         class_names=CLASS_NAMES,
         label=experiment_label(),
         seeds=SEEDS,
+        # the FOM scans shade (dot) the cuts that may not be chosen
+        min_background_events=config["fom"]["min_background_events"],
     script:
         "../scripts/plot_fom_scan.py"
 

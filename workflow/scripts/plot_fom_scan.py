@@ -10,4 +10,5 @@ plot_fom_scan_files(
     snakemake.params.class_names,
     snakemake.params.label,
     snakemake.params.seeds,
+    min_background_events=snakemake.params.min_background_events,
 )

@@ -12,4 +12,5 @@ plot_model_files(
     bins=snakemake.params.bins,
     label=snakemake.params.label,
     roc_style=snakemake.params.roc_style,
+    min_background_events=snakemake.params.min_background_events,
 )
