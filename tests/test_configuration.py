@@ -579,6 +579,22 @@ def test_the_report_command_carries_the_runs_config_files_and_overrides(tmp_path
     )
 
 
+def test_a_run_started_elsewhere_gets_a_report_command_for_where_it_was_started(
+    tmp_path, monkeypatch
+):
+    from cmsnn.workflow_setup import report_command
+
+    monkeypatch.chdir(tmp_path)  # the working folder, Snakemake's --directory
+    command = report_command(
+        "results", [tmp_path / "my.yaml"], {"seeds": 5}, tmp_path / "Snakefile",
+        started_in=tmp_path.parent,
+    )  # fmt: skip
+    assert command == (
+        f"snakemake --directory {tmp_path} --snakefile {tmp_path}/Snakefile "
+        f"--report results/report.html --configfile {tmp_path}/my.yaml --config seeds=5"
+    )
+
+
 def test_a_report_into_another_runs_results_folder_is_refused(tmp_path, monkeypatch):
     from cmsnn.workflow_setup import check_report_target
 
@@ -589,6 +605,15 @@ def test_a_report_into_another_runs_results_folder_is_refused(tmp_path, monkeypa
     with pytest.raises(ValueError, match=r"--report results/mydata/report.html: .*mydata/ holds"):
         check_report_target(["--report", "results/mydata/report.html"], "results")
     check_report_target(["--report=results/mydata/report.html"], "results/mydata")
+    # a folder elsewhere, named by its kept config, is another run's too
+    other = tmp_path.parent / f"{tmp_path.name}-scratch"
+    other.mkdir()
+    (other / "config.yaml").write_text(f"results: {other}")
+    with pytest.raises(ValueError, match="holds the results of another configuration"):
+        check_report_target(["--report", f"{other}/report.html"], "results")
+    # a config.yaml that names another folder does not make its folder a results folder
+    (tmp_path / "results/config.yaml").write_text("results: elsewhere")
+    check_report_target(["--report", "results/mine.html"], "results/mydata")
     check_report_target(["--report", "results/report.html"], "results")
     check_report_target(["--report", "report.html"], "results")
     check_report_target(["--cores", "2"], "results")

@@ -443,3 +443,20 @@ def test_presplit_files_of_unequal_composition_are_named():
         )[1]
         == []
     )
+
+
+def test_shares_read_back_keep_names_as_text_and_weights_that_cancel_as_no_share(tmp_path):
+    """A process named like a number stays that name; one whose weights sum to 0 (NLO)
+    has no share of weights, which is not compared, and no crash."""
+    from cmsnn.splitting import read_shares, write_shares
+
+    tables = {
+        split: pd.DataFrame(
+            {"process": ["550", "550", "NA"], "class": "C", "weight": [1.0, 1.0, w]}
+        )
+        for split, w in zip(SPLITS, (1.0, -1.0, 0.0), strict=True)
+    }
+    write_shares(tables, tmp_path / "shares.csv", presplit=True)
+    fractions, warnings = read_shares(tmp_path / "shares.csv")
+    assert fractions["test"] == {"550": pytest.approx(1 / 3), "NA": pytest.approx(1 / 3)}
+    assert not any("sum of weights" in warning for warning in warnings)

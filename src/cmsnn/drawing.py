@@ -320,8 +320,8 @@ BESIDE_THE_PANEL = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "bordera
 NOT_ALLOWED_STYLE = {
     "facecolor": (0.5, 0.5, 0.5, 0.12),
     "hatch": "//",
-    "hatchcolor": (0.5, 0.5, 0.5, 0.45),
-    "edgecolor": "none",
+    # the hatch takes the edge colour (matplotlib < 3.11 has no hatchcolor); no outline
+    "edgecolor": (0.5, 0.5, 0.5, 0.45),
     "linewidth": 0,
 }
 

@@ -46,7 +46,11 @@ def average_prediction_files(
 ) -> None:
     """Rule entry point: ``{split: [member prediction CSVs]}`` in, one CSV per split out."""
     for split, paths in sources.items():
-        members = [pd.read_csv(path) for path in paths]
+        # process and class names stay text (a process "550" or "NA" is a name)
+        members = [
+            pd.read_csv(path, dtype={"process": str, "class": str}, keep_default_na=False)
+            for path in paths
+        ]
         averaged = average_predictions(members, [str(path) for path in paths])
         write_predictions_csv(averaged, outputs[split])
 

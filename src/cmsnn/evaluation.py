@@ -141,7 +141,9 @@ def evaluate_files(
     """Rule entry point: prediction CSVs in; the FOM scan CSV, the evaluation JSON, the
     per-signal-process table and the overtraining (KS) table out. Warnings go to the
     log and into the files."""
-    predictions = {split: pd.read_csv(sources[split]) for split in SPLITS}
+    # process and class names stay text (a process "550" or "NA" is a name)
+    names = {"dtype": {"process": str, "class": str}, "keep_default_na": False}
+    predictions = {split: pd.read_csv(sources[split], **names) for split in SPLITS}
     # Each process's measured share of each split: the yields' split fractions.
     fractions, share_warnings = read_shares(sources["shares"])
     table, numbers = evaluate_predictions(

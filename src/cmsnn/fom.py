@@ -157,8 +157,8 @@ def event_split_fractions(events: pd.DataFrame, split_fraction) -> float | np.nd
     if missing.any():
         raise ValueError(
             f"the split's shares (shares.csv) list no share for the processes "
-            f"{sorted(set(events['process'][missing]))}: the predictions and the split do not "
-            "match; rerun the split step"
+            f"{sorted(set(events['process'][missing]))}: the predictions do not come from "
+            "these splits; rerun the split step and what follows it"
         )
     return fractions.to_numpy(dtype=np.float64)
 

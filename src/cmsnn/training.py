@@ -152,7 +152,9 @@ class ProgressReport(keras.callbacks.Callback):
         now = self.clock()
         done = epoch + 1
         due = self.last_line is None or now - self.last_line >= self.seconds
-        if not (due or done == self.epochs):
+        # the last line: the last epoch, or an early stop or a SIGTERM ending this one
+        last = done == self.epochs or bool(getattr(self.model, "stop_training", False))
+        if not (due or last):
             return
         self.last_line = now
         elapsed = now - self.started
@@ -162,7 +164,7 @@ class ProgressReport(keras.callbacks.Callback):
             f"{(logs or {}).get('val_loss', float('nan')):.4g} (best "
             f"{self.keeper.best_val_loss:.4g} at epoch {self.keeper.best_epoch}), "
             f"{_duration(elapsed)} so far"
-            + (f", about {_duration(left)} left" if done < self.epochs else ", done")
+            + (f", about {_duration(left)} left" if not last else ", done")
         )
         print(line, file=self.stream or console(), flush=True)
 

@@ -242,36 +242,44 @@ def report_command(
     config_overrides: Mapping | None = None,
     snakefile=None,
     stylesheet=None,
+    started_in=None,
 ) -> str:
     """The command that builds the report of *this* run: ``snakemake --report
     <results>/report.html`` with the run's own ``--configfile`` files and ``--config``
     overrides (and its Snakefile where it is not ``./Snakefile``), so that, run as printed
-    from the same folder, it reports the results it was printed after.
+    from the folder the run was started in, it reports the results it was printed after.
 
     Args:
-        results: the run's results folder (config key ``results``).
+        results: the run's results folder (config key ``results``), relative to the
+            working folder (Snakemake's ``--directory``, where this is called).
         configfiles: the ``--configfile`` files of the run (a profile's included).
         config_overrides: the ``--config`` values of the run, as Snakemake parsed them.
         snakefile: the run's Snakefile.
         stylesheet: the report's stylesheet (``report/report.css``: figures scaled to the
             window, a tall one's top kept in reach), for ``--report-stylesheet``.
+        started_in: the folder the run was started in (the shell's ``PWD``); where it is
+            not the working folder (``--directory``), the command names the working folder
+            and gives every other path in full.
 
     Returns:
         The command, quoted for a POSIX shell.
     """
+    working = Path.cwd()
+    elsewhere = started_in is not None and Path(started_in).resolve() != working.resolve()
+    path = (lambda value: str(Path(value).absolute())) if elsewhere else _relative
     words = ["snakemake"]
-    if snakefile is not None and _relative(snakefile) != "Snakefile":
-        words += ["--snakefile", _relative(snakefile)]
+    if elsewhere:
+        words += ["--directory", str(working)]
+    if snakefile is not None and path(snakefile) != "Snakefile":
+        words += ["--snakefile", path(snakefile)]
     words += ["--report", f"{results}/report.html"]
     if stylesheet is not None:
-        words += ["--report-stylesheet", _relative(stylesheet)]
+        words += ["--report-stylesheet", path(stylesheet)]
     if configfiles:
-        words += ["--configfile", *(_relative(path) for path in configfiles)]
+        words += ["--configfile", *(path(file) for file in configfiles)]
     if config_overrides:
-        words += [
-            "--config",
-            *(f"{key}={_config_value(value)}" for key, value in config_overrides.items()),
-        ]
+        words += ["--config"]
+        words += [f"{key}={_config_value(value)}" for key, value in config_overrides.items()]
     return shlex.join(words)
 
 
@@ -290,33 +298,30 @@ def _config_value(value) -> str:
         return value
     if isinstance(value, bool):
         return str(value)
-    return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+    return text.removesuffix("\n...")  # the document end PyYAML puts after a scalar
 
 
 def check_report_target(arguments: Sequence[str], results: str) -> None:
     """A ``--report`` into another configuration's results folder is refused: the report
     shows the results of the config Snakemake was started with, so filed in another
     run's folder it would present one run's results as another's. A results folder is
-    known by the config a run keeps there (``config.yaml``).
+    known by the config a run keeps there (``config.yaml`` whose ``results`` names that
+    very folder), wherever it lies.
 
     Raises:
-        ValueError: the report's folder (or one above it) holds another run's kept
-            config, and is not ``results``.
+        ValueError: the report's folder, or one above it, is another run's results
+            folder and not ``results``.
     """
     target = _report_argument(arguments)
     if target is None:
         return
     ours = Path(results).absolute()
     folder = Path(target).absolute().parent
-    working = Path.cwd()
-    # the folders from the report's up to the working folder (which holds the user's own
-    # config.yaml, not a kept one)
     for candidate in (folder, *folder.parents):
         if candidate == ours:
             return
-        if candidate == working or working not in candidate.parents:
-            return
-        if (candidate / "config.yaml").is_file():
+        if _kept_results_folder(candidate / "config.yaml") == candidate:
             raise ValueError(
                 f"--report {target}: {candidate}/ holds the results of another configuration "
                 f"(its config.yaml), but this one (config key results) writes to {results}/; "
@@ -324,6 +329,15 @@ def check_report_target(arguments: Sequence[str], results: str) -> None:
                 "Run the report command printed at the end of that run, with its "
                 "--configfile and --config options"
             )
+
+
+def _kept_results_folder(kept) -> Path | None:
+    """The results folder a run's kept ``config.yaml`` names (None for any other file)."""
+    try:
+        named = yaml.safe_load(Path(kept).read_text()).get("results")
+    except (OSError, AttributeError, yaml.YAMLError):
+        return None
+    return Path(named).absolute() if isinstance(named, str) else None
 
 
 def _report_argument(arguments: Sequence[str]) -> str | None:

@@ -91,6 +91,7 @@ REPORT_COMMAND = report_command(
     workflow.config_settings.config,
     workflow.main_snakefile,
     Path(workflow.basedir) / "report" / "report.css",
+    started_in=os.environ.get("PWD"),
 )
 # A report filed in another configuration's results folder would present this run's
 # results under that run's name: refused.
