@@ -30,8 +30,8 @@ from matplotlib.text import Annotation
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
 
+from cmsnn.effective_events import enough_background
 from cmsnn.files import write_with
-from cmsnn.fom import enough_background
 
 #: The splits in the order they are drawn, with their colours.
 SPLIT_COLOURS = {"train": "C0", "validation": "C1", "test": "C2"}
@@ -256,7 +256,7 @@ def plot_fom_scan(
     statistical uncertainty (validation and test), the chosen cut and the test maximum
     marked. Bottom: validation signal and background efficiencies, test yields at the cut.
     Both shade the cuts that may not be chosen (fewer than ``min_background_events``
-    effective validation background events, :func:`cmsnn.fom.enough_background`); the
+    effective validation background events, :func:`cmsnn.effective_events.enough_background`); the
     title says which cut was chosen and why, or why none was. The legends stand to the
     right of the panels, where no curve runs under them."""
     best_cut = evaluation["best_cut"]

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from cmsnn.configuration import AUTO, OUTPUT_RANGE, check_scan_order
+from cmsnn.effective_events import enough_background, kish_effective_events
 
 #: Below this argument ``g`` and ``h`` use their Taylor series.
 _SERIES_LIMIT = 0.05
@@ -64,9 +65,6 @@ _SERIES_TERMS = 18
 #: search with a background uncertainty lies at tight cuts, and a lower edge any looser
 #: is reported as a warning when the chosen cut sits on it.
 AUTO_LOWER_QUANTILE = 0.5
-#: Relative slack when comparing the Kish effective count with ``min_background_events``
-#: (k equal weights give k up to rounding).
-_COUNT_TOLERANCE = 1e-9
 
 
 def asimov_significance(signal_yield, background_yield, relative_background_uncertainty):
@@ -102,16 +100,6 @@ def background_uncertainty(
     return np.sqrt(variance)
 
 
-def kish_effective_events(sum_w, sum_w2):
-    """Kish's effective number of events ``(Σw)²/Σw²``: the number of unit-weight events
-    with the same relative statistical uncertainty; 0 where ``Σw ≤ 0`` or nothing passes."""
-    sum_w = np.asarray(sum_w, dtype=np.float64)
-    sum_w2 = np.asarray(sum_w2, dtype=np.float64)
-    valid = (sum_w > 0) & (sum_w2 > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(valid, sum_w**2 / np.where(valid, sum_w2, 1.0), 0.0)
-
-
 def figure_of_merit(signal_yield, background_yield, background_sum_w2, options: Mapping):
     """The scan's FOM from the yields above a cut and the background's ``Σw²``:
     ``Z`` with ``σ`` from :func:`background_uncertainty`."""
@@ -122,13 +110,6 @@ def figure_of_merit(signal_yield, background_yield, background_sum_w2, options: 
         options["include_mc_statistics"],
     )
     return asimov_significance_with_uncertainty(signal_yield, background_yield, sigma)
-
-
-def enough_background(effective_events, min_background_events: float) -> np.ndarray:
-    """Where the Kish effective background count reaches ``min_background_events``:
-    the cuts that may be chosen."""
-    minimum = min_background_events * (1.0 - _COUNT_TOLERANCE)
-    return np.asarray(effective_events, dtype=np.float64) >= minimum
 
 
 def yield_weights(weights, luminosity: float, split_fraction) -> np.ndarray:
