@@ -172,10 +172,77 @@ def test_dependencies_are_the_modules_python_imports():
 
 
 def write_package(folder: Path, modules: dict[str, str]) -> Path:
+    """A package of ``{dotted name: source}`` (``sub.__init__`` for a subpackage)."""
     folder.mkdir()
     for name, source in modules.items():
-        (folder / f"{name}.py").write_text(source)
+        path = folder.joinpath(*name.split(".")).with_suffix(".py")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
     return folder
+
+
+#: A package with subpackages, as the stages will be laid out: absolute and relative
+#: imports, an __init__ that imports its own modules, a parent-relative import.
+SUBPACKAGES = {
+    "__init__": '__version__ = "1.0"\n',
+    "vocabulary": "SPLITS = ('train', 'test')\n",
+    "files": "def write(x):\n    return x\n",
+    "statistics.__init__": "from .scan import scan\n",
+    "statistics.effective": "def count(x):\n    return x\n",
+    "statistics.significance": "import cmsnn.vocabulary\n\ndef z(x):\n    return 2 * x\n",
+    "statistics.scan": (
+        "from ..files import write\nfrom .significance import z\n"
+        "from cmsnn.statistics import effective\n\ndef scan(x):\n    return write(z(x))\n"
+    ),
+    "figures.__init__": "",
+    "figures.style": "LABEL = 'CMS'\n",
+    "figures.fom": (
+        "from cmsnn.statistics.effective import count\nfrom cmsnn.figures import style\n"
+        "from . import style as again\n"
+    ),
+}
+
+
+def test_modules_in_subpackages_are_followed_as_python_imports_them(tmp_path):
+    """Dotted names, relative imports, __init__ files: the dependencies are exactly the
+    modules a real import loads (the package's own __init__ aside)."""
+    package = write_package(tmp_path / "cmsnn", SUBPACKAGES)
+    assert module_dependencies(package, "statistics.scan") == [
+        "files", "statistics", "statistics.effective", "statistics.scan",
+        "statistics.significance", "vocabulary",
+    ]  # fmt: skip
+    modules = [name.removesuffix(".__init__") for name in SUBPACKAGES if name != "__init__"]
+    code = (
+        "import importlib, json, sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "loaded = {}\n"
+        f"for module in {modules!r}:\n"
+        "    for name in [m for m in sys.modules if m.startswith('cmsnn')]:\n"
+        "        del sys.modules[name]\n"
+        "    importlib.import_module(f'cmsnn.{module}')\n"
+        "    loaded[module] = sorted(m[6:] for m in sys.modules if m.startswith('cmsnn.'))\n"
+        "print(json.dumps(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    )
+    for module, loaded in json.loads(result.stdout).items():
+        assert module_dependencies(package, module) == loaded, module
+
+
+def test_a_moved_modules_edits_rerun_what_imports_it_and_a_version_bump_nothing(tmp_path):
+    package = write_package(tmp_path / "cmsnn", SUBPACKAGES)
+    stages = ("statistics.scan", "figures.fom", "files", "vocabulary")
+    before = code_versions(package, stages)
+    (package / "__init__.py").write_text('__version__ = "2.0"\n')
+    assert code_versions(package, stages) == before
+    significance = package / "statistics" / "significance.py"
+    significance.write_text(significance.read_text().replace("2 * x", "3 * x"))
+    after = code_versions(package, stages)
+    # figures.fom imports statistics.effective, which runs statistics/__init__ and so scan
+    assert after["statistics.scan"] != before["statistics.scan"]
+    assert after["figures.fom"] != before["figures.fom"]
+    assert after["vocabulary"] == before["vocabulary"]
 
 
 def test_transitive_cyclic_and_indented_imports(tmp_path):
@@ -234,9 +301,9 @@ STAGE_SOURCES = {
 }
 
 
-def code_versions(package, stages=("fom", "metrics", "other"), version="1.0"):
+def code_versions(package, stages=("fom", "metrics", "other")):
     code = PackageCode(package)
-    return {stage: code.version(stage, version) for stage in stages}
+    return {stage: code.version(stage) for stage in stages}
 
 
 def test_code_versions_ignore_comments_docstrings_layout_and_io_helpers(tmp_path):
@@ -264,32 +331,36 @@ def test_code_versions_follow_what_the_code_does(tmp_path):
     fom = package / "fom.py"
     fom.write_text(fom.read_text().replace("LIMIT = 3", "LIMIT = 4"))
     assert code_versions(package)["fom"] != after["fom"]
-    assert code_versions(package, version="1.1")["other"] != before["other"]
 
 
 def test_parsed_modules_are_remembered_by_the_checksum_of_their_source(tmp_path):
     package = write_package(tmp_path / "cmsnn", STAGE_SOURCES)
     cache = tmp_path / ".snakemake" / "code.json"
     first = PackageCode(package, cache)
-    version = first.version("fom", "1.0")
+    version = first.version("fom")
     first.save()
     saved = json.loads(cache.read_text())
-    assert set(saved) == {"fom", "files", "metrics"}
+    assert saved["format"] == 2 and set(saved["modules"]) == {"fom", "files", "metrics"}
     # A later start takes a module from the file while its source is unchanged (the
     # tampered digest shows it was not parsed again) ...
-    saved["metrics"]["code"] = "tampered"
+    saved["modules"]["metrics"]["code"] = "tampered"
     cache.write_text(json.dumps(saved))
-    assert PackageCode(package, cache).version("fom", "1.0") != version
+    assert PackageCode(package, cache).version("fom") != version
     # ... and parses it again once the source changed.
     metrics = package / "metrics.py"
     metrics.write_text(metrics.read_text() + "# a comment\n")
     again = PackageCode(package, cache)
-    assert again.version("fom", "1.0") == version
+    assert again.version("fom") == version
     again.save()
-    assert json.loads(cache.read_text())["metrics"]["code"] != "tampered"
+    assert json.loads(cache.read_text())["modules"]["metrics"]["code"] != "tampered"
+    # A file of the earlier layout (flat names, no format) is not read.
+    cache.write_text(
+        json.dumps(saved["modules"] | {"fom": {**saved["modules"]["fom"], "code": "x"}})
+    )
+    assert PackageCode(package, cache).version("fom") == version
     # An unreadable file is only a missed shortcut.
     cache.write_text("{not json")
-    assert PackageCode(package, cache).version("fom", "1.0") == version
+    assert PackageCode(package, cache).version("fom") == version
 
 
 def test_common_smk_imports_only_light_package_modules_at_start():
@@ -300,7 +371,7 @@ def test_common_smk_imports_only_light_package_modules_at_start():
     top_level = re.findall(r"^(?:from (cmsnn(?:\.\w+)?) import|import (cmsnn\S*))", source, re.M)
     modules = sorted({name for pair in top_level for name in pair if name})
     assert modules == [
-        "cmsnn", "cmsnn.configuration", "cmsnn.grid", "cmsnn.logs", "cmsnn.workflow_setup"
+        "cmsnn.configuration", "cmsnn.grid", "cmsnn.logs", "cmsnn.workflow_setup"
     ]  # fmt: skip
     assert modules_loaded_with(modules, {"numpy", "pandas", "pyarrow", "scipy"}) == []
 

@@ -8,7 +8,6 @@ import yaml
 
 # Only light modules here (standard library and PyYAML): checking an up-to-date workflow
 # must not cost the second that importing pandas and pyarrow takes.
-import cmsnn
 from cmsnn.configuration import (
     BALANCING_SCHEMES,
     SCALING_METHODS,
@@ -145,7 +144,7 @@ def code_version(stage):
     """A digest of the code a stage runs (its module and what it imports, without
     comments and docstrings), as a rule's param: an edit that changes what the stage
     does reruns its jobs; a comment, a docstring or the I/O and logging helpers do not."""
-    return PACKAGE_CODE.version(stage, cmsnn.__version__)
+    return PACKAGE_CODE.version(stage)
 
 
 #: The embedded dataset's process table, read once (every generator job asks for it).
