@@ -98,15 +98,21 @@ def test_predictions_have_one_score_per_output_and_the_event_columns():
     assert [c for c in scores.columns if c.startswith("score_")] == ["score_Signal"]
 
 
-def test_stages_that_do_not_train_never_import_tensorflow():
-    light = [
-        "reading", "splitting", "selection", "scaling", "weighting", "fom", "evaluation",
-        "summary", "toydata", "grid", "files", "logs", "metrics", "overtraining", "correlation",
-        "drawing", "figures", "configuration", "expressions", "root_reading",
-        "export",  # its model card needs no TensorFlow; the export imports it when it runs
-    ]  # fmt: skip
-    imports = [f"cmsnn.{module}" for module in light]
-    assert modules_loaded_with(imports, {"tensorflow", "keras", "jax"}) == []
+#: The modules that import TensorFlow/Keras when imported (cmsnn/__init__.py says so).
+NETWORK_MODULES = {"model", "prediction", "training"}
+
+
+def test_exactly_the_network_modules_import_tensorflow():
+    """Every other module of the package, imported together, loads no TensorFlow, Keras
+    or JAX (importance and export import them only inside their entry points); each
+    network module alone does."""
+    package = Path(__file__).resolve().parents[1] / "src" / "cmsnn"
+    modules = sorted(path.stem for path in package.glob("*.py") if path.stem != "__init__")
+    light = [f"cmsnn.{module}" for module in modules if module not in NETWORK_MODULES]
+    watched = {"tensorflow", "keras", "jax"}
+    assert modules_loaded_with(light, watched) == []
+    for module in sorted(NETWORK_MODULES):
+        assert "keras" in modules_loaded_with([f"cmsnn.{module}"], watched), module
 
 
 def test_batches_follow_each_epochs_seeded_order_with_a_partial_last_batch():

@@ -12,7 +12,6 @@ import pandas as pd
 
 from cmsnn.files import read_parquet, write_csv
 from cmsnn.metrics import weighted_auc
-from cmsnn.prediction import PREDICTION_BATCH_SIZE
 
 
 def permutation_importance(
@@ -67,10 +66,10 @@ def importance_files(
     threads: int,
 ) -> None:
     """Rule entry point: one model and its validation events in, the ranked table out."""
-    # Imported here, not at the top, so that the pure function above is usable (and
-    # tested) without TensorFlow.
+    # Imported here, not at the top, so that importing this module (and the pure
+    # function above, tested so) needs no TensorFlow.
     from cmsnn.model import limit_threads
-    from cmsnn.prediction import load_network, score_columns
+    from cmsnn.prediction import PREDICTION_BATCH_SIZE, load_network, score_columns
 
     limit_threads(threads)
     model = load_network(model_path)
