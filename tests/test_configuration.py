@@ -463,15 +463,16 @@ def test_scaling_and_balancing_are_preprocessing_keys_not_training_keys():
         check_config_keys({"preprocessing": {key: "equal"}, "grid": {key: ["equal"]}}, schema)
 
 
-def test_the_readmes_config_table_is_the_one_the_schema_generates():
-    """The schema is the one home of every default and meaning; the README shows it."""
+def test_the_documented_config_table_is_the_one_the_schema_generates():
+    """The schema is the one home of every default and meaning; docs/configuration.md
+    shows it."""
     from cmsnn.workflow_setup import config_table_markdown
 
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     start = readme.index("\n", readme.index("<!-- config keys: generated from")) + 1
     end = readme.index("<!-- end of the generated config table -->")
     assert readme[start:end] == config_table_markdown(SCHEMA), (
-        "regenerate the README's table with `python -m cmsnn.workflow_setup`"
+        "regenerate docs/configuration.md's table with `python -m cmsnn.workflow_setup`"
     )
     for key in ("training.checkpoint_seconds", "fom.min_background_events", "resources.light"):
         assert f"| `{key}` |" in readme

@@ -410,8 +410,8 @@ def test_binary_pipeline_with_preselection_and_equal_weights(binary_run):
     assert "TensorFlow threads: intra-op 2, inter-op 2" in log
 
 
-def test_the_readmes_onnx_snippet_runs_as_written(multiclass_run):
-    readme = (ROOT / "README.md").read_text()
+def test_the_documented_onnx_snippet_runs_as_written(multiclass_run):
+    readme = (ROOT / "docs" / "export.md").read_text()
     snippet = readme.split("In Python, with ONNX Runtime", 1)[1].split("```python\n", 1)[1]
     snippet = snippet.split("```", 1)[0]
     check = "\nassert scores.shape == (len(events), 5)\n"

@@ -78,7 +78,7 @@ class Column:
 
 _EVENTS = "events expected at `fom.luminosity`"
 #: Every column of ``fom_summary.csv`` (and of ``fom_by_signal.csv``) in table order:
-#: the README's column table is generated from it (``python -m cmsnn.summary``).
+#: the column table of docs/figure-of-merit.md is generated from it (``python -m cmsnn.summary``).
 SUMMARY_COLUMNS = (
     Column(
         ("model",),
@@ -261,7 +261,7 @@ def mark_best_model(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def column_table_markdown() -> str:
-    """The README's table of the summary's columns (meaning, unit, precision)."""
+    """The table of the summary's columns in docs/figure-of-merit.md (meaning, unit, precision)."""
     lines = ["| column | meaning | unit | written to |", "| --- | --- | --- | --- |"]
     for column in SUMMARY_COLUMNS:
         names = ", ".join(f"`{name}`" for name in column.names)

@@ -241,7 +241,7 @@ def read_config_files(*paths, workflow_dir=None) -> dict:
     return resolved_config(config, workflow_dir)
 
 
-#: Schema objects the README's key table shows as one row (their keys together).
+#: Schema objects the key table (docs/configuration.md) shows as one row (their keys together).
 _ONE_ROW = ("split.fractions", "grid", "resources.training", "resources.prediction",
             "resources.light")  # fmt: skip
 
@@ -362,7 +362,7 @@ def _report_argument(arguments: Sequence[str]) -> str | None:
 
 
 def config_table_markdown(schema: Mapping) -> str:
-    """The README's table of every config key, its default and its meaning, from the
+    """The table of every config key (docs/configuration.md), its default and its meaning, from the
     schema (the one home of both): a row per section, then per key in schema order."""
     rows = ["| key | default | meaning |", "| --- | --- | --- |"]
     rows += [
@@ -543,5 +543,5 @@ def _imported_package_modules(
     return sorted(name for name in modules if _is_module(package_dir, name))
 
 
-if __name__ == "__main__":  # the README's config table, from the workflow's schema
+if __name__ == "__main__":  # docs/configuration.md's table, from the schema
     print(config_table_markdown(load_schema(Path(__file__).parents[2] / SCHEMA_FILE)), end="")

@@ -304,7 +304,7 @@ def threads_of(kind):
 
 #: Memory a job needs per MB of its input files on top of its kind's ``mem_mb``, for
 #: the rules that hold their data in memory: the peak measured at 10 million events
-#: (``benchmarks/pipeline_scale.py``; the README's table) less the program's own (its
+#: (``benchmarks/pipeline_scale.py``; benchmarks/README.md's table) less the program's own (its
 #: peak at 100,000 events), per MB of input, and a quarter more. Ingestion streams, and
 #: the other rules read small tables: they need their kind's memory whatever the data.
 MEMORY_PER_INPUT_MB = {
