@@ -150,24 +150,31 @@ def test_light_stages_do_not_depend_on_the_network_modules(stage):
     assert not modules & HEAVY, (stage, sorted(modules & HEAVY))
 
 
-def test_dependencies_are_the_modules_python_imports():
-    """Independently: the cmsnn modules that importing a stage actually loads."""
+def modules_python_loads(modules, search_path=None) -> dict[str, list[str]]:
+    """Independently of the digest: for each of ``modules``, the package modules a fresh
+    import of it loads (dotted, without the package's own ``__init__``), from the
+    installed package or the one in ``search_path``."""
     code = (
         "import importlib, json, sys\n"
-        f"stages = {[*LIGHT_STAGES, 'grid', 'files', 'logs', 'configuration', 'workflow_setup']}\n"
-        "loaded = {}\n"
-        "for stage in stages:\n"
-        "    for name in [m for m in sys.modules if m.startswith('cmsnn.')]:\n"
+        + (f"sys.path.insert(0, {str(search_path)!r})\n" if search_path else "")
+        + "loaded = {}\n"
+        f"for module in {list(modules)!r}:\n"
+        "    for name in [m for m in sys.modules if m == 'cmsnn' or m.startswith('cmsnn.')]:\n"
         "        del sys.modules[name]\n"
-        "    importlib.import_module(f'cmsnn.{stage}')\n"
-        "    loaded[stage] = sorted(m[6:] for m in sys.modules if m.startswith('cmsnn.'))\n"
+        "    importlib.import_module(f'cmsnn.{module}')\n"
+        "    loaded[module] = sorted(m[6:] for m in sys.modules if m.startswith('cmsnn.'))\n"
         "print(json.dumps(loaded))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     )
-    loaded = json.loads(result.stdout)
-    for stage, modules in loaded.items():
+    return json.loads(result.stdout)
+
+
+def test_dependencies_are_the_modules_python_imports():
+    """Independently: the cmsnn modules that importing a stage actually loads."""
+    stages = [*LIGHT_STAGES, "grid", "files", "logs", "configuration", "workflow_setup"]
+    for stage, modules in modules_python_loads(stages).items():
         assert module_dependencies(PACKAGE, stage) == modules, stage
 
 
@@ -212,21 +219,7 @@ def test_modules_in_subpackages_are_followed_as_python_imports_them(tmp_path):
         "statistics.significance", "vocabulary",
     ]  # fmt: skip
     modules = [name.removesuffix(".__init__") for name in SUBPACKAGES if name != "__init__"]
-    code = (
-        "import importlib, json, sys\n"
-        f"sys.path.insert(0, {str(tmp_path)!r})\n"
-        "loaded = {}\n"
-        f"for module in {modules!r}:\n"
-        "    for name in [m for m in sys.modules if m.startswith('cmsnn')]:\n"
-        "        del sys.modules[name]\n"
-        "    importlib.import_module(f'cmsnn.{module}')\n"
-        "    loaded[module] = sorted(m[6:] for m in sys.modules if m.startswith('cmsnn.'))\n"
-        "print(json.dumps(loaded))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
-    )
-    for module, loaded in json.loads(result.stdout).items():
+    for module, loaded in modules_python_loads(modules, tmp_path).items():
         assert module_dependencies(package, module) == loaded, module
 
 

@@ -176,18 +176,24 @@ def default_balancing(classification: str) -> str:
 DATASET_KEY = "dataset"
 
 
-def read_process_table(path) -> dict[str, dict]:
-    """The process catalogue: ``{process name: parameters}`` (without the data's
-    description, :func:`read_dataset_description`)."""
+def read_process_catalogue(path) -> tuple[dict[str, dict], dict]:
+    """A process table read once: ``({process name: parameters}, description)``, the
+    description being what the table says of its data under ``dataset:``:
+    ``signal_processes`` (the headline signal) and ``units`` (of the input variables),
+    empty where it says nothing."""
     table = _read_yaml(path)
-    return {name: parameters for name, parameters in table.items() if name != DATASET_KEY}
+    processes = {name: parameters for name, parameters in table.items() if name != DATASET_KEY}
+    return processes, table.get(DATASET_KEY) or {}
+
+
+def read_process_table(path) -> dict[str, dict]:
+    """The process catalogue: ``{process name: parameters}``."""
+    return read_process_catalogue(path)[0]
 
 
 def read_dataset_description(path) -> dict:
-    """What a process table says of its data under ``dataset:``: ``signal_processes``
-    (the headline signal) and ``units`` (of the input variables); empty where it says
-    nothing."""
-    return _read_yaml(path).get(DATASET_KEY) or {}
+    """What a process table says of its data (:func:`read_process_catalogue`)."""
+    return read_process_catalogue(path)[1]
 
 
 def _read_yaml(path) -> dict:

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from cmsnn.configuration import SPLITS
-from cmsnn.files import write_csv
+from cmsnn.files import read_csv_with_names, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +83,7 @@ def write_cutflow(
     stages |= {split: [_read(path)] for split, path in splits.items()}
     stages |= {f"preselected_{split}": [_read(path)] for split, path in preselected.items()}
     training = pq.read_table(training_set, columns=[*_COLUMNS, "training_weight"]).to_pandas()
-    shares_table = (
-        pd.read_csv(shares, dtype={"process": str, "class": str}, keep_default_na=False)
-        if shares
-        else None
-    )
-    table = cutflow_table(stages, training, shares_table)
+    table = cutflow_table(stages, training, read_csv_with_names(shares) if shares else None)
     log.info("cutflow (events and sum of weights per process and stage):\n%s",
              table.to_string(index=False))  # fmt: skip
     write_csv(table, output, float_format="%.8g")

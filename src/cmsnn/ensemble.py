@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cmsnn.files import write_predictions_csv
+from cmsnn.files import read_csv_with_names, write_predictions_csv
 
 #: Per-event columns that must be identical across the members (same events, same
 #: order): what the FOM needs, and where each event came from.
@@ -46,11 +46,7 @@ def average_prediction_files(
 ) -> None:
     """Rule entry point: ``{split: [member prediction CSVs]}`` in, one CSV per split out."""
     for split, paths in sources.items():
-        # process and class names stay text (a process "550" or "NA" is a name)
-        members = [
-            pd.read_csv(path, dtype={"process": str, "class": str}, keep_default_na=False)
-            for path in paths
-        ]
+        members = [read_csv_with_names(path) for path in paths]
         averaged = average_predictions(members, [str(path) for path in paths])
         write_predictions_csv(averaged, outputs[split])
 

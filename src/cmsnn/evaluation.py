@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cmsnn.configuration import SPLITS
-from cmsnn.files import write_csv, write_json
+from cmsnn.files import read_csv_with_names, write_csv, write_json
 from cmsnn.fom import (
     background_yields_by_class,
     best_cut_summary,
@@ -141,9 +141,7 @@ def evaluate_files(
     """Rule entry point: prediction CSVs in; the FOM scan CSV, the evaluation JSON, the
     per-signal-process table and the overtraining (KS) table out. Warnings go to the
     log and into the files."""
-    # process and class names stay text (a process "550" or "NA" is a name)
-    names = {"dtype": {"process": str, "class": str}, "keep_default_na": False}
-    predictions = {split: pd.read_csv(sources[split], **names) for split in SPLITS}
+    predictions = {split: read_csv_with_names(sources[split]) for split in SPLITS}
     # Each process's measured share of each split: the yields' split fractions.
     fractions, share_warnings = read_shares(sources["shares"])
     table, numbers = evaluate_predictions(

@@ -89,6 +89,12 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike, **options) -> None:
     write_with(path, lambda temporary: frame.to_csv(temporary, index=False, **options))
 
 
+def read_csv_with_names(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV the pipeline wrote, its ``process`` and ``class`` columns kept as the
+    text they are: a process named ``550`` or ``NA`` is a name, not a number or a gap."""
+    return pd.read_csv(path, dtype={"process": str, "class": str}, keep_default_na=False)
+
+
 def write_predictions_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write a per-event table (the predictions) as CSV with pyarrow's writer,
     atomically: the same numbers as pandas' writer (the shortest text that reads back

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cmsnn.configuration import SPLITS, check_fractions
-from cmsnn.files import read_parquet, write_csv, write_parquet
+from cmsnn.files import read_csv_with_names, read_parquet, write_csv, write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ def write_shares(splits: Mapping[str, pa.Table | pd.DataFrame], path, presplit: 
 def read_shares(path) -> tuple[dict[str, dict[str, float]], list[str]]:
     """``({split: {process: share}}, warnings)`` from a ``shares.csv``: the yields' split
     fractions and what :func:`share_warnings` says of them."""
-    shares = pd.read_csv(path, keep_default_na=False, dtype={"process": str, "class": str})
+    shares = read_csv_with_names(path)
     for column in shares.columns.drop(["process", "class", "split_by"], errors="ignore"):
         # a share of weights that sum to 0 is written as an empty cell: NaN again
         shares[column] = pd.to_numeric(shares[column], errors="coerce")

@@ -20,8 +20,7 @@ from cmsnn.configuration import (
     check_presplit_fractions,
     describe_data,
     ingested_process_names,
-    read_dataset_description,
-    read_process_table,
+    read_process_catalogue,
 )
 from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
 from cmsnn.logs import failure_summary
@@ -62,12 +61,14 @@ def toy_processes_file():
     return str(Path(workflow.basedir) / config["data"]["toy"]["processes"])
 
 
+#: The embedded dataset's process table and what it says of its data, read once (data
+#: source toy only).
+TOY_TABLE, TOY_DESCRIPTION = (
+    read_process_catalogue(toy_processes_file()) if config["data"]["source"] == "toy" else ({}, {})
+)
 # What describes the data (the headline signal, the units) comes from the data's own
 # description: the embedded data's process table; your own data inherits nothing of it.
-describe_data(
-    config,
-    (read_dataset_description(toy_processes_file()) if config["data"]["source"] == "toy" else {}),
-)
+describe_data(config, TOY_DESCRIPTION)
 # Checks the schema cannot express, done now rather than in a job after training.
 check_fractions(config["split"]["fractions"])
 check_classes(config["classes"])
@@ -147,18 +148,10 @@ def code_version(stage):
     return PACKAGE_CODE.version(stage)
 
 
-#: The embedded dataset's process table, read once (every generator job asks for it).
-TOY_PROCESSES = {}
-
-
-def toy_processes():
-    """``{sample: (process name, generator parameters)}`` of the embedded dataset."""
-    if not TOY_PROCESSES:
-        table = read_process_table(toy_processes_file())
-        TOY_PROCESSES.update(
-            (name.removesuffix(".root"), (name, parameters)) for name, parameters in table.items()
-        )
-    return TOY_PROCESSES
+#: ``{sample: (process name, generator parameters)}`` of the embedded dataset.
+TOY_PROCESSES = {
+    name.removesuffix(".root"): (name, parameters) for name, parameters in TOY_TABLE.items()
+}
 
 
 def input_csv_files():
@@ -166,7 +159,7 @@ def input_csv_files():
     if SOURCE == "root":
         return {}
     if SOURCE == "toy":
-        return {sample: TOY_CSV.format(sample=sample) for sample in toy_processes()}
+        return {sample: TOY_CSV.format(sample=sample) for sample in TOY_PROCESSES}
     if SOURCE == "presplit":
         folder = Path(config["data"]["presplit_directory"])
         files = {
@@ -211,7 +204,7 @@ def known_process_names():
     """The process names known before any job runs: those of the embedded data and the
     ROOT ntuples, and a CSV's once its up-to-date ingestion has tabulated them."""
     if SOURCE == "toy":
-        return [name for name, _ in toy_processes().values()]
+        return [name for name, _ in TOY_PROCESSES.values()]
     if SOURCE == "root":
         return list(ROOT_PROCESSES)
     return ingested_process_names(PROCESS_TABLE, ingested_files(), list(INPUT_CSV.values()))

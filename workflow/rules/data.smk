@@ -13,8 +13,8 @@ rule generate_toy_sample:
         **job_resources("light", "generate_toy_sample"),
     params:
         code=code_version("toydata"),
-        process=lambda wildcards: toy_processes()[wildcards.sample][0],
-        parameters=lambda wildcards: canonical(toy_processes()[wildcards.sample][1]),
+        process=lambda wildcards: TOY_PROCESSES[wildcards.sample][0],
+        parameters=lambda wildcards: canonical(TOY_PROCESSES[wildcards.sample][1]),
         events_scale=config["data"]["toy"]["events_scale"],
         seed=config["data"]["toy"]["seed"],
     script:
