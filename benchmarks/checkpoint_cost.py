@@ -45,7 +45,7 @@ def events(rng, n: int, inputs: int, classes: int) -> pd.DataFrame:
 
 
 def timed_training(train, validation, classification, classes, settings, seconds) -> float:
-    from cmsnn.training import train_model
+    from cmsnn.learning.training import train_model
 
     folder = Path(tempfile.mkdtemp())
     started = time.perf_counter()
@@ -59,7 +59,7 @@ def timed_training(train, validation, classification, classes, settings, seconds
 
 
 def main() -> None:
-    from cmsnn.training import configure_backend
+    from cmsnn.learning.training import configure_backend
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20)

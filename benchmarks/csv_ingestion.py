@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from cmsnn.workflow_setup import read_config_files
+from cmsnn.config.schema import read_config_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ config = json.loads(config)
 names = [*config["features"], "Weights", "Process"]
 start = time.perf_counter()
 if method == "cmsnn":
-    from cmsnn.reading import ingest_csv
+    from cmsnn.ingestion.csv_files import ingest_csv
     ingest_csv(source, output, config["features"], "Weights", "Process", False,
                config["classes"])
 else:
@@ -62,8 +62,8 @@ METHODS = {
 
 def write_csv(path: Path, size_gb: float, config: dict) -> int:
     """A headerless CSV of about ``size_gb`` GB: toy events of every process, repeated."""
-    from cmsnn.configuration import read_process_table
-    from cmsnn.toydata import generate_process
+    from cmsnn.config.checks import read_process_table
+    from cmsnn.ingestion.toydata import generate_process
 
     processes = read_process_table(ROOT / config["data"]["toy"]["processes"])
     blocks = [

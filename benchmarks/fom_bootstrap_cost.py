@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cmsnn.evaluation import evaluate_predictions, fom_by_signal_process
+from cmsnn.statistics.evaluation import evaluate_predictions, fom_by_signal_process
 
 CLASSES = ["Signal", "Wjets", "TTbar", "Z2nu", "Other"]
 SIGNALS = ["T2DegStop_500_470.root", "T2DegStop_550_520.root", "T2DegStop_600_570.root"]

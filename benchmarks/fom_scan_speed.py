@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 from fom_bootstrap_cost import FOM_OPTIONS, predictions
 
-from cmsnn.fom import asimov_significance, cut_values, scan_split
+from cmsnn.statistics.scan import cut_values, scan_split
+from cmsnn.statistics.significance import asimov_significance
 
 CUTS = cut_values(0.5, 1.0, 200)
 OPTIONS = FOM_OPTIONS | {"bootstrap_replicas": 0}

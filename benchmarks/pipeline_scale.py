@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import yaml
 
-from cmsnn.workflow_setup import read_config_files
+from cmsnn.config.schema import read_config_files
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from cmsnn.files import write_csv, write_predictions_csv
+from cmsnn.dataframes import write_csv, write_predictions_csv
 
 CLASSES = ["Signal", "Wjets", "TTbar", "Z2nu", "Other"]
 

@@ -52,12 +52,14 @@ step = int(step) if step.isdigit() else step
 process = json.loads(sys.argv[5]); features = json.loads(sys.argv[6])
 start = time.perf_counter()
 if method == "chunked":
-    from cmsnn.root_reading import ingest_root
+    from cmsnn.ingestion.root_files import ingest_root
     classes = [{"name": "Background", "patterns": ["*"]}]
     ingest_root(output, {**process, "files": [path]}, features, classes, step_size=step)
 else:
     import numpy as np, uproot
-    from cmsnn.expressions import evaluate_object_expression, expression_names, parse_expression
+    from cmsnn.ingestion.expressions import (
+        evaluate_object_expression, expression_names, parse_expression
+    )
     texts = {**process["variables"], "selection": process["selection"], "weight": process["weight"]}
     trees = {k: parse_expression(v, None, objects=True) for k, v in texts.items()}
     names = sorted({n for t in trees.values() for n in expression_names(t)})

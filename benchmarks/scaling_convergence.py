@@ -17,17 +17,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cmsnn.configuration import SCALING_METHODS, read_process_table
-from cmsnn.grid import point_settings
-from cmsnn.metrics import weighted_auc
-from cmsnn.prediction import predict_events
-from cmsnn.reading import label_classes
-from cmsnn.scaling import apply_scaler, fit_scaler
-from cmsnn.splitting import split_events
-from cmsnn.toydata import generate_process
-from cmsnn.training import configure_backend, train_model
-from cmsnn.weighting import balance_class_weights
-from cmsnn.workflow_setup import read_config_files
+from cmsnn.config.checks import read_process_table
+from cmsnn.config.grid import point_settings
+from cmsnn.config.schema import read_config_files
+from cmsnn.ingestion.csv_files import label_classes
+from cmsnn.ingestion.toydata import generate_process
+from cmsnn.learning.metrics import weighted_auc
+from cmsnn.learning.prediction import predict_events
+from cmsnn.learning.training import configure_backend, train_model
+from cmsnn.preprocessing.scaling import apply_scaler, fit_scaler
+from cmsnn.preprocessing.splitting import split_events
+from cmsnn.preprocessing.weighting import balance_class_weights
+from cmsnn.vocabulary import SCALING_METHODS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -167,12 +167,13 @@ def run_recipe(
 ):
     import keras
 
-    from cmsnn.grid import point_settings
-    from cmsnn.model import build_model
-    from cmsnn.prediction import score_columns
-    from cmsnn.scaling import apply_scaler, fit_scaler
-    from cmsnn.training import _arrays, epoch_order
-    from cmsnn.weighting import balance_class_weights
+    from cmsnn.config.grid import point_settings
+    from cmsnn.learning.model import build_model
+    from cmsnn.learning.prediction import score_columns
+    from cmsnn.learning.callbacks import epoch_order
+    from cmsnn.learning.training import _arrays
+    from cmsnn.preprocessing.scaling import apply_scaler, fit_scaler
+    from cmsnn.preprocessing.weighting import balance_class_weights
 
     features = [f"x{i}" for i in range(N_VARIABLES)]
     settings = point_settings(config, {}) | recipe["settings"]
@@ -219,8 +220,8 @@ def run_recipe(
 
 
 def main() -> None:
-    from cmsnn.training import configure_backend
-    from cmsnn.workflow_setup import read_config_files
+    from cmsnn.config.schema import read_config_files
+    from cmsnn.learning.training import configure_backend
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-events", type=int, default=200_000)

@@ -53,16 +53,16 @@ METHODS = (
 WORKER = """
 import sys, time, json
 import numpy as np, pandas as pd
-from cmsnn.model import limit_threads
-from cmsnn.training import configure_backend, train_model
+from cmsnn.learning.model import limit_threads
+from cmsnn.learning.training import configure_backend, train_model
 threads, method, n_in, layers, n_out, activation, batch, events, epochs = json.loads(sys.argv[1])
 if method in ("train_model, ops not deterministic", "fit, XLA epoch"):
     limit_threads(threads)
 else:
     configure_backend(threads, jit_compile=method == "train_model, jit_compile: true")
 import keras
-import cmsnn.training as training
-from cmsnn.model import build_model
+from cmsnn.learning import callbacks, training
+from cmsnn.learning.model import build_model
 rng = np.random.default_rng(0)
 classes = max(n_out, 2)
 mode = "binary" if n_out == 1 else "multiclass"
@@ -79,11 +79,11 @@ features = list(frame.columns[:n_in])
 validation = frame.iloc[: events // 4]
 ends = []  # wall time at each epoch's end: an epoch's time is the gap, fit() calls included
 if method.startswith("train_model"):
-    keep = training.KeepBestWeights.on_epoch_end
+    keep = callbacks.KeepBestWeights.on_epoch_end
     def timed_end(self, epoch, logs=None):
         keep(self, epoch, logs)
         ends.append(time.perf_counter())
-    training.KeepBestWeights.on_epoch_end = timed_end
+    callbacks.KeepBestWeights.on_epoch_end = timed_end
     model, _, _ = train_model(frame, validation, features, settings, mode, classes, seed=1)
     assert model.jit_compile == settings["jit_compile"], "Keras declined XLA"
 else:

@@ -51,7 +51,7 @@ def sixty_model_config() -> dict:
 def same_shape_config(config: dict) -> tuple[str, ...]:
     """The ``--config`` of ``same_shape.smk`` for a workflow config: as many samples as
     the embedded dataset has processes, grid points and seeds as the config has."""
-    from cmsnn.configuration import read_process_table
+    from cmsnn.config.checks import read_process_table
 
     processes = read_process_table(ROOT / "resources/toy_processes.yaml")
     return (

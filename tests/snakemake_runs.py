@@ -106,6 +106,20 @@ def _newest_change(folder: Path) -> float:
     return newest
 
 
+def package_modules() -> list[str]:
+    """Every module of the cmsnn package, dotted and relative to it (``statistics.scan``,
+    ``figures`` for a subpackage's ``__init__``), sorted; not the package's own."""
+    package = ROOT / "src" / "cmsnn"
+    names = []
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts:
+            names.append(".".join(parts))
+    return sorted(names)
+
+
 def modules_loaded_with(imports: list[str], watched) -> list[str]:
     """Which of the ``watched`` top-level modules a fresh Python process holds after
     importing ``imports`` (and nothing else), sorted."""

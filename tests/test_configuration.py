@@ -14,21 +14,19 @@ import pytest
 import yaml
 
 import cmsnn
-from cmsnn.grid import expand_grid
-from cmsnn.workflow_setup import (
-    PackageCode,
-    check_config_keys,
-    module_dependencies,
-    scientific_numbers,
-)
-from snakemake_runs import modules_loaded_with
+from cmsnn.config.grid import expand_grid
+from cmsnn.config.schema import check_config_keys, scientific_numbers
+from cmsnn.pipeline.code_digest import PackageCode, module_dependencies
+from snakemake_runs import modules_loaded_with, package_modules
 
 PACKAGE = Path(cmsnn.__file__).resolve().parent
+#: The stages whose jobs must not start TensorFlow, and the modules that import it.
 LIGHT_STAGES = [
-    "reading", "splitting", "selection", "scaling", "weighting", "fom", "evaluation",
-    "summary", "toydata",
+    "ingestion.csv_files", "preprocessing.splitting", "preprocessing.selection",
+    "preprocessing.scaling", "preprocessing.weighting", "statistics.scan",
+    "statistics.evaluation", "summary.tables", "ingestion.toydata", "figures.fom",
 ]  # fmt: skip
-HEAVY = {"model", "training", "prediction"}
+HEAVY = {"learning.model", "learning.training", "learning.prediction", "learning.callbacks"}
 
 # --- scientific_numbers ----------------------------------------------------------------
 
@@ -120,22 +118,23 @@ def test_grid_point_names_from_scientific_notation():
 
 
 def test_dependencies_of_training():
-    modules = module_dependencies(PACKAGE, "training")
+    modules = module_dependencies(PACKAGE, "learning.training")
     assert modules == sorted(modules)
-    assert {"training", "model", "weighting", "files"} <= set(modules)
-    assert "fom" not in modules and "evaluation" not in modules
-    assert module_dependencies(str(PACKAGE), "training") == modules  # a str path too
+    expected = {"learning", "learning.training", "learning.model", "preprocessing.weighting"}
+    assert expected | {"preprocessing", "files"} <= set(modules)
+    assert not {"statistics.scan", "statistics.evaluation"} & set(modules)
+    assert module_dependencies(str(PACKAGE), "learning.training") == modules  # a str path
 
 
 def test_dependencies_of_evaluation():
-    modules = module_dependencies(PACKAGE, "evaluation")
+    modules = module_dependencies(PACKAGE, "statistics.evaluation")
     assert modules == sorted(modules)
-    assert {"evaluation", "fom", "configuration", "files"} <= set(modules)
-    assert not {"training", "model", "prediction", "weighting"} & set(modules)
+    assert {"statistics.evaluation", "statistics.scan", "vocabulary", "files"} <= set(modules)
+    assert not HEAVY & set(modules) and "preprocessing.weighting" not in modules
 
 
 def test_every_module_depends_on_itself_and_on_existing_modules():
-    names = sorted(path.stem for path in PACKAGE.glob("*.py") if path.stem != "__init__")
+    names = package_modules()
     for name in names:
         modules = module_dependencies(PACKAGE, name)
         assert name in modules
@@ -153,15 +152,23 @@ def test_light_stages_do_not_depend_on_the_network_modules(stage):
 def modules_python_loads(modules, search_path=None) -> dict[str, list[str]]:
     """Independently of the digest: for each of ``modules``, the package modules a fresh
     import of it loads (dotted, without the package's own ``__init__``), from the
-    installed package or the one in ``search_path``."""
+    installed package or the one in ``search_path``; and, for a module that imports
+    more inside its functions (an entry point's deferred ``import keras``), what those
+    imports load too: what the stage runs when its rule calls it."""
     code = (
-        "import importlib, json, sys\n"
+        "import ast, importlib, json, sys\n"
         + (f"sys.path.insert(0, {str(search_path)!r})\n" if search_path else "")
         + "loaded = {}\n"
         f"for module in {list(modules)!r}:\n"
         "    for name in [m for m in sys.modules if m == 'cmsnn' or m.startswith('cmsnn.')]:\n"
         "        del sys.modules[name]\n"
-        "    importlib.import_module(f'cmsnn.{module}')\n"
+        "    imported = importlib.import_module(f'cmsnn.{module}')\n"
+        "    tree = ast.parse(open(imported.__file__).read())\n"
+        "    for function in ast.walk(tree):\n"
+        "        if isinstance(function, ast.FunctionDef):\n"
+        "            for node in ast.walk(function):\n"
+        "                if isinstance(node, ast.ImportFrom) and node.module.startswith('cmsnn'):\n"
+        "                    importlib.import_module(node.module)\n"
         "    loaded[module] = sorted(m[6:] for m in sys.modules if m.startswith('cmsnn.'))\n"
         "print(json.dumps(loaded))\n"
     )
@@ -172,9 +179,9 @@ def modules_python_loads(modules, search_path=None) -> dict[str, list[str]]:
 
 
 def test_dependencies_are_the_modules_python_imports():
-    """Independently: the cmsnn modules that importing a stage actually loads."""
-    stages = [*LIGHT_STAGES, "grid", "files", "logs", "configuration", "workflow_setup"]
-    for stage, modules in modules_python_loads(stages).items():
+    """Independently: the cmsnn modules that importing each module of the package
+    actually loads, for every module."""
+    for stage, modules in modules_python_loads(package_modules()).items():
         assert module_dependencies(PACKAGE, stage) == modules, stage
 
 
@@ -361,11 +368,10 @@ def test_common_smk_imports_only_light_package_modules_at_start():
     common.smk imports at its top level (not inside a branch for an optional feature or
     inside a function that runs only when jobs run) imports none of them."""
     source = (PACKAGE.parents[1] / "workflow" / "rules" / "common.smk").read_text()
-    top_level = re.findall(r"^(?:from (cmsnn(?:\.\w+)?) import|import (cmsnn\S*))", source, re.M)
+    top_level = re.findall(r"^(?:from (cmsnn(?:\.\w+)*) import|import (cmsnn\S*))", source, re.M)
     modules = sorted({name for pair in top_level for name in pair if name})
-    assert modules == [
-        "cmsnn.configuration", "cmsnn.grid", "cmsnn.logs", "cmsnn.workflow_setup"
-    ]  # fmt: skip
+    # the workflow's own subpackages only: config and pipeline
+    assert modules and all(m.startswith(("cmsnn.config.", "cmsnn.pipeline.")) for m in modules)
     assert modules_loaded_with(modules, {"numpy", "pandas", "pyarrow", "scipy"}) == []
 
 
@@ -459,13 +465,13 @@ def test_scaling_and_balancing_are_preprocessing_keys_not_training_keys():
 def test_the_documented_config_table_is_the_one_the_schema_generates():
     """The schema is the one home of every default and meaning; docs/configuration.md
     shows it."""
-    from cmsnn.workflow_setup import config_table_markdown
+    from cmsnn.config.schema import config_table_markdown
 
     readme = (ROOT / "docs" / "configuration.md").read_text()
     start = readme.index("\n", readme.index("<!-- config keys: generated from")) + 1
     end = readme.index("<!-- end of the generated config table -->")
     assert readme[start:end] == config_table_markdown(SCHEMA), (
-        "regenerate docs/configuration.md's table with `python -m cmsnn.workflow_setup`"
+        "regenerate docs/configuration.md's table with `python -m cmsnn.config.schema`"
     )
     for key in ("training.checkpoint_seconds", "fom.min_background_events", "resources.light"):
         assert f"| `{key}` |" in readme
@@ -476,8 +482,8 @@ def test_config_yaml_holds_nothing_an_overlay_for_other_data_would_inherit():
     change it: a ``--configfile`` overlay for other data inherits nothing of the embedded
     data's; what describes that (its headline signal, its units) comes with its process
     table, and the default run is what the schema and that description make it."""
-    from cmsnn.configuration import describe_data, read_dataset_description
-    from cmsnn.workflow_setup import read_config_files, resolved_config
+    from cmsnn.config.checks import describe_data, read_dataset_description
+    from cmsnn.config.schema import read_config_files, resolved_config
 
     chosen = yaml.safe_load((ROOT / "config.yaml").read_text())
     defaults = resolved_config({}, ROOT)
@@ -507,7 +513,7 @@ def test_config_yaml_holds_nothing_an_overlay_for_other_data_would_inherit():
 def test_a_resolved_config_is_kept_and_the_same_config_read_back(tmp_path):
     """Each Snakemake start (every job's, on a cluster) resolves the config; the same
     config again is read from the kept resolution instead of being validated again."""
-    from cmsnn.workflow_setup import resolved_config
+    from cmsnn.config.schema import resolved_config
 
     kept = tmp_path / "resolved.json"
     config = {"training": {"epochs": "1e1"}, "seeds": [4]}
@@ -523,7 +529,7 @@ def test_a_resolved_config_is_kept_and_the_same_config_read_back(tmp_path):
 
 
 def test_another_config_is_resolved_again_and_its_errors_still_found(tmp_path):
-    from cmsnn.workflow_setup import resolved_config
+    from cmsnn.config.schema import resolved_config
 
     kept = tmp_path / "resolved.json"
     resolved_config({"seeds": [4]}, ROOT, cache_file=kept)
@@ -543,7 +549,7 @@ def test_another_config_is_resolved_again_and_its_errors_still_found(tmp_path):
 def test_a_changed_schema_resolves_the_same_config_again(tmp_path):
     """The kept resolution follows the schema it came from (a new default in an update
     of the workflow is used at once)."""
-    from cmsnn.workflow_setup import SCHEMA_FILE, load_schema, resolved_config
+    from cmsnn.config.schema import SCHEMA_FILE, load_schema, resolved_config
 
     kept = tmp_path / "resolved.json"
     assert resolved_config({}, ROOT, cache_file=kept)["training"]["epochs"] == 40
@@ -557,7 +563,7 @@ def test_a_changed_schema_resolves_the_same_config_again(tmp_path):
 def test_an_unreadable_kept_resolution_is_only_a_missed_shortcut(tmp_path):
     import datetime
 
-    from cmsnn.workflow_setup import resolved_config
+    from cmsnn.config.schema import resolved_config
 
     kept = tmp_path / "resolved.json"
     for text in ("{not json", '{"digest": 1}', "[]"):
@@ -578,7 +584,7 @@ def described(source, fom=None, units=None, description=None):
         "fom": {"signal_processes": [], **(fom or {})},
         "plots": {"units": dict(units or {})},
     }
-    from cmsnn.configuration import describe_data
+    from cmsnn.config.checks import describe_data
 
     describe_data(config, description or {})
     return config
@@ -590,7 +596,7 @@ def test_own_data_inherits_nothing_of_the_embedded_datas_description():
 
 
 def test_the_embedded_datas_description_fills_in_what_the_config_leaves_open():
-    from cmsnn.configuration import read_dataset_description, read_process_table
+    from cmsnn.config.checks import read_dataset_description, read_process_table
 
     table = cmsnn_root() / "resources/toy_processes.yaml"
     description = read_dataset_description(table)
@@ -609,7 +615,7 @@ def test_units_of_variables_that_are_not_inputs_are_refused():
 
 
 def test_split_fractions_with_presplit_input_are_refused_naming_both():
-    from cmsnn.configuration import check_presplit_fractions
+    from cmsnn.config.checks import check_presplit_fractions
 
     fractions = {"train": 0.5, "validation": 0.25, "test": 0.25}
     with pytest.raises(ValueError, match=r"split.fractions .* data.source: presplit .* remove"):
@@ -621,7 +627,7 @@ def test_split_fractions_with_presplit_input_are_refused_naming_both():
 
 
 def test_the_report_command_carries_the_runs_config_files_and_overrides(tmp_path, monkeypatch):
-    from cmsnn.workflow_setup import report_command
+    from cmsnn.pipeline.report import report_command
 
     monkeypatch.chdir(tmp_path)
     assert report_command("results", [], {}, tmp_path / "Snakefile") == (
@@ -647,7 +653,7 @@ def test_the_report_command_carries_the_runs_config_files_and_overrides(tmp_path
 def test_a_run_started_elsewhere_gets_a_report_command_for_where_it_was_started(
     tmp_path, monkeypatch
 ):
-    from cmsnn.workflow_setup import report_command
+    from cmsnn.pipeline.report import report_command
 
     monkeypatch.chdir(tmp_path)  # the working folder, Snakemake's --directory
     command = report_command(
@@ -661,7 +667,7 @@ def test_a_run_started_elsewhere_gets_a_report_command_for_where_it_was_started(
 
 
 def test_a_report_into_another_runs_results_folder_is_refused(tmp_path, monkeypatch):
-    from cmsnn.workflow_setup import check_report_target
+    from cmsnn.pipeline.report import check_report_target
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "config.yaml").write_text("{}")  # the user's own, in the working folder

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.correlation import correlation_matrices, weighted_correlation
+from cmsnn.statistics.correlation import correlation_matrices, weighted_correlation
 
 
 def correlated_values(rng, n):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cmsnn.cutflow import write_cutflow
-from cmsnn.files import write_parquet
+from cmsnn.dataframes import write_parquet
+from cmsnn.preprocessing.cutflow import write_cutflow
 
 
 def events(rows):

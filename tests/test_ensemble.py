@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.ensemble import average_prediction_files, average_predictions
+from cmsnn.learning.ensemble import average_prediction_files, average_predictions
 
 CLASSES = ["Signal", "Wjets", "TTbar"]
 

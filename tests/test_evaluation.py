@@ -9,18 +9,18 @@ import pandas as pd
 import pytest
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
-from cmsnn.configuration import SPLITS
-from cmsnn.evaluation import evaluate_files, evaluate_predictions, overtraining_numbers
-from cmsnn.fom import asimov_significance, asimov_significance_with_uncertainty
-from cmsnn.metrics import (
+from cmsnn.learning.metrics import (
     ROC_POINTS_DRAWN,
     roc_curve_of,
     roc_curves,
     weighted_auc,
     weighted_confusion_matrix,
 )
-from cmsnn.overtraining import weighted_ks_2samp
-from cmsnn.splitting import write_shares
+from cmsnn.preprocessing.splitting import write_shares
+from cmsnn.statistics.evaluation import evaluate_files, evaluate_predictions, overtraining_numbers
+from cmsnn.statistics.overtraining import weighted_ks_2samp
+from cmsnn.statistics.significance import asimov_significance, asimov_significance_with_uncertainty
+from cmsnn.vocabulary import SPLITS
 
 CLASS_NAMES = ["Signal", "Wjets", "TTbar", "Other"]
 

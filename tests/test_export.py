@@ -10,13 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.backend import use_keras_backend
+from cmsnn.learning.backend import use_keras_backend
 
 use_keras_backend("tensorflow", 1)
 
 import keras  # noqa: E402
 
-from cmsnn.export import (  # noqa: E402
+from cmsnn.dataframes import write_parquet  # noqa: E402
+from cmsnn.files import write_json  # noqa: E402
+from cmsnn.learning.export import (  # noqa: E402
     ONNX_TOLERANCE,
     check_onnx_against_predictions,
     export_checked_model,
@@ -24,8 +26,7 @@ from cmsnn.export import (  # noqa: E402
     onnx_scores,
     write_model_card,
 )
-from cmsnn.files import write_json, write_parquet  # noqa: E402
-from cmsnn.scaling import apply_scaler, fit_scaler  # noqa: E402
+from cmsnn.preprocessing.scaling import apply_scaler, fit_scaler  # noqa: E402
 
 FEATURES = ["met", "njet", "eta"]
 

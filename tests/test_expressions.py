@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.expressions import (
+from cmsnn.ingestion.expressions import (
     ExpressionError,
     evaluate_expression,
     expression_names,
     parse_expression,
 )
-from cmsnn.selection import apply_preselection, check_preselection
+from cmsnn.preprocessing.selection import apply_preselection, check_preselection
 
 NAMES = ["Met", "Njet", "LepEta", "weight", "process"]
 COLUMNS = {
@@ -127,7 +127,7 @@ JETS = {
     ],
 )
 def test_object_expressions_pick_mask_and_reduce_per_event(text, expected):
-    from cmsnn.expressions import evaluate_object_expression
+    from cmsnn.ingestion.expressions import evaluate_object_expression
 
     tree = parse_expression(text, None, objects=True)
     np.testing.assert_array_equal(evaluate_object_expression(tree, JETS, -1.0), expected)
@@ -141,7 +141,7 @@ def test_object_expressions_pick_mask_and_reduce_per_event(text, expected):
     ],
 )
 def test_an_object_expression_must_give_one_value_per_event(text, message):
-    from cmsnn.expressions import evaluate_object_expression
+    from cmsnn.ingestion.expressions import evaluate_object_expression
 
     with pytest.raises(ExpressionError, match=message):
         evaluate_object_expression(parse_expression(text, None, objects=True), JETS, 0.0)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from cmsnn.toydata import TUTORIAL_FEATURES
+from cmsnn.ingestion.toydata import TUTORIAL_FEATURES
 from snakemake_runs import ROOT, make_workdir, snakemake
 
 

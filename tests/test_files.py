@@ -9,12 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.files import (
-    atomic_path,
-    remove_stale_partials,
-    write_csv,
-    write_predictions_csv,
-)
+from cmsnn.dataframes import write_csv, write_predictions_csv
+from cmsnn.files import atomic_path, remove_stale_partials
 
 
 @pytest.fixture

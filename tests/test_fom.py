@@ -10,17 +10,15 @@ import pandas as pd
 import pytest
 from scipy import integrate
 
-from cmsnn.fom import (
-    asimov_significance,
+from cmsnn.statistics.cut_choice import best_cut_summary
+from cmsnn.statistics.effective_events import enough_background
+from cmsnn.statistics.scan import cut_values, scan_split, yield_above
+from cmsnn.statistics.significance import asimov_significance
+from cmsnn.statistics.yields import (
     background_yields_by_class,
-    best_cut_summary,
     check_signal_processes,
-    cut_values,
-    enough_background,
     predicted_as_signal,
-    scan_split,
     signal_and_background,
-    yield_above,
     yield_weights,
 )
 

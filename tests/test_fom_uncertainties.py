@@ -10,16 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.configuration import check_cut_range
-from cmsnn.fom import (
-    asimov_significance,
-    asimov_significance_with_uncertainty,
-    best_cut_summary,
-    kish_effective_events,
-    scan_range,
-    scan_split,
-    weighted_quantile,
-)
+from cmsnn.config.checks import check_cut_range
+from cmsnn.statistics.cut_choice import best_cut_summary
+from cmsnn.statistics.effective_events import kish_effective_events
+from cmsnn.statistics.scan import scan_range, scan_split, weighted_quantile
+from cmsnn.statistics.significance import asimov_significance, asimov_significance_with_uncertainty
 
 LUMINOSITY, FRACTION, F = 10.0, 0.5, 0.2
 

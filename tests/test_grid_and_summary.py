@@ -6,21 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cmsnn.config.grid import expand_grid, format_value, point_name, point_settings
 from cmsnn.files import write_json
-from cmsnn.grid import expand_grid, format_value, point_name, point_settings
-from cmsnn.summary import (
+from cmsnn.summary.columns import column_description, column_table_markdown
+from cmsnn.summary.tables import (
     aggregate_over_seeds,
-    column_description,
-    column_table_markdown,
-    headline_table,
     model_row,
-    parse_signal_point,
     rounded_to_meaning,
     summarise_files,
-    summary_warnings,
     training_warnings,
-    verdict_lines,
 )
+from cmsnn.summary.verdict import headline_table, summary_warnings, verdict_lines
+from cmsnn.vocabulary import parse_signal_point
 from snakemake_runs import ROOT
 
 # --- grid ----------------------------------------------------------------------------

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from cmsnn.importance import permutation_importance
-from cmsnn.metrics import weighted_auc
+from cmsnn.learning.importance import permutation_importance
+from cmsnn.learning.metrics import weighted_auc
 
 FEATURES = ["n0", "x0", "n1", "n2"]  # only x0 separates the classes
 

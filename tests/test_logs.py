@@ -5,12 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from cmsnn.logs import (
-    failed_job_logs,
-    failure_summary,
-    last_error_line,
-    without_harmless_lines,
-)
+from cmsnn.logs import failed_job_logs, failure_summary, last_error_line, without_harmless_lines
 
 MAIN_LOG = """\
 [Thu Nov 26 06:58:59 2026]

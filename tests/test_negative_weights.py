@@ -9,17 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.configuration import SPLITS
-from cmsnn.files import read_parquet, write_parquet
-from cmsnn.prediction import predict_events
-from cmsnn.scaling import scale_and_balance_files
-from cmsnn.summary import training_warnings
-from cmsnn.training import train_files, train_model
-from cmsnn.weighting import (
+from cmsnn.dataframes import read_parquet, write_parquet
+from cmsnn.learning.prediction import predict_events
+from cmsnn.learning.training import train_files, train_model
+from cmsnn.preprocessing.scaling import scale_and_balance_files
+from cmsnn.preprocessing.weighting import (
     apply_negative_weight_policy,
     negative_weight_report,
     net_weight_warnings,
 )
+from cmsnn.summary.tables import training_warnings
+from cmsnn.vocabulary import SPLITS
 
 FEATURES = ["x1", "x2", "x3"]
 CLASSES = ["Signal", "B1", "B2"]

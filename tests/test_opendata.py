@@ -84,7 +84,7 @@ def test_the_variables_are_those_of_the_branches(opendata_run):
 
 
 def test_the_network_separates_and_leaves_as_onnx(opendata_run):
-    from cmsnn.export import onnx_scores
+    from cmsnn.learning.export import onnx_scores
 
     workdir, config = opendata_run
     summary = pd.read_csv(workdir / "results/opendata/fom_summary.csv")

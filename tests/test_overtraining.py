@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp, kstwo
 
-from cmsnn.overtraining import effective_sample_size, ks_per_class, weighted_ks_2samp
+from cmsnn.statistics.overtraining import effective_sample_size, ks_per_class, weighted_ks_2samp
 
 
 def brute_force_statistic(x1, w1, x2, w2):

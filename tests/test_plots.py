@@ -22,29 +22,30 @@ from matplotlib.markers import MarkerStyle
 from matplotlib.patches import Rectangle, StepPatch
 from matplotlib.text import Text
 
-from cmsnn.drawing import (
-    CONTOUR_LEVELS,
-    LABEL_GAP_POINTS,
-    ExperimentLabel,
-    hep_style,
-    input_bin_edges,
+from cmsnn.figures.classifier import (
     plot_confusion_matrix,
-    plot_correlation_matrices,
+    plot_importance,
+    plot_output_distributions,
+    plot_roc_curves,
+    plot_training_history,
+    plot_two_dimensional_classification,
+)
+from cmsnn.figures.fom import (
     plot_fom_by_signal,
     plot_fom_scan,
     plot_fom_scans_of_seeds,
-    plot_importance,
-    plot_input_distributions,
-    plot_output_distributions,
-    plot_roc_curves,
     plot_seed_spread,
-    plot_training_history,
-    plot_two_dimensional_classification,
-    plot_two_dimensional_samples,
-    save_figure,
     seed_name,
 )
-from cmsnn.fom import best_cut_summary
+from cmsnn.figures.inputs import (
+    CONTOUR_LEVELS,
+    input_bin_edges,
+    plot_correlation_matrices,
+    plot_input_distributions,
+    plot_two_dimensional_samples,
+)
+from cmsnn.figures.style import LABEL_GAP_POINTS, ExperimentLabel, hep_style, save_figure
+from cmsnn.statistics.cut_choice import best_cut_summary
 
 CLASSES = ["Stop", "WJets", "TTJets"]
 
@@ -278,7 +279,7 @@ def test_save_figure_without_pdf_writes_only_the_png(tmp_path):
 
 
 def test_the_module_does_not_import_tensorflow_or_keras():
-    code = "import sys, cmsnn.drawing; print(sorted({'tensorflow', 'keras'} & set(sys.modules)))"
+    code = "import sys, cmsnn.figures; print(sorted({'tensorflow', 'keras'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -909,7 +910,7 @@ def test_the_seeds_fom_scans_dot_the_cuts_that_may_not_be_chosen():
 def test_the_fom_scan_files_hand_the_minimum_to_both_figures(tmp_path, monkeypatch):
     """The plotting rules' ``min_background_events`` reaches the FOM scan (shaded) and
     the seeds' overlay (dotted), whose seeds are named as integers."""
-    from cmsnn import figures
+    from cmsnn.figures import fom as figures
     from cmsnn.files import write_json
 
     drawn = {}
@@ -1058,7 +1059,7 @@ def test_two_dimensional_classification_splits_correct_and_wrong_events(rng):
     ],
 )  # fmt: skip
 def test_signal_points_are_drawn_in_mass_order_when_every_name_gives_one(processes, order):
-    from cmsnn.figures import signal_point_order
+    from cmsnn.figures.fom import signal_point_order
 
     assert signal_point_order(processes) == order
 

@@ -28,8 +28,8 @@ def read(workdir, path):
 def write_presplit_files(folder, events_per_split) -> pd.DataFrame:
     """The tutorial's six headerless files from the embedded data's processes; returns
     every event written (with its split), for the checks."""
-    from cmsnn.configuration import read_process_table
-    from cmsnn.toydata import generate_process
+    from cmsnn.config.checks import read_process_table
+    from cmsnn.ingestion.toydata import generate_process
 
     table = read_process_table(ROOT / "resources/toy_processes.yaml")
     folder.mkdir(parents=True)
@@ -183,8 +183,8 @@ def test_an_overlay_on_own_data_inherits_nothing_of_the_demo_and_its_report_comm
     import subprocess
     import sys
 
-    from cmsnn.configuration import read_process_table
-    from cmsnn.toydata import generate_process
+    from cmsnn.config.checks import read_process_table
+    from cmsnn.ingestion.toydata import generate_process
 
     workdir = make_workdir(tmp_path, yaml.safe_load((ROOT / "config.yaml").read_text()))
     table = read_process_table(ROOT / "tests/configs/tiny_processes.yaml")

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cmsnn.fom import asimov_significance
-from cmsnn.scaling import apply_scaler, fit_scaler
-from cmsnn.weighting import balance_class_weights
+from cmsnn.preprocessing.scaling import apply_scaler, fit_scaler
+from cmsnn.preprocessing.weighting import balance_class_weights
+from cmsnn.statistics.significance import asimov_significance
 
 yields = st.floats(1e-3, 1e6, allow_nan=False, allow_infinity=False)
 uncertainties = st.floats(0.0, 2.0, allow_nan=False)

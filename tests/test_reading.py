@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cmsnn.configuration import assign_classes
-from cmsnn.files import read_parquet
-from cmsnn.reading import ingest_csv, label_classes, read_ahead, read_events
+from cmsnn.config.checks import assign_classes
+from cmsnn.dataframes import read_parquet
+from cmsnn.ingestion.csv_files import ingest_csv, label_classes, read_ahead, read_events
 
 FEATURES = ["Met", "Njet"]
 CLASSES = [
@@ -375,7 +375,7 @@ def test_underscored_number_is_named_with_its_line(tmp_path):
 
 
 def test_check_classes_accepts_a_catch_all_last():
-    from cmsnn.configuration import check_classes
+    from cmsnn.config.checks import check_classes
 
     check_classes([{"name": "S", "patterns": ["T2*"]}, {"name": "Rest", "patterns": ["*"]}])
     with pytest.raises(ValueError, match=r"used twice"):
@@ -385,7 +385,7 @@ def test_check_classes_accepts_a_catch_all_last():
 
 
 def test_process_names_are_stripped_and_tabulated(tmp_path):
-    from cmsnn.reading import process_table, tabulate_process_files
+    from cmsnn.ingestion.processes import process_table, tabulate_process_files
 
     text = HEADERLESS + "300,2,0.5, TTJets_DiLept.root \n"
     source = write(tmp_path, text)

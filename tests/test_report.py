@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 import snakemake.report as snakemake_report
 
-from cmsnn.summary import headline_table
+from cmsnn.summary.verdict import headline_table
 from snakemake_runs import ROOT, make_workdir, snakemake
 
 #: What the report shows of each rule's reported files, for given wildcards: printed as

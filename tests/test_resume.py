@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.files import write_parquet
+from cmsnn.dataframes import write_parquet
 
 FEATURES = ["x1", "x2", "x3"]
 SETTINGS = {
@@ -38,9 +38,10 @@ TRAIN = textwrap.dedent(
     """
     import json, sys
     import numpy as np
-    from cmsnn.files import read_parquet
-    from cmsnn.prediction import predict_events
-    from cmsnn.training import TrainingInterrupted, configure_backend, train_model
+    from cmsnn.dataframes import read_parquet
+    from cmsnn.learning.prediction import predict_events
+    from cmsnn.learning.callbacks import TrainingInterrupted
+    from cmsnn.learning.training import configure_backend, train_model
     folder, checkpoint, output = sys.argv[1:4]
     configure_backend(1)
     settings = json.loads(open(f"{folder}/settings.json").read())

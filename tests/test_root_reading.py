@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 import uproot
 
-from cmsnn.expressions import ExpressionError
-from cmsnn.root_reading import check_root_processes, ingest_root, read_root_process
+from cmsnn.ingestion.expressions import ExpressionError
+from cmsnn.ingestion.root_files import check_root_processes, ingest_root, read_root_process
 
 SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 needs_shared_data = pytest.mark.skipif(

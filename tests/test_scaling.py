@@ -10,9 +10,15 @@ import pytest
 from scipy import stats
 from sklearn.preprocessing import QuantileTransformer
 
-from cmsnn.configuration import SPLITS
-from cmsnn.files import read_json, read_parquet, write_parquet
-from cmsnn.scaling import QUANTILE_CLIP, apply_scaler, fit_scaler, scale_and_balance_files
+from cmsnn.dataframes import read_parquet, write_parquet
+from cmsnn.files import read_json
+from cmsnn.preprocessing.scaling import (
+    QUANTILE_CLIP,
+    apply_scaler,
+    fit_scaler,
+    scale_and_balance_files,
+)
+from cmsnn.vocabulary import SPLITS
 
 N = 20_000
 

@@ -8,12 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.files import read_parquet, write_parquet
-from cmsnn.selection import apply_preselection, preselect_file
-from cmsnn.splitting import (
-    SPLITS,
+from cmsnn.config.checks import check_fractions
+from cmsnn.dataframes import read_parquet, write_parquet
+from cmsnn.preprocessing.selection import apply_preselection, preselect_file
+from cmsnn.preprocessing.splitting import (
     assign_splits,
-    check_fractions,
     check_presplit_classes,
     collect_presplit_files,
     share_warnings,
@@ -22,6 +21,7 @@ from cmsnn.splitting import (
     split_files,
     split_shares,
 )
+from cmsnn.vocabulary import SPLITS
 
 FRACTIONS = {"train": 0.25, "validation": 0.25, "test": 0.5}
 PROCESS_SIZES = {"sig.root": 1001, "wjets.root": 4000, "ttbar.root": 37, "rare.root": 3}
@@ -341,7 +341,7 @@ def test_non_boolean_preselection_rejected(small, cut):
 
 
 def test_unknown_fom_signal_processes_fail_at_the_split(tmp_path):
-    from cmsnn.splitting import split_files
+    from cmsnn.preprocessing.splitting import split_files
 
     events = pd.DataFrame(
         {
@@ -448,7 +448,7 @@ def test_presplit_files_of_unequal_composition_are_named():
 def test_shares_read_back_keep_names_as_text_and_weights_that_cancel_as_no_share(tmp_path):
     """A process named like a number stays that name; one whose weights sum to 0 (NLO)
     has no share of weights, which is not compared, and no crash."""
-    from cmsnn.splitting import read_shares, write_shares
+    from cmsnn.preprocessing.splitting import read_shares, write_shares
 
     tables = {
         split: pd.DataFrame(

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.configuration import read_process_table
-from cmsnn.reading import label_classes, read_events
-from cmsnn.toydata import (
+from cmsnn.config.checks import read_process_table
+from cmsnn.ingestion.csv_files import label_classes, read_events
+from cmsnn.ingestion.toydata import (
     MET_SKIM_CUT,
     TUTORIAL_FEATURES,
     generate_process,

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.prediction import predict_events
-from cmsnn.training import train_model
-from snakemake_runs import modules_loaded_with
+from cmsnn.learning.prediction import predict_events
+from cmsnn.learning.training import train_model
+from snakemake_runs import modules_loaded_with, package_modules
 
 FEATURES = ["x1", "x2", "x3"]
 SETTINGS = {
@@ -99,15 +99,17 @@ def test_predictions_have_one_score_per_output_and_the_event_columns():
 
 
 #: The modules that import TensorFlow/Keras when imported (cmsnn/__init__.py says so).
-NETWORK_MODULES = {"model", "prediction", "training"}
+NETWORK_MODULES = {
+    "learning.callbacks", "learning.checkpoints", "learning.model", "learning.prediction",
+    "learning.training",
+}  # fmt: skip
 
 
 def test_exactly_the_network_modules_import_tensorflow():
     """Every other module of the package, imported together, loads no TensorFlow, Keras
     or JAX (importance and export import them only inside their entry points); each
     network module alone does."""
-    package = Path(__file__).resolve().parents[1] / "src" / "cmsnn"
-    modules = sorted(path.stem for path in package.glob("*.py") if path.stem != "__init__")
+    modules = package_modules()
     light = [f"cmsnn.{module}" for module in modules if module not in NETWORK_MODULES]
     watched = {"tensorflow", "keras", "jax"}
     assert modules_loaded_with(light, watched) == []
@@ -116,7 +118,8 @@ def test_exactly_the_network_modules_import_tensorflow():
 
 
 def test_batches_follow_each_epochs_seeded_order_with_a_partial_last_batch():
-    from cmsnn.training import EpochShuffle, epoch_order, training_batches
+    from cmsnn.learning.callbacks import EpochShuffle, epoch_order
+    from cmsnn.learning.training import training_batches
 
     x = np.arange(22, dtype=np.float32).reshape(11, 2)
     y, w = np.arange(11, dtype=np.float32), np.linspace(1, 2, 11, dtype=np.float32)
@@ -141,7 +144,7 @@ import sys
 import numpy as np
 sys.path.insert(0, "tests")  # (test_training imports the tests' helpers)
 from tests.test_training import FEATURES, SETTINGS, events
-from cmsnn.training import configure_backend, train_model
+from cmsnn.learning.training import configure_backend, train_model
 configure_backend(1, jit_compile=True)
 settings = SETTINGS | {"jit_compile": True}
 train, validation = events(400, 1), events(200, 2)
@@ -179,7 +182,7 @@ def test_progress_lines_come_at_most_every_interval_with_an_estimate_of_the_time
     import io
     from types import SimpleNamespace
 
-    from cmsnn.training import ProgressReport
+    from cmsnn.learning.callbacks import ProgressReport
 
     now = [0.0]
     stream = io.StringIO()
@@ -199,7 +202,7 @@ def test_progress_lines_come_at_most_every_interval_with_an_estimate_of_the_time
 
 
 def test_a_gpu_given_but_unused_is_named():
-    from cmsnn.backend import allocated_gpus, unused_gpu_warning
+    from cmsnn.learning.backend import allocated_gpus, unused_gpu_warning
 
     slurm = {"SLURM_GPUS_ON_NODE": "1", "CUDA_VISIBLE_DEVICES": "0", "SLURM_JOB_ID": "7"}
     assert allocated_gpus(slurm) == "CUDA_VISIBLE_DEVICES=0, SLURM_GPUS_ON_NODE=1"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import cmsnn.weighting
-from cmsnn.configuration import default_balancing
-from cmsnn.weighting import balance_class_weights, training_targets
+import cmsnn.preprocessing.weighting
+from cmsnn.config.checks import default_balancing
+from cmsnn.preprocessing.weighting import balance_class_weights, training_targets
 
 WEIGHTS = np.array([1.0, 3.0, 6.0, 12.0, 18.0, 16.0, 48.0])
 CLASS_INDEX = np.array([0, 0, 1, 1, 1, 2, 2])
@@ -131,7 +131,7 @@ def test_unknown_scheme_or_mode_rejected():
 
 def test_yield_weights_moved_to_fom():
     """Physical yields belong to the figure of merit; the training step need not load them."""
-    assert not hasattr(cmsnn.weighting, "yield_weights")
+    assert not hasattr(cmsnn.preprocessing.weighting, "yield_weights")
 
 
 def test_default_balancing_follows_the_tutorial_per_mode():

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from cmsnn.splitting import split_counts
-from cmsnn.toydata import TUTORIAL_FEATURES
+from cmsnn.ingestion.toydata import TUTORIAL_FEATURES
+from cmsnn.preprocessing.splitting import split_counts
 from snakemake_runs import ROOT, make_workdir, planned_jobs, snakemake, workflow_copy
 
 pytestmark = pytest.mark.slow
@@ -347,7 +347,7 @@ def test_changing_a_plotting_option_reruns_only_plotting_and_the_model_cards(mul
 
 
 def test_every_model_is_exported_as_onnx_of_the_raw_variables(multiclass_run):
-    from cmsnn.export import onnx_scores
+    from cmsnn.learning.export import onnx_scores
 
     config = yaml.safe_load((multiclass_run / "config.yaml").read_text())
     test = read(multiclass_run, "results/split/test.parquet")  # raw, unscaled variables
@@ -438,7 +438,7 @@ def test_the_cutflow_follows_each_process_from_the_files_to_the_training_set(bin
 
 
 def test_the_binary_onnx_model_takes_the_preselected_raw_events(binary_run):
-    from cmsnn.export import onnx_scores
+    from cmsnn.learning.export import onnx_scores
 
     folder = binary_run / "results/models/decay_rate-0.001/seed-1"
     test = read(binary_run, "results/preselected/test.parquet")

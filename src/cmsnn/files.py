@@ -1,4 +1,5 @@
-"""Atomic writers for the files the stages produce.
+"""Atomic writers and readers of the small files the stages produce (JSON, any file
+written through a callback), standard library only.
 
 Every output is written to a temporary file beside its destination and renamed into
 place, so an interrupted or failed job never leaves a half-written file that a later
@@ -13,11 +14,6 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 #: Length of the random part of :func:`tempfile.mkstemp`'s names.
 _RANDOM_CHARACTERS = 8
@@ -72,38 +68,6 @@ def write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
         writer(temporary)
 
 
-def write_parquet(table: pd.DataFrame | pa.Table, path: str | os.PathLike) -> None:
-    """Write a table to Parquet atomically, without the pandas index."""
-    if isinstance(table, pd.DataFrame):
-        table = pa.Table.from_pandas(table, preserve_index=False)
-    write_with(path, lambda temporary: pq.write_table(table, temporary))
-
-
-def read_parquet(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a Parquet file written by :func:`write_parquet`."""
-    return pq.read_table(path).to_pandas()
-
-
-def write_csv(frame: pd.DataFrame, path: str | os.PathLike, **options) -> None:
-    """Write a DataFrame to CSV atomically, without the pandas index."""
-    write_with(path, lambda temporary: frame.to_csv(temporary, index=False, **options))
-
-
-def read_csv_with_names(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV the pipeline wrote, its ``process`` and ``class`` columns kept as the
-    text they are: a process named ``550`` or ``NA`` is a name, not a number or a gap."""
-    return pd.read_csv(path, dtype={"process": str, "class": str}, keep_default_na=False)
-
-
-def write_predictions_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write a per-event table (the predictions) as CSV with pyarrow's writer,
-    atomically: the same numbers as pandas' writer (the shortest text that reads back
-    exactly), strings quoted, and several times faster for millions of events
-    (``benchmarks/prediction_output.py``)."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    write_with(path, lambda temporary: pacsv.write_csv(table, temporary))
-
-
 def write_json(document: dict, path: str | os.PathLike) -> None:
     """Write a JSON document atomically, indented for people to read."""
 
@@ -115,3 +79,24 @@ def write_json(document: dict, path: str | os.PathLike) -> None:
 
 def read_json(path: str | os.PathLike) -> dict:
     return json.loads(Path(path).read_text())
+
+
+def write_json_if_changed(value, path) -> Path:
+    """``value`` as JSON in ``path``, written (atomically: Snakemake may start in
+    parallel on a cluster) only when the file does not hold it already."""
+    path = Path(path)
+    text = json.dumps(value)  # in the given order: the validator fills defaults in that order
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".partial")
+        try:
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(temporary, 0o666 & ~mask)  # not mkstemp's 0600: projects are shared
+            with os.fdopen(handle, "w") as stream:
+                stream.write(text)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return path

@@ -9,9 +9,6 @@ import re
 import sys
 from pathlib import Path
 
-#: Separates the warnings of one model in a table cell (and on the console).
-WARNING_SEPARATOR = " | "
-
 #: How Snakemake's main log names a failed job's own log.
 _FAILED_JOB_LOG = re.compile(
     r"^\s*log: (?P<paths>.+?) \(check log file\(s\) for error details\)$", re.M

@@ -8,28 +8,13 @@ import yaml
 
 # Only light modules here (standard library and PyYAML): checking an up-to-date workflow
 # must not cost the second that importing pandas and pyarrow takes.
-from cmsnn.configuration import (
-    BALANCING_SCHEMES,
-    SCALING_METHODS,
-    SPLITS,
-    check_classes,
-    check_cut_range,
-    check_every_class_has_a_process,
-    check_fractions,
-    check_headline_signal,
-    check_presplit_fractions,
-    describe_data,
-    ingested_process_names,
-    read_process_catalogue,
-)
-from cmsnn.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
+from cmsnn.config.checks import check_classes, check_cut_range, check_every_class_has_a_process, check_fractions, check_headline_signal, check_presplit_fractions, describe_data, ingested_process_names, read_process_catalogue
+from cmsnn.vocabulary import BALANCING_SCHEMES, SCALING_METHODS, SPLITS
+from cmsnn.config.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
 from cmsnn.logs import failure_summary
-from cmsnn.workflow_setup import (
-    PackageCode,
-    check_report_target,
-    report_command,
-    resolved_config,
-)
+from cmsnn.config.schema import resolved_config
+from cmsnn.pipeline.code_digest import PackageCode
+from cmsnn.pipeline.report import check_report_target, report_command
 
 # The conda environments install this package from here (envs/*.yaml: -e ${CMSNN_WORKFLOW_DIR}).
 os.environ["CMSNN_WORKFLOW_DIR"] = str(Path(workflow.basedir).resolve())
@@ -73,7 +58,7 @@ describe_data(config, TOY_DESCRIPTION)
 check_fractions(config["split"]["fractions"])
 check_classes(config["classes"])
 if config["preselection"]:
-    from cmsnn.selection import check_preselection
+    from cmsnn.preprocessing.selection import check_preselection
 
     check_preselection(config["preselection"], config["data"]["features"])
 check_cut_range(config["fom"]["cut_min"], config["fom"]["cut_max"], config["fom"]["steps"])
@@ -189,7 +174,7 @@ INPUT_CSV = input_csv_files()
 #: ``{process name: its config entry}`` of the ROOT ntuples (data.source: root).
 ROOT_PROCESSES = {process["name"]: process for process in config["data"]["root"]["processes"]}
 if SOURCE == "root":
-    from cmsnn.root_reading import check_root_processes, resolve_files
+    from cmsnn.ingestion.root_files import check_root_processes, resolve_files
 
     check_root_processes(config["data"]["root"]["processes"], config["data"]["features"])
 #: Every ingested sample: a CSV file, or a process of ROOT files.
@@ -480,7 +465,7 @@ def keep_resolved_config():
                 "this configuration its own folder: results: <folder>.",
                 file=sys.stderr,
             )
-    from cmsnn.files import write_with  # (pandas: only when jobs run)
+    from cmsnn.files import write_with
 
     write_with(
         kept, lambda temporary: temporary.write_text(yaml.safe_dump(dict(config), sort_keys=True))
@@ -491,7 +476,7 @@ def print_verdict():
     """After a successful run, the verdict on the console: each model's test AUC, cut and
     FOM, every warning (a result that may mean nothing must not pass in silence), and
     where the results are."""
-    from cmsnn.summary import verdict_lines  # (pandas: only when jobs ran)
+    from cmsnn.summary.verdict import verdict_lines
 
     summary = Path(SUMMARY)
     if summary.is_file():

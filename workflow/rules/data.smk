@@ -12,7 +12,7 @@ rule generate_toy_sample:
     resources:
         **job_resources("light", "generate_toy_sample"),
     params:
-        code=code_version("toydata"),
+        code=code_version("ingestion.toydata"),
         process=lambda wildcards: TOY_PROCESSES[wildcards.sample][0],
         parameters=lambda wildcards: canonical(TOY_PROCESSES[wildcards.sample][1]),
         events_scale=config["data"]["toy"]["events_scale"],
@@ -40,7 +40,7 @@ if SOURCE == "root":
         resources:
             **job_resources("light", "ingest_root"),
         params:
-            code=code_version("root_reading"),
+            code=code_version("ingestion.root_files"),
             process=lambda wildcards: canonical(ROOT_PROCESSES[wildcards.sample]),
             features=config["data"]["features"],
             classes=canonical(config["classes"]),
@@ -67,7 +67,7 @@ else:
         resources:
             **job_resources("light", "ingest_csv"),
         params:
-            code=code_version("reading"),
+            code=code_version("ingestion.csv_files"),
             features=config["data"]["features"],
             weight_column=config["data"]["weight_column"],
             process_column=config["data"]["process_column"],
@@ -93,7 +93,7 @@ rule tabulate_processes:
     resources:
         **job_resources("light", "tabulate_processes"),
     params:
-        code=code_version("reading"),
+        code=code_version("ingestion.processes"),
     script:
         "../scripts/tabulate_processes.py"
 
@@ -119,7 +119,7 @@ rule tabulate_cutflow:
     resources:
         **job_resources("light", "tabulate_cutflow"),
     params:
-        code=code_version("cutflow"),
+        code=code_version("preprocessing.cutflow"),
         preselected=PRESELECTED_SPLITS,
     script:
         "../scripts/tabulate_cutflow.py"

@@ -18,7 +18,7 @@ rule average_seed_predictions:
     resources:
         **job_resources("light", "average_seed_predictions"),
     params:
-        code=code_version("ensemble"),
+        code=code_version("learning.ensemble"),
     script:
         "../scripts/average_seed_predictions.py"
 
@@ -54,7 +54,7 @@ rule evaluate_model:
     resources:
         **job_resources("light", "evaluate_model"),
     params:
-        code=code_version("evaluation"),
+        code=code_version("statistics.evaluation"),
         fom=canonical(config["fom"]),
         classification=config["classification"],
         class_names=CLASS_NAMES,
@@ -112,7 +112,7 @@ rule summarise_models:
     resources:
         **job_resources("light", "summarise_models"),
     params:
-        code=code_version("summary"),
+        code=code_version("summary.tables"),
         models=model_ids(),
         points=model_points(),
         ensemble_points=ENSEMBLE_POINTS,

@@ -20,7 +20,7 @@ rule export_onnx:
     resources:
         **job_resources("light", "export_onnx"),
     params:
-        code=code_version("export"),
+        code=code_version("learning.export"),
         classification=config["classification"],
         class_names=CLASS_NAMES,
     script:
@@ -48,7 +48,7 @@ rule write_model_card:
     resources:
         **job_resources("light", "write_model_card"),
     params:
-        code=code_version("export"),
+        code=code_version("learning.export"),
         classification=config["classification"],
         class_names=CLASS_NAMES,
         units=canonical(config["plots"]["units"]),

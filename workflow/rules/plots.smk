@@ -27,7 +27,7 @@ rule plot_inputs:
     resources:
         **job_resources("light", "plot_inputs"),
     params:
-        code=code_version("figures"),
+        code=code_version("figures.inputs"),
         features=config["data"]["features"],
         class_names=CLASS_NAMES,
         units=canonical(config["plots"]["units"]),
@@ -91,7 +91,7 @@ rule plot_model:
     resources:
         **job_resources("light", "plot_model"),
     params:
-        code=code_version("figures"),
+        code=code_version("figures.classifier"),
         classification=config["classification"],
         class_names=CLASS_NAMES,
         bins=config["plots"]["bins"],
@@ -127,7 +127,7 @@ rule plot_seed_spread:
     resources:
         **job_resources("light", "plot_seed_spread"),
     params:
-        code=code_version("figures"),
+        code=code_version("figures.fom"),
         label=experiment_label(),
     script:
         "../scripts/plot_seed_spread.py"
@@ -166,7 +166,7 @@ rule plot_ensemble_fom_scan:
     resources:
         **job_resources("light", "plot_ensemble_fom_scan"),
     params:
-        code=code_version("figures"),
+        code=code_version("figures.fom"),
         class_names=CLASS_NAMES,
         label=experiment_label(),
         seeds=SEEDS,
@@ -199,7 +199,7 @@ rule plot_fom_by_signal:
     resources:
         **job_resources("light", "plot_fom_by_signal"),
     params:
-        code=code_version("figures"),
+        code=code_version("figures.fom"),
         label=experiment_label(),
     script:
         "../scripts/plot_fom_by_signal.py"
@@ -227,7 +227,7 @@ rule plot_two_dimensional_samples:
     resources:
         **job_resources("light", "plot_two_dimensional_samples"),
     params:
-        code=code_version("figures"),
+        code=code_version("figures.inputs"),
         features=config["data"]["features"],
         signal_class=CLASS_NAMES[0],
         label=experiment_label(),
@@ -258,7 +258,7 @@ rule plot_two_dimensional_classification:
     resources:
         **job_resources("light", "plot_two_dimensional_classification"),
     params:
-        code=code_version("figures"),
+        code=code_version("figures.classifier"),
         features=config["data"]["features"],
         signal_class=CLASS_NAMES[0],
         label=experiment_label(),

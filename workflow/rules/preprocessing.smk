@@ -17,7 +17,7 @@ rule scale_and_balance:
     resources:
         **job_resources("light", "scale_and_balance"),
     params:
-        code=code_version("scaling"),
+        code=code_version("preprocessing.scaling"),
         features=config["data"]["features"],
         classification=config["classification"],
         class_names=CLASS_NAMES,

@@ -23,7 +23,7 @@ if SOURCE == "presplit":
         resources:
             **job_resources("light", "collect_presplit"),
         params:
-            code=code_version("splitting"),
+            code=code_version("preprocessing.splitting"),
             source=SOURCE,
             directory=config["data"]["presplit_directory"],
             signal_class=CLASS_NAMES[0],
@@ -51,7 +51,7 @@ else:
         resources:
             **job_resources("light", "split_events"),
         params:
-            code=code_version("splitting"),
+            code=code_version("preprocessing.splitting"),
             source=SOURCE,
             fractions=canonical(config["split"]["fractions"]),
             seed=config["split"]["seed"],
@@ -77,7 +77,7 @@ rule preselect:
     resources:
         **job_resources("light", "preselect"),
     params:
-        code=code_version("selection"),
+        code=code_version("preprocessing.selection"),
         cut=config["preselection"],
     script:
         "../scripts/preselect.py"

@@ -17,7 +17,7 @@ rule train_model:
     resources:
         **job_resources("training", "train_model"),
     params:
-        code=code_version("training"),
+        code=code_version("learning.training"),
         features=config["data"]["features"],
         settings=lambda wildcards: POINT_SETTINGS[wildcards.point],
         classification=config["classification"],
@@ -47,7 +47,7 @@ rule predict:
     resources:
         **job_resources("prediction", "predict"),
     params:
-        code=code_version("prediction"),
+        code=code_version("learning.prediction"),
         features=config["data"]["features"],
         classification=config["classification"],
         class_names=CLASS_NAMES,
@@ -73,7 +73,7 @@ rule permutation_importance:
     resources:
         **job_resources("prediction", "permutation_importance"),
     params:
-        code=code_version("importance"),
+        code=code_version("learning.importance"),
         features=config["data"]["features"],
         classification=config["classification"],
         class_names=CLASS_NAMES,

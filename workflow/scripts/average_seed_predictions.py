@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.ensemble import average_prediction_files
+from cmsnn.learning.ensemble import average_prediction_files
 
 splits = ("train", "validation", "test")
 average_prediction_files(

@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.splitting import collect_presplit_files
+from cmsnn.preprocessing.splitting import collect_presplit_files
 
 collect_presplit_files(
     snakemake.input,

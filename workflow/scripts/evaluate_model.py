@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.evaluation import evaluate_files
+from cmsnn.statistics.evaluation import evaluate_files
 
 evaluate_files(
     snakemake.input,

@@ -2,12 +2,12 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.backend import use_keras_backend
+from cmsnn.learning.backend import use_keras_backend
 
 # The exported graph is traced with TensorFlow whatever backend trained the model.
 use_keras_backend("tensorflow", snakemake.threads)
 
-from cmsnn.export import export_checked_model
+from cmsnn.learning.export import export_checked_model
 
 export_checked_model(
     snakemake.input.model,

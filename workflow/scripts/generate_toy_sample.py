@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.toydata import write_toy_sample
+from cmsnn.ingestion.toydata import write_toy_sample
 
 write_toy_sample(
     snakemake.output.csv,

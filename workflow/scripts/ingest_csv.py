@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.reading import ingest_csv
+from cmsnn.ingestion.csv_files import ingest_csv
 
 ingest_csv(
     snakemake.input.csv,

@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.root_reading import ingest_root
+from cmsnn.ingestion.root_files import ingest_root
 
 ingest_root(
     snakemake.output.parquet,

@@ -2,11 +2,11 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.backend import use_keras_backend
+from cmsnn.learning.backend import use_keras_backend
 
 use_keras_backend(snakemake.params.backend, snakemake.threads)
 
-from cmsnn.importance import importance_files
+from cmsnn.learning.importance import importance_files
 
 importance_files(
     snakemake.input.model,

@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.figures import plot_fom_scan_files
+from cmsnn.figures.fom import plot_fom_scan_files
 
 plot_fom_scan_files(
     snakemake.input,

@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.figures import plot_model_files
+from cmsnn.figures.classifier import plot_model_files
 
 plot_model_files(
     snakemake.input,

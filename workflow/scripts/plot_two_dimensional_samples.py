@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.figures import plot_two_dimensional_samples_files
+from cmsnn.figures.inputs import plot_two_dimensional_samples_files
 
 plot_two_dimensional_samples_files(
     snakemake.input.events,

@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.selection import preselect_file
+from cmsnn.preprocessing.selection import preselect_file
 
 preselect_file(
     snakemake.input.parquet,

@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.scaling import scale_and_balance_files
+from cmsnn.preprocessing.scaling import scale_and_balance_files
 
 scale_and_balance_files(
     snakemake.input,

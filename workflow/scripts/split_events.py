@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.splitting import split_files
+from cmsnn.preprocessing.splitting import split_files
 
 split_files(
     snakemake.input.parquet,

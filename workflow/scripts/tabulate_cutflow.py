@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.cutflow import write_cutflow
+from cmsnn.preprocessing.cutflow import write_cutflow
 
 write_cutflow(
     snakemake.input.ingested,

@@ -2,7 +2,7 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.export import write_model_card
+from cmsnn.learning.export import write_model_card
 
 write_model_card(
     snakemake.input.onnx,

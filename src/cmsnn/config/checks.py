@@ -1,0 +1,219 @@
+"""The config's vocabulary and its start-up checks.
+
+The stage modules take their names (splits, scalings, balancings, classes, the output's
+range) from here, and ``common.smk`` checks the config with these functions before any
+job runs; standard library and PyYAML only, so that a Snakemake start stays light.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import math
+from collections.abc import Mapping, MutableMapping, Sequence
+from pathlib import Path
+
+import yaml
+
+from cmsnn.vocabulary import AUTO, CLASSIFICATIONS, OUTPUT_RANGE, SPLITS
+
+
+def check_cut_range(cut_min, cut_max, steps: int) -> None:
+    """Start-up check of ``fom.cut_min``/``cut_max``: numbers or ``auto``; explicit ones
+    inside the network output's range [0, 1], and ``cut_min < cut_max``."""
+    low, high = OUTPUT_RANGE
+    for key, value in (("cut_min", cut_min), ("cut_max", cut_max)):
+        if value == AUTO:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"fom.{key} must be a number or 'auto', got {value!r}")
+        if not low <= value <= high:
+            raise ValueError(
+                f"fom.{key} = {value} lies outside the network output's range [{low}, {high}] "
+                "(sigmoid or softmax): no cut there selects anything; use a value inside it "
+                "or 'auto'"
+            )
+    if AUTO not in (cut_min, cut_max):
+        check_scan_order(cut_min, cut_max, steps)
+
+
+def check_scan_order(cut_min: float, cut_max: float, steps: int) -> None:
+    """A scan needs ``cut_min < cut_max`` and at least one step."""
+    if not cut_max > cut_min or steps < 1:
+        raise ValueError(
+            f"the FOM scan needs cut_min < cut_max and steps ≥ 1, got {cut_min}, {cut_max}, {steps}"
+        )
+
+
+def assign_classes(processes: Sequence[str], classes: Sequence[Mapping]) -> dict[str, int]:
+    """Map each process name to the index of the first class whose glob pattern matches it.
+
+    ``classes`` is the ordered config list ``[{name, patterns}, …]``; the first class is
+    the signal. A process no pattern matches is an error: add a pattern, or a catch-all
+    ``"*"`` class last.
+    """
+    assignment = {}
+    for process in sorted(set(processes)):
+        for index, entry in enumerate(classes):
+            if any(fnmatch.fnmatchcase(process, pattern) for pattern in entry["patterns"]):
+                assignment[process] = index
+                break
+        else:
+            names = ", ".join(f"{c['name']} {c['patterns']}" for c in classes)
+            raise ValueError(
+                f"process {process!r} matches no class pattern ({names}); add a pattern for "
+                "it under `classes:` in the config, or a last class with pattern '*'"
+            )
+    return assignment
+
+
+def check_classes(classes: Sequence[Mapping]) -> None:
+    """Start-up check of the class list: names are unique (training uses the class
+    index, predictions and the FOM the name), and no class comes after one whose
+    pattern matches every process (``*``): it could never receive an event."""
+    names = [entry["name"] for entry in classes]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise ValueError(
+            f"classes: the names {duplicated} are used twice; give every class its own"
+        )
+    for index, entry in enumerate(classes[:-1]):
+        catch_all = [pattern for pattern in entry["patterns"] if set(pattern) == {"*"}]
+        if catch_all:
+            later = [later_entry["name"] for later_entry in classes[index + 1 :]]
+            raise ValueError(
+                f"classes: {entry['name']} has the pattern {catch_all[0]!r}, which catches every "
+                f"process, so the later classes {later} can never receive an event; move "
+                f"{entry['name']} to the end of the list"
+            )
+
+
+def check_every_class_has_a_process(processes: Sequence[str], classes: Sequence[Mapping]) -> None:
+    """Every class receives at least one of ``processes`` (a multi-class network cannot
+    learn a class without events)."""
+    assignment = assign_classes(processes, classes)
+    empty = [
+        entry["name"] for index, entry in enumerate(classes) if index not in assignment.values()
+    ]
+    if empty:
+        raise ValueError(
+            f"classes: {empty} match none of the processes {sorted(set(processes))}; fix their "
+            "patterns or remove them"
+        )
+
+
+def check_fractions(fractions: Mapping[str, float]) -> None:
+    """The fractions must be positive and sum to one."""
+    if set(fractions) != set(SPLITS):
+        raise ValueError(f"split fractions must be given for {SPLITS}, got {sorted(fractions)}")
+    if any(value <= 0 for value in fractions.values()):
+        raise ValueError(f"split fractions must be positive, got {dict(fractions)}")
+    if not math.isclose(sum(fractions.values()), 1.0, rel_tol=1e-5, abs_tol=1e-9):
+        raise ValueError(f"split fractions must sum to 1, got {dict(fractions)}")
+
+
+def check_presplit_fractions(given_config: Mapping) -> None:
+    """Pre-split input brings its own shares, measured from its events; a config that
+    sets ``split.fractions`` for it (before the schema's defaults are filled in) would be
+    ignored, so it is refused, naming both."""
+    data = given_config.get("data") or {}
+    split = given_config.get("split") or {}
+    if data.get("source") == "presplit" and "fractions" in split:
+        raise ValueError(
+            f"split.fractions {dict(split['fractions'])} is set, but data.source: presplit "
+            "brings its own split: each process's share of train, validation and test is "
+            "measured from its events (results/split/shares.csv) and the yields use it; "
+            "remove split.fractions from the config"
+        )
+
+
+def describe_data(config: MutableMapping, description: Mapping) -> None:
+    """Fill in what describes the data where the config leaves it open, from the data's
+    own ``description`` (the embedded data's process table, under ``dataset:``; nothing
+    for your own data): its headline signal where ``fom.signal_processes`` is empty, and
+    its units of the input variables under ``plots.units``. Then every unit the config
+    gives must name an input variable.
+
+    Raises:
+        ValueError: ``plots.units`` names a variable that is not in ``data.features``.
+    """
+    features = config["data"]["features"]
+    unknown = sorted(set(config["plots"]["units"]) - set(features))
+    if unknown:
+        raise ValueError(
+            f"plots.units gives units for {unknown}, which are not input variables "
+            f"(data.features: {list(features)}); remove them or fix their names"
+        )
+    if not config["fom"]["signal_processes"]:
+        config["fom"]["signal_processes"] = list(description.get("signal_processes", []))
+    units = {name: unit for name, unit in description.get("units", {}).items() if name in features}
+    config["plots"]["units"] = {**units, **config["plots"]["units"]}
+
+
+def default_balancing(classification: str) -> str:
+    """The balancing used when the config sets none: ``equal`` in binary mode (the
+    tutorial's binary script; with ``sqrt`` the many background classes together
+    outweigh the signal and its output never reaches the cuts that matter), ``sqrt``
+    in multi-class mode (the tutorial's multi-class script)."""
+    if classification not in CLASSIFICATIONS:
+        raise ValueError(f"classification must be one of {CLASSIFICATIONS}, got {classification!r}")
+    return "equal" if classification == "binary" else "sqrt"
+
+
+#: The key of a process table that describes the data instead of naming a process.
+DATASET_KEY = "dataset"
+
+
+def read_process_catalogue(path) -> tuple[dict[str, dict], dict]:
+    """A process table read once: ``({process name: parameters}, description)``, the
+    description being what the table says of its data under ``dataset:``:
+    ``signal_processes`` (the headline signal) and ``units`` (of the input variables),
+    empty where it says nothing."""
+    table = _read_yaml(path)
+    processes = {name: parameters for name, parameters in table.items() if name != DATASET_KEY}
+    return processes, table.get(DATASET_KEY) or {}
+
+
+def read_process_table(path) -> dict[str, dict]:
+    """The process catalogue: ``{process name: parameters}``."""
+    return read_process_catalogue(path)[0]
+
+
+def read_dataset_description(path) -> dict:
+    """What a process table says of its data (:func:`read_process_catalogue`)."""
+    return read_process_catalogue(path)[1]
+
+
+def _read_yaml(path) -> dict:
+    return yaml.load(Path(path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def ingested_process_names(table, ingested: Sequence, inputs: Sequence) -> list[str] | None:
+    """The process names of ``processes.csv`` (the ingestion's table of every process)
+    when the ingestion is up to date by its files' times: every ingested Parquet newer
+    than its input and the table newer than them all. ``None`` when it is not (the
+    names are then checked when the events are split, before any training)."""
+    paths = [Path(path) for path in (table, *ingested, *inputs)]
+    if not all(path.is_file() for path in paths):
+        return None
+    times = [path.stat().st_mtime for path in paths]
+    table_time, parquet_times = times[0], times[1 : 1 + len(ingested)]
+    if any(p < i for p, i in zip(parquet_times, times[1 + len(ingested) :], strict=True)):
+        return None
+    if any(table_time < p for p in parquet_times):
+        return None
+    with open(paths[0], newline="") as file:
+        return sorted({row["process"] for row in csv.DictReader(file)})
+
+
+def check_headline_signal(
+    signal_processes: Sequence[str], processes: Sequence[str], classes: Sequence[Mapping]
+) -> None:
+    """``fom.signal_processes`` must be processes of the signal class (the first)."""
+    signal = sorted(name for name, index in assign_classes(processes, classes).items() if not index)
+    unknown = sorted(set(signal_processes) - set(signal))
+    if unknown:
+        raise ValueError(
+            f"fom.signal_processes names {unknown}, which are not processes of the "
+            f"{classes[0]['name']} class; choose among {signal}"
+        )

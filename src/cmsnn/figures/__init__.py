@@ -1,0 +1,3 @@
+"""Figures: style, inputs, classifier and FOM figures, each module with the entry points
+of its plotting rules.
+"""

@@ -1,0 +1,71 @@
+"""Seed ensembles: the mean of a grid point's seeds' outputs, a model too.
+
+Networks trained from different seeds disagree event by event; averaging their outputs
+cancels part of that scatter without any retraining, the usual way to steady a cut's
+figure of merit. The ensemble's predictions have the members' layout, so the FOM scan,
+AUCs and summary treat it like any other model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from cmsnn.dataframes import read_csv_with_names, write_predictions_csv
+from cmsnn.vocabulary import EVENT_COLUMNS
+
+#: Per-event columns that must be identical across the members (same events, same
+#: order): what the FOM needs, and where each event came from.
+SCORE_PREFIX = "score_"
+
+
+def average_predictions(
+    members: Sequence[pd.DataFrame], member_names: Sequence[str]
+) -> pd.DataFrame:
+    """The members' scores averaged event by event; in multi-class mode (a
+    ``predicted_class`` column) the predicted class is the highest averaged score.
+    The members must hold the same events in the same order."""
+    first = members[0]
+    scores = [column for column in first.columns if column.startswith(SCORE_PREFIX)]
+    for name, member in zip(member_names[1:], members[1:], strict=True):
+        _check_same_events(first, member, member_names[0], name, scores)
+    mean_scores = np.mean([member[scores].to_numpy(dtype=np.float64) for member in members], axis=0)
+    averaged = pd.DataFrame(mean_scores, columns=scores)
+    if "predicted_class" in first.columns:
+        classes = np.asarray([column.removeprefix(SCORE_PREFIX) for column in scores], dtype=object)
+        averaged["predicted_class"] = classes[mean_scores.argmax(axis=1)]
+    for column in _event_columns(first):
+        averaged[column] = first[column].to_numpy()
+    return averaged
+
+
+def average_prediction_files(
+    sources: Mapping[str, Sequence[str]], outputs: Mapping[str, str]
+) -> None:
+    """Rule entry point: ``{split: [member prediction CSVs]}`` in, one CSV per split out."""
+    for split, paths in sources.items():
+        members = [read_csv_with_names(path) for path in paths]
+        averaged = average_predictions(members, [str(path) for path in paths])
+        write_predictions_csv(averaged, outputs[split])
+
+
+def _check_same_events(first, member, first_name, name, scores) -> None:
+    if list(member.columns) != list(first.columns) or len(member) != len(first):
+        raise ValueError(
+            f"{name} and {first_name} do not hold the same events or outputs "
+            f"({len(member)} vs {len(first)} rows); rerun their predictions"
+        )
+    for column in _event_columns(first):
+        if not member[column].equals(first[column]):
+            row = int(np.argmax(member[column].to_numpy() != first[column].to_numpy()))
+            raise ValueError(
+                f"{name} and {first_name} differ in column {column!r} at row {row + 2} of "
+                "the CSV: the members of an ensemble must predict the same events in the "
+                "same order; rerun their predictions"
+            )
+
+
+def _event_columns(predictions: pd.DataFrame) -> list[str]:
+    return [column for column in EVENT_COLUMNS if column in predictions.columns]

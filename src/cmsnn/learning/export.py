@@ -1,0 +1,302 @@
+"""The trained network out of the pipeline: an ONNX model of the raw input variables,
+checked against the pipeline's own predictions, and a model card beside it.
+
+The exported graph is the input scaling followed by the network, so an analysis feeds
+it the variables as they are in its ntuples, in the configured order:
+
+- ``minmax`` and ``standard`` are one affine map, ``x * scale + offset``;
+- ``quantile`` is the piecewise-linear map of :func:`cmsnn.scaling.quantile_knots`:
+  the input is clamped to the knots' range, the knot below it is found by counting the
+  knots it reaches, and the score interpolated from that knot with a gather, exactly as
+  ``numpy.interp`` does it.
+
+Converter: Keras 3's own ``Model.export(format="onnx")``, which runs tf2onnx on the
+traced TensorFlow function (tf2onnx is the converter CMS and the ONNX project maintain
+for TensorFlow; Keras calls it with the opset and input signature of the model, so no
+custom conversion code is needed here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+import platform
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from cmsnn.files import read_json, write_json, write_with
+from cmsnn.preprocessing.scaling import quantile_knots
+
+log = logging.getLogger(__name__)
+
+#: The largest difference allowed between ONNX Runtime's outputs and the predictions.
+ONNX_TOLERANCE = 1e-5
+#: Events per ONNX Runtime call in the check (the quantile map holds events x variables
+#: x knots booleans at once).
+CHECK_BATCH = 2048
+#: Name of the exported graph's input and output.
+INPUT_NAME, OUTPUT_NAME = "inputs", "scores"
+#: The evaluation's numbers the model card quotes (the cut is on the signal class's output).
+CARD_METRICS = ("auc_test", "best_cut", "fom_validation_at_best_cut",
+                "fom_validation_at_best_cut_stat_error", "fom_test_at_best_cut",
+                "signal_efficiency_test_at_best_cut", "warnings")  # fmt: skip
+#: The facts of the training the model card quotes.
+TRAINING_FACTS = ("seed", "settings", "best_epoch", "epochs_run", "best_val_loss",
+                  "n_train_events", "negative_weights", "warnings")  # fmt: skip
+#: The packages whose versions the model card records.
+VERSIONED_PACKAGES = ("cmsnn", "keras", "tensorflow", "tf2onnx", "onnx", "onnxruntime")
+
+
+def affine_scaling(scaler: Mapping) -> tuple[np.ndarray, np.ndarray]:
+    """``(scale, offset)`` of a ``minmax`` or ``standard`` scaler, as
+    :func:`cmsnn.scaling.apply_scaler` computes it."""
+    if scaler["method"] == "minmax":
+        low, high = np.asarray(scaler["minimum"]), np.asarray(scaler["maximum"])
+        span = np.where(high > low, high - low, 1.0)
+        return 2.0 / span, -(high + low) / span
+    mean, std = np.asarray(scaler["mean"]), np.asarray(scaler["std"])
+    std = np.where(std > 0, std, 1.0)
+    return 1.0 / std, -mean / std
+
+
+def knot_tables(scaler: Mapping) -> dict[str, np.ndarray]:
+    """The quantile map as padded tables, one row per variable: knot ``values``
+    (padded with +inf, which no input reaches), ``scores``, the ``slopes`` of the
+    segment starting at each knot (0 at the last one), the ``last`` knot's index and
+    the ``low``/``high`` ends of the range."""
+    knots = quantile_knots(scaler)
+    width = max(len(values) for values, _ in knots)
+    tables = {
+        "values": np.full((len(knots), width), np.inf),
+        "scores": np.zeros((len(knots), width)),
+        "slopes": np.zeros((len(knots), width)),
+    }
+    for row, (values, scores) in enumerate(knots):
+        tables["values"][row, : len(values)] = values
+        tables["scores"][row, : len(values)] = scores
+        tables["slopes"][row, : len(values) - 1] = np.diff(scores) / np.diff(values)
+    tables["last"] = np.array([len(values) - 1 for values, _ in knots])
+    tables["low"] = np.array([values[0] for values, _ in knots])
+    tables["high"] = np.array([values[-1] for values, _ in knots])
+    return tables
+
+
+def scaling_layer(scaler: Mapping):
+    """A Keras layer mapping raw variables to the network's scaled inputs."""
+    import keras
+    from keras import ops
+
+    class RawInputScaling(keras.layers.Layer):
+        def __init__(self):
+            super().__init__(name="input_scaling")
+            if scaler["method"] == "quantile":
+                tables = knot_tables(scaler)
+                self.knots = tables["values"].astype(np.float32)
+                self.low, self.high = (tables[k].astype(np.float32) for k in ("low", "high"))
+                self.last = tables["last"].astype(np.int32)
+                width = self.knots.shape[1]
+                # one flat table, a row of `width` per variable, for a plain gather
+                self.offsets = (np.arange(len(self.knots)) * width).astype(np.int32)
+                self.flat = {
+                    k: tables[k].astype(np.float32).ravel() for k in ("values", "scores", "slopes")
+                }
+                self.flat["values"] = np.where(np.isfinite(self.flat["values"]),
+                                               self.flat["values"], 0.0)  # fmt: skip
+            else:
+                self.scale, self.offset = (a.astype(np.float32) for a in affine_scaling(scaler))
+
+        def call(self, inputs):
+            if scaler["method"] != "quantile":
+                return inputs * self.scale + self.offset
+            x = ops.minimum(ops.maximum(inputs, self.low), self.high)
+            reached = ops.cast(ops.expand_dims(x, -1) >= self.knots, "int32")
+            below = ops.minimum(ops.maximum(ops.sum(reached, axis=-1) - 1, 0), self.last)
+            index = below + self.offsets
+            knot = ops.take(self.flat["values"], index)
+            score = ops.take(self.flat["scores"], index)
+            return score + ops.take(self.flat["slopes"], index) * (x - knot)
+
+    return RawInputScaling()
+
+
+def raw_input_model(network, scaler: Mapping):
+    """The network behind its scaling: a model of the raw input variables."""
+    import keras
+
+    inputs = keras.Input((len(scaler["features"]),), name=INPUT_NAME, dtype="float32")
+    outputs = network(scaling_layer(scaler)(inputs))
+    return keras.Model(inputs, keras.layers.Identity(name=OUTPUT_NAME)(outputs))
+
+
+def export_onnx(network, scaler: Mapping, output) -> None:
+    """Write the raw-input model as ONNX (atomically)."""
+    model = raw_input_model(network, scaler)
+    model(np.zeros((1, len(scaler["features"])), np.float32))  # build and trace once
+    write_with(output, lambda temporary: model.export(str(temporary), format="onnx",
+                                                      verbose=False))  # fmt: skip
+
+
+def onnx_scores(onnx_path, raw_features: np.ndarray) -> np.ndarray:
+    """The ONNX model's outputs for raw input variables, with ONNX Runtime (CPU)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = onnxruntime.InferenceSession(
+        str(onnx_path), options, providers=["CPUExecutionProvider"]
+    )
+    name = session.get_inputs()[0].name
+    batches = [
+        session.run(None, {name: raw_features[start : start + CHECK_BATCH]})[0]
+        for start in range(0, len(raw_features), CHECK_BATCH)
+    ]
+    return np.concatenate(batches).reshape(len(raw_features), -1)
+
+
+def check_onnx_against_predictions(
+    onnx_path, events: pd.DataFrame, predictions: pd.DataFrame, features, score_columns
+) -> float:
+    """The largest absolute difference between the ONNX model on the raw ``events`` and
+    the pipeline's ``predictions`` of the same events; raises if above the tolerance."""
+    raw = events[list(features)].to_numpy(dtype=np.float32)
+    expected = predictions[list(score_columns)].to_numpy(dtype=np.float64)
+    if len(raw) != len(expected):
+        raise ValueError(
+            f"{len(raw)} test events but {len(expected)} predictions: rerun the prediction"
+        )
+    difference = np.abs(onnx_scores(onnx_path, raw) - expected)
+    worst = float(difference.max()) if difference.size else 0.0
+    if not worst <= ONNX_TOLERANCE:
+        row, column = np.unravel_index(np.argmax(difference), difference.shape)
+        raise ValueError(
+            f"{onnx_path}: the ONNX model differs from the pipeline's predictions by {worst:.3g} "
+            f"(more than {ONNX_TOLERANCE}) at test event {row}, {score_columns[column]}; the "
+            "export is wrong, do not use it"
+        )
+    return worst
+
+
+def model_card(
+    scaler: Mapping,
+    training: Mapping,
+    evaluation: Mapping,
+    check: Mapping,
+    class_names: Sequence[str],
+    classification: str,
+    units: Mapping[str, str],
+    onnx_sha256: str,
+) -> dict:
+    """What an analysis needs to use the exported model, as a JSON document."""
+    columns = check["output_columns"]
+    if classification == "binary":
+        meaning = [f"{columns[0]}: probability that the event is {class_names[0]} (signal) "
+                   f"rather than any of {list(class_names[1:])}"]  # fmt: skip
+    else:
+        meaning = [f"{column}: softmax probability of class {name}"
+                   for column, name in zip(columns, class_names, strict=True)]  # fmt: skip
+    return {
+        "file": {"name": "model.onnx", "format": "ONNX", "sha256": onnx_sha256},
+        "input": {
+            "name": INPUT_NAME,
+            "shape": ["events", len(scaler["features"])],
+            "dtype": "float32",
+            "variables": [
+                {"index": index, "name": name, "unit": units.get(name, "")}
+                for index, name in enumerate(scaler["features"])
+            ],
+            "scaling": {
+                "method": scaler["method"],
+                "inside_the_model": True,
+                "note": "feed the raw variables; the model applies the scaling fitted on "
+                "the training split (quantile: linear between the training quantiles' "
+                "normal scores, constant beyond them)",
+            },
+        },
+        "output": {"name": OUTPUT_NAME, "columns": columns, "meaning": meaning},
+        "classification": classification,
+        "classes": list(class_names),
+        "signal_class": class_names[0],
+        "training": {key: training.get(key) for key in TRAINING_FACTS},
+        "metrics": {key: evaluation.get(key) for key in CARD_METRICS},
+        "check": dict(check["check"]),
+        "versions": {"training": training.get("versions"), "export": check["versions"]},
+    }
+
+
+def package_versions() -> dict[str, str | None]:
+    versions = {"python": platform.python_version()}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = _distribution_version(package)
+    return versions
+
+
+def _distribution_version(package: str) -> str | None:
+    # tensorflow is installed as tensorflow-cpu on CPU machines
+    try:
+        return importlib.metadata.version(f"{package}-cpu")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def export_checked_model(
+    model_path,
+    scaler_path,
+    test_events_path,
+    predictions_path,
+    outputs: Mapping[str, str],
+    classification: str,
+    class_names: Sequence[str],
+    threads: int = 1,
+) -> None:
+    """Rule entry point: export one model to ONNX and check it with ONNX Runtime on the
+    test split against the pipeline's predictions; the record of the check (and of the
+    converter's versions) goes to ``outputs["check"]``. A model that fails the check is
+    not kept."""
+    from cmsnn.learning.model import limit_threads
+    from cmsnn.learning.prediction import load_network, score_columns
+
+    limit_threads(threads)
+    scaler = read_json(scaler_path)
+    columns = score_columns(classification, class_names)
+    export_onnx(load_network(model_path), scaler, outputs["onnx"])
+    # only the columns the check compares: the test split is the largest file
+    predictions = pd.read_csv(predictions_path, usecols=columns)
+    events = pq.read_table(test_events_path, columns=scaler["features"]).to_pandas()
+    try:
+        worst = check_onnx_against_predictions(
+            outputs["onnx"], events, predictions, scaler["features"], columns
+        )
+    except BaseException:
+        Path(outputs["onnx"]).unlink(missing_ok=True)  # never leave an unchecked model
+        raise
+    log.info("%s: ONNX Runtime matches the predictions to %.3g (tolerance %g)",
+             outputs["onnx"], worst, ONNX_TOLERANCE)  # fmt: skip
+    check = {
+        "against": "the pipeline's predictions of the test split (predictions_test.csv)",
+        "events": len(predictions),
+        "largest_absolute_difference": worst,
+        "tolerance": ONNX_TOLERANCE,
+    }
+    record = {"output_columns": columns, "check": check, "versions": package_versions()}
+    write_json(record, outputs["check"])
+
+
+def write_model_card(
+    onnx_path, scaler_path, training_path, evaluation_path, check_path, output,
+    classification: str, class_names: Sequence[str], units: Mapping[str, str],
+) -> None:  # fmt: skip
+    """Rule entry point: the model card of one exported model (no TensorFlow needed)."""
+    card = model_card(
+        read_json(scaler_path), read_json(training_path), read_json(evaluation_path),
+        read_json(check_path), class_names, classification, units,
+        hashlib.sha256(Path(onnx_path).read_bytes()).hexdigest(),
+    )  # fmt: skip
+    write_json(card, output)

@@ -1,0 +1,85 @@
+"""Permutation importance: how much the validation AUC drops when one input variable
+is shuffled among the events, breaking its link to the class while keeping its
+distribution. A variable the network ignores costs nothing; the one it relies on most
+costs most."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from cmsnn.dataframes import read_parquet, write_csv
+from cmsnn.learning.metrics import weighted_auc
+
+
+def permutation_importance(
+    predict: Callable[[np.ndarray], np.ndarray],
+    events: pd.DataFrame,
+    features: Sequence[str],
+    score_columns: Sequence[str],
+    signal_class: str,
+    repeats: int,
+    seed: int,
+) -> pd.DataFrame:
+    """Drop in the weighted signal AUC per shuffled feature, most important first.
+
+    ``predict`` maps a float32 feature array to the network's outputs (columns as
+    ``score_columns``); ``events`` holds the scaled features, ``weight`` and ``class``.
+    The table has ``feature``, ``auc_drop`` (mean over ``repeats`` shuffles) and
+    ``auc_drop_std``.
+    """
+    x = events[list(features)].to_numpy(dtype=np.float32)
+    reference = _auc(predict, x, events, score_columns, signal_class)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for column, feature in enumerate(features):
+        drops = []
+        for _ in range(repeats):
+            shuffled = x.copy()
+            shuffled[:, column] = rng.permutation(shuffled[:, column])
+            drops.append(reference - _auc(predict, shuffled, events, score_columns, signal_class))
+        rows.append({"feature": feature, "auc_drop": np.mean(drops), "auc_drop_std": np.std(drops)})
+    table = pd.DataFrame(rows).sort_values("auc_drop", ascending=False, kind="stable")
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    table["auc_reference"] = reference
+    return table.reset_index(drop=True)
+
+
+def _auc(predict, x, events, score_columns, signal_class) -> float:
+    scores = pd.DataFrame(np.asarray(predict(x)).reshape(len(x), -1), columns=score_columns)
+    scores["class"] = events["class"].to_numpy()
+    scores["weight"] = events["weight"].to_numpy()
+    return weighted_auc(scores, signal_class)
+
+
+def importance_files(
+    model_path,
+    validation_path,
+    output,
+    features: Sequence[str],
+    classification: str,
+    class_names: Sequence[str],
+    repeats: int,
+    seed: int,
+    threads: int,
+) -> None:
+    """Rule entry point: one model and its validation events in, the ranked table out."""
+    # Imported here, not at the top, so that importing this module (and the pure
+    # function above, tested so) needs no TensorFlow.
+    from cmsnn.learning.model import limit_threads
+    from cmsnn.learning.prediction import PREDICTION_BATCH_SIZE, load_network, score_columns
+
+    limit_threads(threads)
+    model = load_network(model_path)
+    table = permutation_importance(
+        lambda x: model.predict(x, batch_size=PREDICTION_BATCH_SIZE, verbose=0),
+        read_parquet(validation_path),
+        features,
+        score_columns(classification, class_names),
+        class_names[0],
+        repeats,
+        seed,
+    )
+    write_csv(table, output)

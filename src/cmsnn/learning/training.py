@@ -1,0 +1,305 @@
+"""Training one model: one grid point, one seed.
+
+The weights of the epoch with the lowest weighted validation loss are kept (the
+tutorial's ``ModelCheckpoint(save_best_only=True)``), and the per-epoch history is
+written as CSV. The same seed gives the same model: Keras' seeds are set, the
+backend's operations are made deterministic, and the events are shuffled every epoch
+by a permutation drawn from the seed and the epoch number alone.
+
+Training can be resumed: at the end of an epoch, at most every 30 s (so that saving
+costs little even for short epochs), the model (with the optimizer's state, hence the
+learning-rate schedule's position), the dropout layers' random state, the best weights
+so far and the history are saved atomically in a ``checkpoint`` folder; a rerun of the
+job continues from there and ends with the same model as an uninterrupted run, bit for
+bit on the CPU (the shuffling depends only on the seed and the epoch).
+A SIGTERM (a batch system's warning before the kill) finishes the current epoch,
+saves it and stops the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from cmsnn.dataframes import read_parquet, write_csv
+from cmsnn.files import write_json, write_with
+from cmsnn.learning.backend import batch_job_environment, unused_gpu_warning
+from cmsnn.learning.callbacks import (
+    HISTORY_COLUMNS,
+    EpochShuffle,
+    KeepBestWeights,
+    ProgressReport,
+    StopRequest,
+    TrainingInterrupted,
+)
+from cmsnn.learning.checkpoints import SaveOnEpochEnd, resume_checkpoint, training_fingerprint
+from cmsnn.learning.model import build_model, limit_threads
+from cmsnn.logs import console
+from cmsnn.preprocessing.weighting import (
+    negative_weight_report,
+    net_weight_warnings,
+    training_targets,
+)
+
+log = logging.getLogger(__name__)
+
+
+def configure_backend(threads: int, jit_compile: bool = False) -> str:
+    """Use ``threads`` CPU threads and deterministic operations on Keras' backend.
+
+    Without ``jit_compile`` TensorFlow's own op determinism is enabled; Keras will not
+    compile with XLA under it, so with ``jit_compile`` XLA's kernels give the
+    determinism instead (those of the CPU are; on a GPU, XLA's deterministic-ops flag
+    is set). Returns a description of the device the model will train on (a GPU when
+    the job was given one, otherwise the CPU).
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        limit_threads(threads)
+        if jit_compile:
+            os.environ["XLA_FLAGS"] = " ".join(
+                [os.environ.get("XLA_FLAGS", ""), "--xla_gpu_deterministic_ops=true"]
+            ).strip()
+        else:
+            tf.config.experimental.enable_op_determinism()
+        log.info("training step compiled with XLA: %s", "yes" if jit_compile else "no")
+        log.info(
+            "TensorFlow threads: intra-op %d, inter-op %d",
+            tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads(),
+        )
+        gpus = tf.config.list_physical_devices("GPU")
+        for gpu in gpus:  # take GPU memory as needed, so jobs can share a GPU
+            tf.config.experimental.set_memory_growth(gpu, True)
+        devices = [gpu.name for gpu in gpus]
+    elif backend == "jax":
+        import jax
+
+        devices = [str(device) for device in jax.devices() if device.platform == "gpu"]
+    else:
+        raise RuntimeError(f"Keras runs on {backend!r}; the training step supports tensorflow, jax")
+    if devices:
+        return f"GPU ({backend}): " + ", ".join(devices)
+    return f"CPU ({backend}): {platform.processor() or platform.machine()}, {threads} thread(s)"
+
+
+def backend_versions() -> dict[str, str]:
+    """Keras' version and its backend's."""
+    backend = keras.backend.backend()
+    module = __import__(backend)
+    return {"keras": keras.__version__, backend: module.__version__}
+
+
+def train_model(
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    features: Sequence[str],
+    settings: Mapping,
+    classification: str,
+    n_classes: int,
+    seed: int,
+    verbose: int = 0,
+    checkpoint_dir=None,
+    checkpoint_seconds: float = 30.0,
+    progress_seconds: float | None = None,
+    name: str = "model",
+) -> tuple[keras.Model, pd.DataFrame, dict]:
+    """Train one network; returns the model (best epoch's weights), history and facts.
+
+    ``seed`` fixes the initial weights, the dropout masks and the shuffling; every epoch
+    is logged (``epoch 3/40: loss …``); ``verbose`` is Keras' own printing (0: none).
+    With ``checkpoint_dir`` the state after an epoch is saved there (at most every
+    ``checkpoint_seconds``, and always on a SIGTERM) and a saved state of the same
+    training is resumed; the folder is removed when training completes. With
+    ``progress_seconds``, a line on the console at most that often names the model
+    ``name`` and says how far it is (:class:`ProgressReport`).
+    """
+    keras.utils.set_random_seed(seed)
+    x_train, y_train, w_train = _arrays(train, features, classification, n_classes)
+    x_val, y_val, w_val = _arrays(validation, features, classification, n_classes)
+    keeper = KeepBestWeights(settings["early_stopping_patience"], settings["epochs"])
+    fingerprint = training_fingerprint(
+        settings, seed, classification, n_classes, x_train, y_train, w_train, x_val
+    )
+    model, first_epoch = resume_checkpoint(checkpoint_dir, fingerprint, keeper)
+    if model is None:
+        # a whole epoch per compiled call: no Python between its batches
+        batches_per_epoch = -(-len(x_train) // settings["batch_size"])
+        model = build_model(len(features), n_classes, classification, settings, batches_per_epoch)
+    model.summary(print_fn=log.info)
+    if settings.get("jit_compile") and not model.jit_compile:
+        log.warning(
+            "Keras declined to compile with XLA (TensorFlow's op determinism is on in this "
+            "process: configure_backend(threads, jit_compile=True) leaves it off)"
+        )
+    shuffler = EpochShuffle(len(x_train), seed, settings["shuffle"])
+    stop = StopRequest()
+    saver = SaveOnEpochEnd(checkpoint_dir, keeper, fingerprint, checkpoint_seconds, stop)
+    callbacks = [shuffler, keeper, saver]
+    if progress_seconds is not None:
+        callbacks.append(ProgressReport(name, settings["epochs"], progress_seconds, keeper))
+    started = time.perf_counter()
+    with stop:
+        if first_epoch < settings["epochs"]:
+            # One fit for every epoch: its setup (data pipelines, callbacks, the
+            # validation iterator) costs as much as a short epoch.
+            model.fit(
+                training_batches(x_train, y_train, w_train, settings["batch_size"], shuffler),
+                validation_data=(x_val, y_val, w_val),
+                validation_batch_size=settings["batch_size"],
+                initial_epoch=first_epoch,
+                epochs=settings["epochs"],
+                shuffle=False,  # the order is the shuffler's
+                callbacks=callbacks,
+                verbose=verbose,
+            )
+    if saver.stopped_after is not None:
+        raise TrainingInterrupted(
+            f"stopped by {stop.name} after epoch {saver.stopped_after}; "
+            f"the state is saved in {checkpoint_dir}: rerun the job to resume"
+        )
+    if keeper.best_weights is None:
+        raise FloatingPointError(
+            "the validation loss was never finite (NaN or infinite from the first epoch); "
+            "lower training.learning_rate, check the inputs' scaling, or the weights"
+        )
+    keeper.restore_best(model)
+    if checkpoint_dir is not None:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    facts = {
+        "best_epoch": keeper.best_epoch,
+        "best_val_loss": keeper.best_val_loss,
+        "epochs_run": len(keeper.history),
+        "resumed_from_epoch": first_epoch,
+        "training_seconds": round(time.perf_counter() - started, 2),
+        "n_train_events": len(train),
+        "n_validation_events": len(validation),
+    }
+    return model, pd.DataFrame(keeper.history, columns=HISTORY_COLUMNS), facts
+
+
+def training_batches(x, y, weights, batch_size: int, shuffler: EpochShuffle):
+    """The training events as ``fit`` batches them (``batch_size`` events, the last
+    batch partial), in the order ``shuffler`` gives for each epoch: one pipeline for
+    every epoch, as Keras builds for arrays, but with the project's own shuffling."""
+    import tensorflow as tf
+
+    n_events = len(x)
+    n_full = n_events // batch_size
+
+    def epoch_batches(_):
+        order = tf.numpy_function(shuffler.order, [], tf.int64, stateful=True)
+        order.set_shape([n_events])
+        full = tf.reshape(order[: n_full * batch_size], [n_full, batch_size])
+        batches = tf.data.Dataset.from_tensor_slices(full)
+        if n_events % batch_size:
+            batches = batches.concatenate(
+                tf.data.Dataset.from_tensors(order[n_full * batch_size :])
+            )
+        return batches
+
+    def gather(indices, arrays):
+        return tuple(tf.gather(array, indices, axis=0) for array in arrays)
+
+    # Keras iterates anew every epoch, after on_epoch_begin: the order is drawn then.
+    indices = tf.data.Dataset.range(1).flat_map(epoch_batches)
+    arrays = tf.data.Dataset.from_tensors((x, y, weights)).repeat()
+    dataset = tf.data.Dataset.zip((indices, arrays))
+    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    n_batches = n_full + bool(n_events % batch_size)
+    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
+
+
+def train_files(
+    train_path,
+    validation_path,
+    model_output,
+    history_output,
+    facts_output,
+    features: Sequence[str],
+    settings: Mapping,
+    classification: str,
+    class_names: Sequence[str],
+    seed: int,
+    threads: int,
+    checkpoint_seconds: float = 30.0,
+    progress_seconds: float = 30.0,
+    name: str = "model",
+) -> None:
+    """Rule entry point: prepared Parquet in; model, history CSV and facts JSON out;
+    a checkpoint every ``checkpoint_seconds`` (0: every epoch) for resuming, and a line
+    on the console at most every ``progress_seconds`` naming the model ``name``."""
+    device = configure_backend(threads, settings.get("jit_compile", False))
+    batch_job = batch_job_environment()
+    log.info("training on %s", device)
+    log.info("batch job: %s", batch_job or "none (local run)")
+    unused_gpu = unused_gpu_warning(device)
+    if unused_gpu:  # on the console as it happens, in the summary's warnings
+        print(f"WARNING: training {name}: {unused_gpu}", file=console(), flush=True)
+    train, validation = read_parquet(train_path), read_parquet(validation_path)
+    negative_weights, warnings = {}, [unused_gpu] if unused_gpu else []
+    for split, events in (("train", train), ("validation", validation)):
+        report = negative_weight_report(events["weight"], events["class_index"], class_names)
+        negative_weights[split] = report
+        warnings += net_weight_warnings(report, f"{split} split")
+    for warning in warnings:  # the summary says it too (cmsnn.summary.training_warnings)
+        log.warning("%s", warning)
+    model, history, facts = train_model(
+        train,
+        validation,
+        features,
+        settings,
+        classification,
+        len(class_names),
+        seed,
+        checkpoint_dir=Path(model_output).parent / "checkpoint",
+        checkpoint_seconds=checkpoint_seconds,
+        progress_seconds=progress_seconds,
+        name=name,
+    )
+    log.info("kept epoch %d (validation loss %.6g)", facts["best_epoch"], facts["best_val_loss"])
+    if facts["epochs_run"] > 1 and facts["best_epoch"] == facts["epochs_run"]:
+        # the summary says it too (cmsnn.summary.training_warnings)
+        log.warning(
+            "the kept epoch is the last one trained (%d): the model has not converged, its "
+            "validation loss was still falling; raise training.epochs",
+            facts["best_epoch"],
+        )
+    write_with(model_output, model.save)
+    write_csv(history, history_output)
+    write_json(
+        {
+            "seed": seed,
+            "classification": classification,
+            "classes": list(class_names),
+            "settings": dict(settings),
+            **facts,
+            "negative_weights": negative_weights,
+            "warnings": warnings,
+            "device": device,
+            "batch_job": batch_job,
+            "versions": backend_versions(),
+        },
+        facts_output,
+    )
+
+
+def _arrays(events: pd.DataFrame, features, classification: str, n_classes: int):
+    x = events[list(features)].to_numpy(dtype=np.float32)
+    targets = training_targets(events["class_index"].to_numpy(), classification)
+    if classification == "binary":
+        y = targets.astype(np.float32)
+    else:
+        y = keras.utils.to_categorical(targets, num_classes=n_classes).astype(np.float32)
+    return x, y, events["training_weight"].to_numpy(dtype=np.float32)

@@ -1,0 +1,189 @@
+"""Per-model evaluation: weighted AUCs, the figure-of-merit scan of every split for the
+headline signal, and the validation-chosen cut for every signal process alone."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from cmsnn.dataframes import read_csv_with_names, write_csv
+from cmsnn.files import write_json
+from cmsnn.learning.metrics import weighted_auc
+from cmsnn.preprocessing.splitting import read_shares
+from cmsnn.statistics.cut_choice import best_cut_summary
+from cmsnn.statistics.overtraining import ks_per_class
+from cmsnn.statistics.scan import cut_values, scan_range, scan_split
+from cmsnn.statistics.yields import (
+    background_yields_by_class,
+    check_signal_processes,
+    signal_process_names,
+)
+from cmsnn.vocabulary import SPLITS, WARNING_SEPARATOR
+
+log = logging.getLogger(__name__)
+
+
+def evaluate_predictions(
+    predictions: Mapping[str, pd.DataFrame],
+    fractions: Mapping[str, float | Mapping[str, float]],
+    fom_options: Mapping,
+    classification: str,
+    class_names: Sequence[str],
+) -> tuple[pd.DataFrame, dict]:
+    """The headline signal's FOM scan (one row per cut, columns per split) and the
+    model's key numbers, ``warnings`` among them."""
+    signal_class = class_names[0]
+    check_signal_processes(predictions["test"], signal_class, fom_options["signal_processes"])
+    scans, chosen = scan_signal(predictions, fractions, fom_options, classification, signal_class)
+    table = pd.DataFrame({"cut": scans["test"]["cut"]})
+    for split, scan in scans.items():
+        for column in scan.columns.drop("cut"):
+            table[f"{column}_{split}"] = scan[column].to_numpy()
+    numbers = {f"auc_{split}": weighted_auc(predictions[split], signal_class) for split in SPLITS}
+    numbers |= chosen
+    per_class = background_yields_by_class(
+        predictions["test"],
+        numbers["best_cut"],
+        fractions["test"],
+        fom_options["luminosity"],
+        classification,
+        class_names,
+    )
+    numbers |= {f"yield_test_at_best_cut_{name}": value for name, value in per_class.items()}
+    return table, numbers
+
+
+def scan_signal(
+    predictions: Mapping[str, pd.DataFrame],
+    fractions: Mapping[str, float | Mapping[str, float]],
+    options: Mapping,
+    classification: str,
+    signal_class: str,
+) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The scans of every split over one range, for the signal ``options`` names, and
+    the chosen cut's numbers. The bootstrap's random numbers depend on the seed, the
+    split and the signal processes, so the same signal gets the same errors wherever it
+    is evaluated (the headline and its row of the per-signal table)."""
+    processes = headline_processes(predictions["test"], options, signal_class)
+    stream = zlib.crc32("\n".join(sorted(processes)).encode())
+    cut_min, cut_max, range_warnings = scan_range(
+        predictions["validation"], options, classification, signal_class
+    )
+    cuts = cut_values(cut_min, cut_max, options["steps"])
+    scans = {
+        split: scan_split(
+            predictions[split],
+            cuts,
+            fractions[split],
+            options,
+            classification,
+            signal_class,
+            rng=np.random.default_rng([options["bootstrap_seed"], stream, index]),
+        )
+        for index, split in enumerate(SPLITS)
+    }
+    chosen = {"scan_cut_min": cut_min, "scan_cut_max": cut_max}
+    chosen |= best_cut_summary(scans, options["min_background_events"])
+    chosen["warnings"] = range_warnings + chosen["warnings"]
+    return scans, chosen
+
+
+def fom_by_signal_process(
+    predictions: Mapping[str, pd.DataFrame],
+    fractions: Mapping[str, float | Mapping[str, float]],
+    fom_options: Mapping,
+    classification: str,
+    class_names: Sequence[str],
+) -> pd.DataFrame:
+    """One row per process of the signal class, each alone as the signal against every
+    background: its scan range, validation-chosen cut, validation and test FOMs there
+    with their bootstrap errors, test efficiency, yields and counts, the test maximum."""
+    signal_class = class_names[0]
+    rows = []
+    for process in signal_process_names(predictions["test"], signal_class):
+        options = {**fom_options, "signal_processes": [process]}
+        _, chosen = scan_signal(predictions, fractions, options, classification, signal_class)
+        rows.append({"signal_process": process, **chosen})
+    return pd.DataFrame(rows)
+
+
+def headline_processes(test: pd.DataFrame, fom_options: Mapping, signal_class: str) -> list:
+    """The processes the headline FOM counts as signal."""
+    return list(fom_options["signal_processes"]) or signal_process_names(test, signal_class)
+
+
+def signal_point_warnings(by_signal: pd.DataFrame, headline: Sequence[str]) -> list[str]:
+    """The per-signal-process rows' warnings, named by their process, for the model's own
+    list (and so the summary and the console); a row that is the headline itself is
+    left out, its warnings are the headline's."""
+    return [
+        f"{row.signal_process} alone: {warning}"
+        for row in by_signal.itertuples()
+        if [row.signal_process] != list(headline)
+        for warning in row.warnings
+    ]
+
+
+def evaluate_files(
+    sources: Mapping[str, str],
+    outputs: Mapping[str, str],
+    fom_options: Mapping,
+    classification: str,
+    class_names: Sequence[str],
+    ks_p_value_threshold: float = 0.01,
+) -> None:
+    """Rule entry point: prediction CSVs in; the FOM scan CSV, the evaluation JSON, the
+    per-signal-process table and the overtraining (KS) table out. Warnings go to the
+    log and into the files."""
+    predictions = {split: read_csv_with_names(sources[split]) for split in SPLITS}
+    # Each process's measured share of each split: the yields' split fractions.
+    fractions, share_warnings = read_shares(sources["shares"])
+    table, numbers = evaluate_predictions(
+        predictions, fractions, fom_options, classification, class_names
+    )
+    ks = ks_per_class(
+        predictions["train"], predictions["validation"], f"score_{class_names[0]}", class_names
+    )
+    numbers |= overtraining_numbers(ks, ks_p_value_threshold)
+    by_signal = fom_by_signal_process(
+        predictions, fractions, fom_options, classification, class_names
+    )
+    numbers["warnings"] = (
+        share_warnings
+        + numbers["warnings"]
+        + signal_point_warnings(
+            by_signal, headline_processes(predictions["test"], fom_options, class_names[0])
+        )
+    )
+    for warning in numbers["warnings"]:
+        log.warning("%s", warning)
+    by_signal["warnings"] = by_signal["warnings"].map(WARNING_SEPARATOR.join)
+    write_csv(table, outputs["scan"])
+    write_json(numbers, outputs["evaluation"])
+    write_csv(by_signal, outputs["by_signal"])
+    write_csv(ks.reset_index(), outputs["ks_table"])
+
+
+def overtraining_numbers(ks: pd.DataFrame, p_value_threshold: float) -> dict:
+    """The smallest per-class KS p-value of a :func:`ks_per_class` table, its class, and
+    the flag: below ``p_value_threshold`` (logged as a warning)."""
+    p_values = ks["p_value"].dropna()
+    if p_values.empty:
+        return {"ks_p_value_min": None, "ks_p_value_min_class": None, "overtraining_flag": False}
+    smallest = p_values.idxmin()
+    flagged = bool(p_values[smallest] < p_value_threshold)
+    if flagged:
+        log.warning(
+            "overtraining: the signal output of class %s differs between training and validation"
+            " events (weighted KS p = %.3g < %g); compare them in output_distributions.png",
+            smallest, p_values[smallest], p_value_threshold,
+        )  # fmt: skip
+    return {
+        "ks_p_value_min": float(p_values[smallest]),
+        "ks_p_value_min_class": str(smallest),
+        "overtraining_flag": flagged,
+    }

@@ -1,0 +1,112 @@
+"""Expected yields: each simulated event's weight times the luminosity, divided by the
+measured share of its process in the split, and the signal and background that the
+network selects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def yield_weights(weights, luminosity: float, split_fraction) -> np.ndarray:
+    """Expected events per simulated event: ``weight × luminosity / split fraction``.
+
+    ``weight`` is in pb (cross section / generated events), ``luminosity`` in pb⁻¹; the
+    split fraction (one number, or one per event: the share of its process's events the
+    split holds, :func:`event_split_fractions`) undoes the share of events a split holds,
+    so each split estimates the full yield.
+    """
+    return np.asarray(weights, dtype=np.float64) * luminosity / split_fraction
+
+
+def event_split_fractions(events: pd.DataFrame, split_fraction) -> float | np.ndarray:
+    """The split fraction of every event of ``events``: ``split_fraction`` itself when it is
+    one number, or, given ``{process: share}`` (measured by the split step, ``shares.csv``),
+    the share of each event's process.
+
+    Raises:
+        ValueError: a process of ``events`` has no share.
+    """
+    if not isinstance(split_fraction, Mapping):
+        return float(split_fraction)
+    fractions = events["process"].map(split_fraction)
+    missing = fractions.isna().to_numpy()
+    if missing.any():
+        raise ValueError(
+            f"the split's shares (shares.csv) list no share for the processes "
+            f"{sorted(set(events['process'][missing]))}: the predictions do not come from "
+            "these splits; rerun the split step and what follows it"
+        )
+    return fractions.to_numpy(dtype=np.float64)
+
+
+def predicted_as_signal(
+    predictions: pd.DataFrame, classification: str, signal_class: str
+) -> pd.DataFrame:
+    """The events the FOM counts: all of them in binary mode; in multi-class mode those
+    whose highest score is the signal's, as the tutorial."""
+    if classification == "multiclass":
+        return predictions[predictions["predicted_class"] == signal_class]
+    return predictions
+
+
+def signal_and_background(
+    events: pd.DataFrame, signal_class: str, signal_processes: Sequence[str] = ()
+) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the FOM's signal and background events.
+
+    Signal: the signal class, restricted to ``signal_processes`` when given (the other
+    signal processes then count as neither signal nor background). Background: every
+    other class.
+    """
+    is_signal_class = (events["class"] == signal_class).to_numpy()
+    is_signal = is_signal_class
+    if signal_processes:
+        is_signal = is_signal_class & events["process"].isin(signal_processes).to_numpy()
+    return is_signal, ~is_signal_class
+
+
+def signal_process_names(predictions: pd.DataFrame, signal_class: str) -> list[str]:
+    """The processes of the signal class, in the order the events list them (the
+    configured order of the input files)."""
+    return list(pd.unique(predictions.loc[predictions["class"] == signal_class, "process"]))
+
+
+def check_signal_processes(
+    predictions: pd.DataFrame, signal_class: str, signal_processes: Sequence[str]
+) -> None:
+    """Every name in ``signal_processes`` must be a process of the signal class."""
+    if not signal_processes:
+        return
+    available = set(signal_process_names(predictions, signal_class))
+    unknown = sorted(set(signal_processes) - available)
+    if unknown:
+        raise ValueError(
+            f"fom.signal_processes names {unknown}, which are not processes of the "
+            f"{signal_class} class; choose among {sorted(available)}"
+        )
+
+
+def background_yields_by_class(
+    predictions: pd.DataFrame,
+    cut: float,
+    split_fraction: float | Mapping[str, float],
+    luminosity: float,
+    classification: str,
+    class_names: Sequence[str],
+) -> dict[str, float]:
+    """Yield above ``cut`` of every background class (``class_names[1:]``), in that order;
+    NaN for every class when there is no cut (``cut`` NaN)."""
+    if not np.isfinite(cut):
+        return {name: float("nan") for name in class_names[1:]}
+    signal_class = class_names[0]
+    events = predicted_as_signal(predictions, classification, signal_class)
+    above = events[events[f"score_{signal_class}"].to_numpy() > cut]
+    yields = yield_weights(
+        above["weight"], luminosity, event_split_fractions(above, split_fraction)
+    )
+    per_class = pd.Series(yields).groupby(above["class"].to_numpy()).sum()
+    return {name: float(per_class.get(name, 0.0)) for name in class_names[1:]}

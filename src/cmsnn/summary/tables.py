@@ -1,0 +1,207 @@
+"""The summary tables: one row per model (every seed, and each grid point's seed
+ensemble), the spread over seeds per grid point, and the same for every signal process
+taken alone as the signal."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from cmsnn.config.grid import format_value
+from cmsnn.dataframes import write_csv
+from cmsnn.files import read_json
+from cmsnn.summary.columns import (
+    ENSEMBLE_RESULTS,
+    IDENTITY_COLUMNS,
+    INTEGER_COLUMNS,
+    column_description,
+)
+from cmsnn.summary.verdict import count_non_empty, headline_table
+from cmsnn.vocabulary import ENSEMBLE, SEED, WARNING_SEPARATOR, parse_signal_point
+
+log = logging.getLogger(__name__)
+
+
+def rounded_to_meaning(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every described numeric column rounded to its precision."""
+    table = table.copy()
+    for name in table.columns:
+        column = column_description(name)
+        if column is not None and pd.api.types.is_float_dtype(table[name]):
+            table[name] = table[name].map(column.rounded)
+    return table
+
+
+def mark_best_model(summary: pd.DataFrame) -> pd.DataFrame:
+    """Add ``best_model`` after ``kind``: true on the row with the highest validation
+    FOM at its chosen cut (the first of equals); false everywhere when no model has a
+    chosen cut. Validation, not test: the test FOM of the chosen model stays unbiased."""
+    fom = pd.to_numeric(
+        summary.get("fom_validation_at_best_cut", pd.Series(index=summary.index)), errors="coerce"
+    )
+    best = pd.Series(False, index=summary.index)
+    if fom.notna().any() and fom.max() > 0:
+        best[fom.idxmax()] = True
+    summary = summary.copy()
+    summary.insert(summary.columns.get_loc("kind") + 1, "best_model", best)
+    return summary
+
+
+def training_warnings(facts: Mapping) -> list[str]:
+    """The training's own warnings (classes whose weights mostly cancel), and a network
+    whose kept epoch is its last: it was still improving when training stopped, so its
+    FOM is not that of a trained model."""
+    warnings = list(facts.get("warnings", []))
+    if facts["epochs_run"] > 1 and facts["best_epoch"] == facts["epochs_run"]:
+        warnings.append(
+            f"the kept epoch is the last one trained ({facts['best_epoch']} of "
+            f"{facts['epochs_run']}): the validation loss was still falling; train longer"
+        )
+    return warnings
+
+
+def model_row(model_id: str, point: str, facts: Mapping, numbers: Mapping) -> dict:
+    """One summary row of a trained network: identity, hyper-parameters, training facts,
+    evaluation, and every warning of its training and its cut."""
+    warnings = training_warnings(facts) + list(numbers["warnings"])
+    return {
+        "model": model_id,
+        "grid_point": point,
+        "seed": facts["seed"],
+        "kind": SEED,
+        "classification": facts["classification"],
+        **_settings(facts),
+        "best_epoch": facts["best_epoch"],
+        "epochs_run": facts["epochs_run"],
+        "best_val_loss": facts["best_val_loss"],
+        **numbers,
+        "warnings": WARNING_SEPARATOR.join(warnings),
+    }
+
+
+def ensemble_row(point: str, member_facts: Sequence[Mapping], numbers: Mapping) -> dict:
+    """The summary row of a grid point's seed ensemble (no training of its own); its
+    warnings include its members' training warnings."""
+    warnings = [
+        f"seed {facts['seed']}: {warning}"
+        for facts in member_facts
+        for warning in training_warnings(facts)
+    ]
+    return {
+        "model": f"{point}/{ENSEMBLE}",
+        "grid_point": point,
+        "seed": None,
+        "kind": ENSEMBLE,
+        "classification": member_facts[0]["classification"],
+        **_settings(member_facts[0]),
+        **numbers,
+        "warnings": WARNING_SEPARATOR.join(warnings + list(numbers["warnings"])),
+    }
+
+
+def aggregate_over_seeds(
+    summary: pd.DataFrame, settings_columns: Sequence[str], by: Sequence[str] = ("grid_point",)
+) -> pd.DataFrame:
+    """Mean and standard deviation over the seeds (not the ensembles) of every numeric
+    result, per group (grid point, or grid point and signal process); the ensemble's
+    main results beside them, and whether its test FOM beats the seeds' mean."""
+    by = list(by)
+    kinds = summary["kind"] if "kind" in summary else pd.Series(SEED, index=summary.index)
+    seeds = summary[kinds == SEED]
+    results = [
+        column
+        for column in seeds.columns
+        if column not in {*IDENTITY_COLUMNS, *settings_columns, *by}
+        and pd.api.types.is_numeric_dtype(seeds[column])
+    ]
+    grouped = seeds.groupby(by, sort=False)
+    table = grouped[list(settings_columns)].first()
+    table.insert(0, "n_seeds", grouped["model"].count())
+    if "warnings" in seeds:
+        table.insert(1, "n_seeds_with_warnings", grouped["warnings"].agg(count_non_empty))
+    statistics = grouped[results].agg(["mean", "std"])
+    statistics.columns = [f"{column}_{statistic}" for column, statistic in statistics.columns]
+    table = table.join(statistics)
+    ensembles = summary[kinds == ENSEMBLE].set_index(by)
+    if len(ensembles):
+        present = [column for column in ENSEMBLE_RESULTS if column in ensembles]
+        table = table.join(ensembles[present].add_prefix(f"{ENSEMBLE}_"))
+        table[f"{ENSEMBLE}_beats_seed_mean"] = (
+            table[f"{ENSEMBLE}_fom_test_at_best_cut"] > table["fom_test_at_best_cut_mean"]
+        )
+    return table.reset_index()
+
+
+def by_signal_rows(model_row_: Mapping, by_signal: pd.DataFrame) -> pd.DataFrame:
+    """The per-signal-process rows of one model, with the model's identity in front and
+    the parsed mass point beside the process."""
+    identity = {key: model_row_[key] for key in ("model", "grid_point", "seed", "kind")}
+    masses = pd.DataFrame([parse_signal_point(name) for name in by_signal["signal_process"]])
+    table = pd.concat(
+        [by_signal[["signal_process"]], masses, by_signal.drop(columns="signal_process")], axis=1
+    )
+    for position, (key, value) in enumerate(identity.items()):
+        table.insert(position, key, value)
+    return table
+
+
+def summarise_files(inputs: Mapping, params: Mapping, outputs: Mapping) -> None:
+    """Rule entry point. ``inputs``: per trained model (in ``params["models"]`` order)
+    ``facts``, ``evaluation``, ``by_signal``; per grid point (``params["ensemble_points"]``)
+    ``ensemble_evaluation``, ``ensemble_by_signal``. ``outputs``: ``summary``,
+    ``headline``, ``by_point``, ``by_signal``, ``by_signal_by_point``."""
+    facts = [read_json(path) for path in inputs["facts"]]
+    rows, signal_tables = [], []
+    for model_id, point, model_facts, evaluation, by_signal in zip(
+        params["models"],
+        params["points"],
+        facts,
+        inputs["evaluation"],
+        inputs["by_signal"],
+        strict=True,
+    ):
+        rows.append(model_row(model_id, point, model_facts, read_json(evaluation)))
+        signal_tables.append(by_signal_rows(rows[-1], pd.read_csv(by_signal)))
+    for point, evaluation, by_signal in zip(
+        params["ensemble_points"],
+        inputs["ensemble_evaluation"],
+        inputs["ensemble_by_signal"],
+        strict=True,
+    ):
+        members = [f for f, p in zip(facts, params["points"], strict=True) if p == point]
+        rows.append(ensemble_row(point, members, read_json(evaluation)))
+        signal_tables.append(by_signal_rows(rows[-1], pd.read_csv(by_signal)))
+    summary = mark_best_model(_integer_columns(pd.DataFrame(rows)))
+    settings = list(_settings(facts[0]))
+    by_signal = _integer_columns(pd.concat(signal_tables, ignore_index=True))
+    for row in summary.itertuples():
+        if row.warnings:
+            log.warning("%s: %s", row.model, row.warnings)
+    # The means and spreads are taken before rounding, so rounding happens once.
+    rounded = rounded_to_meaning(summary)
+    write_csv(rounded, outputs["summary"])
+    write_csv(headline_table(rounded), outputs["headline"])
+    write_csv(rounded_to_meaning(aggregate_over_seeds(summary, settings)), outputs["by_point"])
+    write_csv(rounded_to_meaning(by_signal), outputs["by_signal"])
+    by_signal_settings = by_signal.merge(summary[["model", *settings]], on="model")
+    by_signal_by_point = aggregate_over_seeds(
+        by_signal_settings, settings, by=("grid_point", "signal_process")
+    )
+    write_csv(rounded_to_meaning(by_signal_by_point), outputs["by_signal_by_point"])
+
+
+def _settings(facts: Mapping) -> dict:
+    return {key: _cell(value) for key, value in facts["settings"].items()}
+
+
+def _integer_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """Counts as nullable integers, so that a missing one does not turn 37 into 37.0."""
+    present = [column for column in INTEGER_COLUMNS if column in table]
+    return table.astype(dict.fromkeys(present, "Int64"))
+
+
+def _cell(value):
+    """Lists (layer sizes) become ``64x64`` so that a table cell holds them."""
+    return format_value(value) if isinstance(value, list | tuple) else value
