@@ -41,11 +41,11 @@ localrules:
 
 
 onstart:
-    keep_resolved_config()
+    keep_resolved_config(config, RESULTS)
 
 
 onsuccess:
-    print_verdict()
+    print_verdict(PATHS.summary, RESULTS, REPORT_COMMAND)
 
 
 onerror:

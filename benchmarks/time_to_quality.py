@@ -168,9 +168,9 @@ def run_recipe(
     import keras
 
     from cmsnn.config.grid import point_settings
+    from cmsnn.learning.callbacks import epoch_order
     from cmsnn.learning.model import build_model
     from cmsnn.learning.prediction import score_columns
-    from cmsnn.learning.callbacks import epoch_order
     from cmsnn.learning.training import _arrays
     from cmsnn.preprocessing.scaling import apply_scaler, fit_scaler
     from cmsnn.preprocessing.weighting import balance_class_weights

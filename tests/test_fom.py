@@ -10,15 +10,16 @@ import pandas as pd
 import pytest
 from scipy import integrate
 
+from cmsnn.config.checks import check_signal_processes
 from cmsnn.statistics.cut_choice import best_cut_summary
 from cmsnn.statistics.effective_events import enough_background
 from cmsnn.statistics.scan import cut_values, scan_split, yield_above
 from cmsnn.statistics.significance import asimov_significance
 from cmsnn.statistics.yields import (
     background_yields_by_class,
-    check_signal_processes,
     predicted_as_signal,
     signal_and_background,
+    signal_process_names,
     yield_weights,
 )
 
@@ -369,10 +370,11 @@ def test_predicted_as_signal_and_masks(predictions):
 
 
 def test_check_signal_processes(predictions):
-    check_signal_processes(predictions, "Signal", [])
-    check_signal_processes(predictions, "Signal", ["S2.root", "S1.root"])
+    available = signal_process_names(predictions, "Signal")
+    check_signal_processes([], available, "Signal")
+    check_signal_processes(["S2.root", "S1.root"], available, "Signal")
     with pytest.raises(ValueError) as info:
-        check_signal_processes(predictions, "Signal", ["S1.root", "S3.root", "W.root"])
+        check_signal_processes(["S1.root", "S3.root", "W.root"], available, "Signal")
     message = str(info.value)
     assert "['S3.root', 'W.root']" in message  # the unknown ones (W is background)
     assert "Signal" in message

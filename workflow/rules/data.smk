@@ -1,16 +1,16 @@
 rule generate_toy_sample:
     """One process of the embedded default dataset, as a headerless CSV."""
     output:
-        csv=TOY_CSV,
+        csv=PATHS.toy_csv,
     log:
         f"{RESULTS}/logs/generate_toy_sample/{{sample}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/generate_toy_sample/{{sample}}.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "generate_toy_sample"),
+        **job_resources(config["resources"]["light"], "generate_toy_sample"),
     params:
         code=code_version("ingestion.toydata"),
         process=lambda wildcards: TOY_PROCESSES[wildcards.sample][0],
@@ -29,16 +29,16 @@ if SOURCE == "root":
         input:
             files=lambda wildcards: resolve_files(ROOT_PROCESSES[wildcards.sample]),
         output:
-            parquet=INGESTED,
+            parquet=PATHS.ingested,
         log:
             f"{RESULTS}/logs/ingest_root/{{sample}}.log",
         benchmark:
             f"{RESULTS}/benchmarks/ingest_root/{{sample}}.tsv"
         conda:
             "../../envs/data.yaml"
-        threads: threads_of("light")
+        threads: config["resources"]["light"]["threads"]
         resources:
-            **job_resources("light", "ingest_root"),
+            **job_resources(config["resources"]["light"], "ingest_root"),
         params:
             code=code_version("ingestion.root_files"),
             process=lambda wildcards: canonical(ROOT_PROCESSES[wildcards.sample]),
@@ -56,16 +56,16 @@ else:
         input:
             csv=lambda wildcards: INPUT_CSV[wildcards.sample],
         output:
-            parquet=INGESTED,
+            parquet=PATHS.ingested,
         log:
             f"{RESULTS}/logs/ingest_csv/{{sample}}.log",
         benchmark:
             f"{RESULTS}/benchmarks/ingest_csv/{{sample}}.tsv"
         conda:
             "../../envs/data.yaml"
-        threads: threads_of("light")
+        threads: config["resources"]["light"]["threads"]
         resources:
-            **job_resources("light", "ingest_csv"),
+            **job_resources(config["resources"]["light"], "ingest_csv"),
         params:
             code=code_version("ingestion.csv_files"),
             features=config["data"]["features"],
@@ -82,16 +82,16 @@ rule tabulate_processes:
     input:
         parquet=ingested_files(),
     output:
-        table=PROCESS_TABLE,
+        table=PATHS.process_table,
     log:
         f"{RESULTS}/logs/tabulate_processes.log",
     benchmark:
         f"{RESULTS}/benchmarks/tabulate_processes.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "tabulate_processes"),
+        **job_resources(config["resources"]["light"], "tabulate_processes"),
     params:
         code=code_version("ingestion.processes"),
     script:
@@ -102,22 +102,25 @@ rule tabulate_cutflow:
     """Events and sum of weights of every process at each stage: read, split,
     preselection, training set (after the negative-weight policy)."""
     input:
-        **{f"preselected_{split}": PRESELECTED.format(split=split) for split in PRESELECTED_SPLITS},
-        **{split: SPLIT.format(split=split) for split in SPLITS},
-        shares=SPLIT_SHARES,
+        **{
+            f"preselected_{split}": PATHS.preselected.format(split=split)
+            for split in PRESELECTED_SPLITS
+        },
+        **{split: PATHS.split.format(split=split) for split in SPLITS},
+        shares=PATHS.split_shares,
         ingested=ingested_files(),
         training_set=f"{PREPARED_DIRS[next(iter(GRID))]}/train.parquet",
     output:
-        cutflow=CUTFLOW,
+        cutflow=PATHS.cutflow,
     log:
         f"{RESULTS}/logs/tabulate_cutflow.log",
     benchmark:
         f"{RESULTS}/benchmarks/tabulate_cutflow.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "tabulate_cutflow"),
+        **job_resources(config["resources"]["light"], "tabulate_cutflow"),
     params:
         code=code_version("preprocessing.cutflow"),
         preselected=PRESELECTED_SPLITS,

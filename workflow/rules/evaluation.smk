@@ -5,18 +5,18 @@ rule average_seed_predictions:
         validation=member_predictions("validation"),
         test=member_predictions("test"),
     output:
-        train=f"{ENSEMBLE}/predictions_train.csv",
-        validation=f"{ENSEMBLE}/predictions_validation.csv",
-        test=f"{ENSEMBLE}/predictions_test.csv",
+        train=f"{PATHS.ensemble}/predictions_train.csv",
+        validation=f"{PATHS.ensemble}/predictions_validation.csv",
+        test=f"{PATHS.ensemble}/predictions_test.csv",
     log:
         f"{RESULTS}/logs/average_seed_predictions/{{point}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/average_seed_predictions/{{point}}.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "average_seed_predictions"),
+        **job_resources(config["resources"]["light"], "average_seed_predictions"),
     params:
         code=code_version("learning.ensemble"),
     script:
@@ -28,16 +28,16 @@ rule evaluate_model:
     statistics and the bootstrap error), the chosen cut of every signal process, and the
     overtraining (KS) test; for a seed or a seed ensemble."""
     input:
-        train=f"{MEMBER}/predictions_train.csv",
-        validation=f"{MEMBER}/predictions_validation.csv",
-        test=f"{MEMBER}/predictions_test.csv",
-        shares=SPLIT_SHARES,
+        train=f"{PATHS.member}/predictions_train.csv",
+        validation=f"{PATHS.member}/predictions_validation.csv",
+        test=f"{PATHS.member}/predictions_test.csv",
+        shares=PATHS.split_shares,
     output:
-        scan=f"{MEMBER}/fom_scan.csv",
-        evaluation=f"{MEMBER}/evaluation.json",
-        by_signal=f"{MEMBER}/fom_by_signal.csv",
+        scan=f"{PATHS.member}/fom_scan.csv",
+        evaluation=f"{PATHS.member}/evaluation.json",
+        by_signal=f"{PATHS.member}/fom_by_signal.csv",
         ks_table=report(
-            f"{MEMBER}/overtraining_ks.csv",
+            f"{PATHS.member}/overtraining_ks.csv",
             caption="../../report/ks_table.rst",
             category=MODEL_CATEGORY,
             subcategory=member_subcategory,
@@ -50,9 +50,9 @@ rule evaluate_model:
         f"{RESULTS}/benchmarks/evaluate_model/{{point}}/{{member}}.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "evaluate_model"),
+        **job_resources(config["resources"]["light"], "evaluate_model"),
     params:
         code=code_version("statistics.evaluation"),
         fom=canonical(config["fom"]),
@@ -67,36 +67,36 @@ rule summarise_models:
     """The summary tables: per model and per grid point, for the headline signal and for
     every signal process alone."""
     input:
-        facts=model_outputs("training.json"),
-        evaluation=model_outputs("evaluation.json"),
-        by_signal=model_outputs("fom_by_signal.csv"),
-        ensemble_evaluation=ensemble_outputs("evaluation.json"),
-        ensemble_by_signal=ensemble_outputs("fom_by_signal.csv"),
+        facts=MODELS.outputs("training.json"),
+        evaluation=MODELS.outputs("evaluation.json"),
+        by_signal=MODELS.outputs("fom_by_signal.csv"),
+        ensemble_evaluation=MODELS.ensemble_outputs("evaluation.json"),
+        ensemble_by_signal=MODELS.ensemble_outputs("fom_by_signal.csv"),
     output:
         summary=report(
-            SUMMARY,
+            PATHS.summary,
             caption="../../report/summary.rst",
             category="3. Across models",
             subcategory="Tables",
             labels={"result": "1. per model (fom_summary.csv)"},
         ),
-        headline=SUMMARY_HEADLINE,
+        headline=PATHS.summary_headline,
         by_point=report(
-            SUMMARY_BY_POINT,
+            PATHS.summary_by_point,
             caption="../../report/summary_by_point.rst",
             category="3. Across models",
             subcategory="Tables",
             labels={"result": "2. per grid point (fom_summary_by_point.csv)"},
         ),
         by_signal=report(
-            BY_SIGNAL,
+            PATHS.by_signal,
             caption="../../report/fom_by_signal_table.rst",
             category="3. Across models",
             subcategory="Tables",
             labels={"result": "3. per signal process (fom_by_signal.csv)"},
         ),
         by_signal_by_point=report(
-            BY_SIGNAL_BY_POINT,
+            PATHS.by_signal_by_point,
             caption="../../report/fom_by_signal_by_point.rst",
             category="3. Across models",
             subcategory="Tables",
@@ -108,13 +108,13 @@ rule summarise_models:
         f"{RESULTS}/benchmarks/summarise_models.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "summarise_models"),
+        **job_resources(config["resources"]["light"], "summarise_models"),
     params:
         code=code_version("summary.tables"),
-        models=model_ids(),
-        points=model_points(),
-        ensemble_points=ENSEMBLE_POINTS,
+        models=MODELS.ids(),
+        points=MODELS.points_of_models(),
+        ensemble_points=MODELS.ensemble_points,
     script:
         "../scripts/summarise_models.py"

@@ -5,14 +5,14 @@ rule plot_inputs:
     output:
         **figure(
             "inputs",
-            f"{PLOTS}/input_distributions",
+            f"{PATHS.plots}/input_distributions",
             "inputs.rst",
             "1. Inputs",
             "Distributions",
         ),
         **figure(
             "correlations",
-            f"{PLOTS}/correlations",
+            f"{PATHS.plots}/correlations",
             "correlations.rst",
             "1. Inputs",
             "Correlations",
@@ -23,16 +23,16 @@ rule plot_inputs:
         f"{RESULTS}/benchmarks/plot_inputs.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "plot_inputs"),
+        **job_resources(config["resources"]["light"], "plot_inputs"),
     params:
         code=code_version("figures.inputs"),
         features=config["data"]["features"],
         class_names=CLASS_NAMES,
         units=canonical(config["plots"]["units"]),
         bins=config["plots"]["bins"],
-        label=experiment_label(),
+        label=experiment_label(config),
     script:
         "../scripts/plot_inputs.py"
 
@@ -41,42 +41,44 @@ rule plot_model:
     """Training curves, ROC curves, output distributions with the evaluation's KS
     overtraining test, confusion matrix, FOM scan and variable importance of one model."""
     input:
-        history=f"{MODEL}/history.csv",
-        facts=f"{MODEL}/training.json",
-        predictions_train=f"{MODEL}/predictions_train.csv",
-        predictions_validation=f"{MODEL}/predictions_validation.csv",
-        predictions_test=f"{MODEL}/predictions_test.csv",
-        scan=f"{MODEL}/fom_scan.csv",
-        evaluation=f"{MODEL}/evaluation.json",
-        ks_table=f"{MODEL}/overtraining_ks.csv",
-        importance=f"{MODEL}/importance.csv",
+        history=f"{PATHS.model}/history.csv",
+        facts=f"{PATHS.model}/training.json",
+        predictions_train=f"{PATHS.model}/predictions_train.csv",
+        predictions_validation=f"{PATHS.model}/predictions_validation.csv",
+        predictions_test=f"{PATHS.model}/predictions_test.csv",
+        scan=f"{PATHS.model}/fom_scan.csv",
+        evaluation=f"{PATHS.model}/evaluation.json",
+        ks_table=f"{PATHS.model}/overtraining_ks.csv",
+        importance=f"{PATHS.model}/importance.csv",
     output:
         **figure(
             "history",
-            f"{MODEL}/plots/training_history",
+            f"{PATHS.model}/plots/training_history",
             "history.rst",
             MODEL_CATEGORY,
             MODEL_SUBCATEGORY,
         ),
-        **figure("roc", f"{MODEL}/plots/roc", "roc.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
+        **figure("roc", f"{PATHS.model}/plots/roc", "roc.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
         **figure(
             "outputs",
-            f"{MODEL}/plots/output_distributions",
+            f"{PATHS.model}/plots/output_distributions",
             "outputs.rst",
             MODEL_CATEGORY,
             MODEL_SUBCATEGORY,
         ),
         **figure(
             "confusion",
-            f"{MODEL}/plots/confusion_matrix",
+            f"{PATHS.model}/plots/confusion_matrix",
             "confusion.rst",
             MODEL_CATEGORY,
             MODEL_SUBCATEGORY,
         ),
-        **figure("fom", f"{MODEL}/plots/fom_scan", "fom.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY),
+        **figure(
+            "fom", f"{PATHS.model}/plots/fom_scan", "fom.rst", MODEL_CATEGORY, MODEL_SUBCATEGORY
+        ),
         **figure(
             "importance",
-            f"{MODEL}/plots/importance",
+            f"{PATHS.model}/plots/importance",
             "importance.rst",
             MODEL_CATEGORY,
             MODEL_SUBCATEGORY,
@@ -87,15 +89,15 @@ rule plot_model:
         f"{RESULTS}/benchmarks/plot_model/{{point}}/seed-{{seed}}.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "plot_model"),
+        **job_resources(config["resources"]["light"], "plot_model"),
     params:
         code=code_version("figures.classifier"),
         classification=config["classification"],
         class_names=CLASS_NAMES,
         bins=config["plots"]["bins"],
-        label=experiment_label(),
+        label=experiment_label(config),
         roc_style=config["plots"]["roc"],
         # the FOM scan shades the cuts that may not be chosen
         min_background_events=config["fom"]["min_background_events"],
@@ -106,29 +108,29 @@ rule plot_model:
 rule plot_seed_spread:
     """Validation AUC and test FOM of every seed, per grid point, side by side."""
     input:
-        summary=SUMMARY,
+        summary=PATHS.summary,
     output:
         **figure(
             "spread",
-            f"{PLOTS}/seed_spread",
+            f"{PATHS.plots}/seed_spread",
             "seed_spread.rst",
             "3. Across models",
             "Seeds",
         ),
         # inline on the report's first page (report/workflow.rst)
-        spread_svg=f"{PLOTS}/seed_spread.svg",
+        spread_svg=f"{PATHS.plots}/seed_spread.svg",
     log:
         f"{RESULTS}/logs/plot_seed_spread.log",
     benchmark:
         f"{RESULTS}/benchmarks/plot_seed_spread.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "plot_seed_spread"),
+        **job_resources(config["resources"]["light"], "plot_seed_spread"),
     params:
         code=code_version("figures.fom"),
-        label=experiment_label(),
+        label=experiment_label(config),
     script:
         "../scripts/plot_seed_spread.py"
 
@@ -137,21 +139,21 @@ rule plot_ensemble_fom_scan:
     """The FOM scan of a grid point's seed ensemble, with its bootstrap band, and the
     overlay of its seeds' test FOM scans with their chosen cuts."""
     input:
-        scan=f"{ENSEMBLE}/fom_scan.csv",
-        evaluation=f"{ENSEMBLE}/evaluation.json",
+        scan=f"{PATHS.ensemble}/fom_scan.csv",
+        evaluation=f"{PATHS.ensemble}/evaluation.json",
         seed_scans=member_outputs("fom_scan.csv"),
         seed_evaluations=member_outputs("evaluation.json"),
     output:
         **figure(
             "fom",
-            f"{ENSEMBLE}/plots/fom_scan",
+            f"{PATHS.ensemble}/plots/fom_scan",
             "fom.rst",
             MODEL_CATEGORY,
             member_subcategory,
         ),
         **figure(
             "seeds",
-            f"{ENSEMBLE}/plots/fom_scan_seeds",
+            f"{PATHS.ensemble}/plots/fom_scan_seeds",
             "fom_scan_seeds.rst",
             "3. Across models",
             "Seeds",
@@ -162,13 +164,13 @@ rule plot_ensemble_fom_scan:
         f"{RESULTS}/benchmarks/plot_ensemble_fom_scan/{{point}}.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "plot_ensemble_fom_scan"),
+        **job_resources(config["resources"]["light"], "plot_ensemble_fom_scan"),
     params:
         code=code_version("figures.fom"),
         class_names=CLASS_NAMES,
-        label=experiment_label(),
+        label=experiment_label(config),
         seeds=SEEDS,
         # the FOM scans shade (dot) the cuts that may not be chosen
         min_background_events=config["fom"]["min_background_events"],
@@ -180,11 +182,11 @@ rule plot_fom_by_signal:
     """Test FOM at the validation-chosen cut versus the signal mass point, per grid point
     (mean ± std over seeds, and the seed ensemble)."""
     input:
-        by_signal=BY_SIGNAL_BY_POINT,
+        by_signal=PATHS.by_signal_by_point,
     output:
         **figure(
             "by_signal",
-            f"{PLOTS}/fom_by_signal",
+            f"{PATHS.plots}/fom_by_signal",
             "fom_by_signal.rst",
             "3. Across models",
             "Signal points",
@@ -195,12 +197,12 @@ rule plot_fom_by_signal:
         f"{RESULTS}/benchmarks/plot_fom_by_signal.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "plot_fom_by_signal"),
+        **job_resources(config["resources"]["light"], "plot_fom_by_signal"),
     params:
         code=code_version("figures.fom"),
-        label=experiment_label(),
+        label=experiment_label(config),
     script:
         "../scripts/plot_fom_by_signal.py"
 
@@ -212,7 +214,7 @@ rule plot_two_dimensional_samples:
     output:
         **figure(
             "samples",
-            f"{PLOTS}/two_dimensional_samples",
+            f"{PATHS.plots}/two_dimensional_samples",
             "toy2d_samples.rst",
             "1. Inputs",
             "2-D view",
@@ -223,14 +225,14 @@ rule plot_two_dimensional_samples:
         f"{RESULTS}/benchmarks/plot_two_dimensional_samples.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "plot_two_dimensional_samples"),
+        **job_resources(config["resources"]["light"], "plot_two_dimensional_samples"),
     params:
         code=code_version("figures.inputs"),
         features=config["data"]["features"],
         signal_class=CLASS_NAMES[0],
-        label=experiment_label(),
+        label=experiment_label(config),
     script:
         "../scripts/plot_two_dimensional_samples.py"
 
@@ -239,11 +241,11 @@ rule plot_two_dimensional_classification:
     """Test events drawn as correctly classified or misclassified (two input variables)."""
     input:
         events=selected_split("test"),
-        predictions=f"{MODEL}/predictions_test.csv",
+        predictions=f"{PATHS.model}/predictions_test.csv",
     output:
         **figure(
             "classification",
-            f"{MODEL}/plots/two_dimensional_classification",
+            f"{PATHS.model}/plots/two_dimensional_classification",
             "toy2d_classification.rst",
             MODEL_CATEGORY,
             MODEL_SUBCATEGORY,
@@ -254,13 +256,13 @@ rule plot_two_dimensional_classification:
         f"{RESULTS}/benchmarks/plot_two_dimensional_classification/{{point}}/seed-{{seed}}.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "plot_two_dimensional_classification"),
+        **job_resources(config["resources"]["light"], "plot_two_dimensional_classification"),
     params:
         code=code_version("figures.classifier"),
         features=config["data"]["features"],
         signal_class=CLASS_NAMES[0],
-        label=experiment_label(),
+        label=experiment_label(config),
     script:
         "../scripts/plot_two_dimensional_classification.py"

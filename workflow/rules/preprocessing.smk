@@ -5,17 +5,17 @@ rule scale_and_balance:
         validation=selected_split("validation"),
         test=selected_split("test"),
     output:
-        **{split: f"{PREPARED}/{split}.parquet" for split in SPLITS},
-        scaler=f"{PREPARED}/scaler.json",
+        **{split: f"{PATHS.prepared}/{split}.parquet" for split in SPLITS},
+        scaler=f"{PATHS.prepared}/scaler.json",
     log:
         f"{RESULTS}/logs/scale_and_balance/{{scaling}}-{{balancing}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/scale_and_balance/{{scaling}}-{{balancing}}.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "scale_and_balance"),
+        **job_resources(config["resources"]["light"], "scale_and_balance"),
     params:
         code=code_version("preprocessing.scaling"),
         features=config["data"]["features"],

@@ -7,21 +7,21 @@ if SOURCE == "presplit":
         """The tutorial's layout: train/val/test files exist already; join sig and bkg,
         and measure each process's share of each split (the yields' split fraction)."""
         input:
-            train=presplit_ingested("train"),
-            validation=presplit_ingested("validation"),
-            test=presplit_ingested("test"),
+            train=PATHS.presplit_ingested("train"),
+            validation=PATHS.presplit_ingested("validation"),
+            test=PATHS.presplit_ingested("test"),
         output:
-            **{split: SPLIT.format(split=split) for split in SPLITS},
-            shares=SPLIT_SHARES,
+            **{split: PATHS.split.format(split=split) for split in SPLITS},
+            shares=PATHS.split_shares,
         log:
             f"{RESULTS}/logs/collect_presplit.log",
         benchmark:
             f"{RESULTS}/benchmarks/collect_presplit.tsv"
         conda:
             "../../envs/data.yaml"
-        threads: threads_of("light")
+        threads: config["resources"]["light"]["threads"]
         resources:
-            **job_resources("light", "collect_presplit"),
+            **job_resources(config["resources"]["light"], "collect_presplit"),
         params:
             code=code_version("preprocessing.splitting"),
             source=SOURCE,
@@ -39,17 +39,17 @@ else:
         input:
             parquet=ingested_files(),
         output:
-            **{split: SPLIT.format(split=split) for split in SPLITS},
-            shares=SPLIT_SHARES,
+            **{split: PATHS.split.format(split=split) for split in SPLITS},
+            shares=PATHS.split_shares,
         log:
             f"{RESULTS}/logs/split_events.log",
         benchmark:
             f"{RESULTS}/benchmarks/split_events.tsv"
         conda:
             "../../envs/data.yaml"
-        threads: threads_of("light")
+        threads: config["resources"]["light"]["threads"]
         resources:
-            **job_resources("light", "split_events"),
+            **job_resources(config["resources"]["light"], "split_events"),
         params:
             code=code_version("preprocessing.splitting"),
             source=SOURCE,
@@ -64,18 +64,18 @@ else:
 rule preselect:
     """The optional cut in front of the network, applied to every split."""
     input:
-        parquet=SPLIT,
+        parquet=PATHS.split,
     output:
-        parquet=PRESELECTED,
+        parquet=PATHS.preselected,
     log:
         f"{RESULTS}/logs/preselect/{{split}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/preselect/{{split}}.tsv"
     conda:
         "../../envs/data.yaml"
-    threads: threads_of("light")
+    threads: config["resources"]["light"]["threads"]
     resources:
-        **job_resources("light", "preselect"),
+        **job_resources(config["resources"]["light"], "preselect"),
     params:
         code=code_version("preprocessing.selection"),
         cut=config["preselection"],

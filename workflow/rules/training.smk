@@ -4,18 +4,18 @@ rule train_model:
         train=prepared_split("train"),
         validation=prepared_split("validation"),
     output:
-        model=f"{MODEL}/model.keras",
-        history=f"{MODEL}/history.csv",
-        facts=f"{MODEL}/training.json",
+        model=f"{PATHS.model}/model.keras",
+        history=f"{PATHS.model}/history.csv",
+        facts=f"{PATHS.model}/training.json",
     log:
         f"{RESULTS}/logs/train_model/{{point}}/seed-{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_model/{{point}}/seed-{{seed}}.tsv"
     conda:
         "../../envs/training.yaml"
-    threads: threads_of("training")
+    threads: config["resources"]["training"]["threads"]
     resources:
-        **job_resources("training", "train_model"),
+        **job_resources(config["resources"]["training"], "train_model"),
     params:
         code=code_version("learning.training"),
         features=config["data"]["features"],
@@ -31,21 +31,21 @@ rule train_model:
 rule predict:
     """Network outputs for every event of every split, with weight, process and class."""
     input:
-        model=f"{MODEL}/model.keras",
+        model=f"{PATHS.model}/model.keras",
         train=prepared_split("train"),
         validation=prepared_split("validation"),
         test=prepared_split("test"),
     output:
-        **{split: f"{MODEL}/predictions_{split}.csv" for split in SPLITS},
+        **{split: f"{PATHS.model}/predictions_{split}.csv" for split in SPLITS},
     log:
         f"{RESULTS}/logs/predict/{{point}}/seed-{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/predict/{{point}}/seed-{{seed}}.tsv"
     conda:
         "../../envs/training.yaml"
-    threads: threads_of("prediction")
+    threads: config["resources"]["prediction"]["threads"]
     resources:
-        **job_resources("prediction", "predict"),
+        **job_resources(config["resources"]["prediction"], "predict"),
     params:
         code=code_version("learning.prediction"),
         features=config["data"]["features"],
@@ -59,19 +59,19 @@ rule predict:
 rule permutation_importance:
     """Drop in validation AUC when each input variable is shuffled, ranked."""
     input:
-        model=f"{MODEL}/model.keras",
+        model=f"{PATHS.model}/model.keras",
         validation=prepared_split("validation"),
     output:
-        table=f"{MODEL}/importance.csv",
+        table=f"{PATHS.model}/importance.csv",
     log:
         f"{RESULTS}/logs/permutation_importance/{{point}}/seed-{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/permutation_importance/{{point}}/seed-{{seed}}.tsv"
     conda:
         "../../envs/training.yaml"
-    threads: threads_of("prediction")
+    threads: config["resources"]["prediction"]["threads"]
     resources:
-        **job_resources("prediction", "permutation_importance"),
+        **job_resources(config["resources"]["prediction"], "permutation_importance"),
     params:
         code=code_version("learning.importance"),
         features=config["data"]["features"],

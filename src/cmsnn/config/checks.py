@@ -206,14 +206,47 @@ def ingested_process_names(table, ingested: Sequence, inputs: Sequence) -> list[
         return sorted({row["process"] for row in csv.DictReader(file)})
 
 
+def check_signal_processes(
+    signal_processes: Sequence[str], available: Sequence[str], signal_class: str
+) -> None:
+    """``fom.signal_processes`` must name processes of the signal class: checked at
+    start-up where the process names are known, when the split brings the events
+    together, and when the FOM is scanned.
+
+    Args:
+        signal_processes: the config's ``fom.signal_processes`` (empty: all of them).
+        available: the signal class's processes.
+        signal_class: the signal class's name, for the message.
+
+    Raises:
+        ValueError: naming the unknown processes and the ones to choose among.
+
+    >>> check_signal_processes(["T2_550_520"], ["T2_500_470"], "Signal")
+    Traceback (most recent call last):
+    ...
+    ValueError: fom.signal_processes names ['T2_550_520'], which are not processes of the Signal class; choose among ['T2_500_470']
+    """  # noqa: E501
+    unknown = sorted(set(signal_processes) - set(available))
+    if unknown:
+        raise ValueError(
+            f"fom.signal_processes names {unknown}, which are not processes of the "
+            f"{signal_class} class; choose among {sorted(set(available))}"
+        )
+
+
 def check_headline_signal(
     signal_processes: Sequence[str], processes: Sequence[str], classes: Sequence[Mapping]
 ) -> None:
     """``fom.signal_processes`` must be processes of the signal class (the first)."""
-    signal = sorted(name for name, index in assign_classes(processes, classes).items() if not index)
-    unknown = sorted(set(signal_processes) - set(signal))
-    if unknown:
-        raise ValueError(
-            f"fom.signal_processes names {unknown}, which are not processes of the "
-            f"{classes[0]['name']} class; choose among {signal}"
-        )
+    signal = [name for name, index in assign_classes(processes, classes).items() if not index]
+    check_signal_processes(signal_processes, signal, classes[0]["name"])
+
+
+def check_known_processes(config: Mapping, names: Sequence[str] | None) -> None:
+    """Where the process names are known at start-up (``names``; None where a CSV file
+    has not been ingested yet), check the FOM's signal processes, and that every class
+    of a multi-class network gets a process."""
+    if names is not None:
+        check_headline_signal(config["fom"]["signal_processes"], names, config["classes"])
+        if config["classification"] == "multiclass":
+            check_every_class_has_a_process(names, config["classes"])

@@ -126,3 +126,63 @@ def _report_argument(arguments: Sequence[str]) -> str | None:
         if word.startswith("--report="):
             return word.removeprefix("--report=")
     return None
+
+
+#: The report's section of each model: a seed's figures and tables, or an ensemble's.
+MODEL_CATEGORY = "2. Models"
+MODEL_SUBCATEGORY = "{point}, seed-{seed}"
+
+#: The label of each figure in the report. The report lists a subcategory's results by
+#: their labels' text (else by file name), so the numbers give a model's page the order
+#: a physicist reads it in: training, ROC, outputs with the KS test, FOM scan, then the
+#: rest; the tables (the KS test's, evaluation.smk) come last.
+FIGURE_LABELS = {
+    # a model's page (a seed's, or a seed ensemble's: its FOM scan and KS table)
+    "history": "1. training history (loss, accuracy)",
+    "roc": "2. ROC curves",
+    "outputs": "3. output distributions, KS test",
+    "fom": "4. FOM scan",
+    "confusion": "5. confusion matrix",
+    "importance": "6. variable importance",
+    "classification": "7. 2-D view of the test events",
+    # "3. Across models"
+    "spread": "1. seed spread of every grid point",
+    "seeds": "2. seeds' FOM scans, {point}",
+    "by_signal": "FOM per signal point",
+    # "1. Inputs"
+    "inputs": "input distributions",
+    "correlations": "correlations",
+    "samples": "2-D view of the samples",
+}
+
+
+def figure_label(name: str) -> str:
+    """The report's label of figure ``name``.
+
+    >>> figure_label("roc"), figure_label("seed_spread")
+    ('2. ROC curves', 'seed spread')
+    """
+    return FIGURE_LABELS.get(name, name.replace("_", " "))
+
+
+def member_subcategory(wildcards) -> str:
+    """The report's subcategory of a seed or of a grid point's seed ensemble (a function
+    of the wildcards, as Snakemake's ``report()`` allows): "{point}, seed-{seed}" as
+    :data:`MODEL_SUBCATEGORY`, and "{point}, seed ensemble" as the ensemble's figures
+    name it, so that every model is one entry of "2. Models". Without a member wildcard
+    it is the ensemble's."""
+    member = getattr(wildcards, "member", "ensemble")
+    return f"{wildcards.point}, {'seed ensemble' if member == 'ensemble' else member}"
+
+
+def experiment_label(config: Mapping) -> dict:
+    """What every figure says above its corners (the fields of
+    :class:`cmsnn.figures.style.ExperimentLabel`): the experiment and the figure's status,
+    the luminosity of the FOM and the energy."""
+    plots = config["plots"]
+    return {
+        "experiment": plots["experiment"],
+        "status": plots["status"],
+        "luminosity_pb": config["fom"]["luminosity"] if plots["show_luminosity"] else None,
+        "energy": plots["energy"],
+    }

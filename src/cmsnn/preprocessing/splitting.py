@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cmsnn.config.checks import check_fractions
+from cmsnn.config.checks import check_fractions, check_signal_processes
 from cmsnn.dataframes import read_csv_with_names, read_parquet, write_csv, write_parquet
 from cmsnn.vocabulary import SPLITS
 
@@ -94,15 +94,8 @@ def check_signal_processes_exist(
 ) -> None:
     """The FOM's ``signal_processes`` are processes of the signal class: checked as soon
     as the events are together, long before any training."""
-    if not signal_processes:
-        return
-    available = sorted(set(events.loc[events["class"] == signal_class, "process"]))
-    unknown = sorted(set(signal_processes) - set(available))
-    if unknown:
-        raise ValueError(
-            f"fom.signal_processes names {unknown}, which are not processes of the "
-            f"{signal_class} class; choose among {available}"
-        )
+    available = events.loc[events["class"] == signal_class, "process"].unique()
+    check_signal_processes(signal_processes, list(available), signal_class)
 
 
 def split_files(

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cmsnn.config.checks import check_signal_processes
 from cmsnn.dataframes import read_csv_with_names, write_csv
 from cmsnn.files import write_json
 from cmsnn.learning.metrics import weighted_auc
@@ -19,7 +20,6 @@ from cmsnn.statistics.overtraining import ks_per_class
 from cmsnn.statistics.scan import cut_values, scan_range, scan_split
 from cmsnn.statistics.yields import (
     background_yields_by_class,
-    check_signal_processes,
     signal_process_names,
 )
 from cmsnn.vocabulary import SPLITS, WARNING_SEPARATOR
@@ -37,7 +37,8 @@ def evaluate_predictions(
     """The headline signal's FOM scan (one row per cut, columns per split) and the
     model's key numbers, ``warnings`` among them."""
     signal_class = class_names[0]
-    check_signal_processes(predictions["test"], signal_class, fom_options["signal_processes"])
+    available = signal_process_names(predictions["test"], signal_class)
+    check_signal_processes(fom_options["signal_processes"], available, signal_class)
     scans, chosen = scan_signal(predictions, fractions, fom_options, classification, signal_class)
     table = pd.DataFrame({"cut": scans["test"]["cut"]})
     for split, scan in scans.items():

@@ -75,21 +75,6 @@ def signal_process_names(predictions: pd.DataFrame, signal_class: str) -> list[s
     return list(pd.unique(predictions.loc[predictions["class"] == signal_class, "process"]))
 
 
-def check_signal_processes(
-    predictions: pd.DataFrame, signal_class: str, signal_processes: Sequence[str]
-) -> None:
-    """Every name in ``signal_processes`` must be a process of the signal class."""
-    if not signal_processes:
-        return
-    available = set(signal_process_names(predictions, signal_class))
-    unknown = sorted(set(signal_processes) - available)
-    if unknown:
-        raise ValueError(
-            f"fom.signal_processes names {unknown}, which are not processes of the "
-            f"{signal_class} class; choose among {sorted(available)}"
-        )
-
-
 def background_yields_by_class(
     predictions: pd.DataFrame,
     cut: float,

@@ -1,0 +1,70 @@
+"""What the workflow does at its start, at its end and on failure: keep the resolved
+config beside the results, print the verdict, and name why each failed job failed.
+
+Standard library and PyYAML at import; the verdict imports pandas only when jobs ran.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from cmsnn.files import write_with
+from cmsnn.logs import failure_summary
+
+
+def keep_resolved_config(config: Mapping, results: str, stream=None) -> list[str]:
+    """Write the resolved config to ``<results>/config.yaml``, first warning if the
+    folder holds another configuration's results (they will be replaced).
+
+    Args:
+        config: the resolved config of this run.
+        results: the run's results folder.
+        stream: where the warning goes (standard error by default).
+
+    Returns:
+        The top-level keys in which the kept config differed (empty for none).
+    """
+    kept = Path(results) / "config.yaml"
+    changed = []
+    if kept.is_file():
+        earlier = yaml.safe_load(kept.read_text()) or {}
+        changed = sorted(
+            key for key in set(earlier) | set(config) if earlier.get(key) != config.get(key)
+        )
+        if changed:
+            print(
+                f"WARNING: {results}/ holds the results of another configuration (it differs "
+                f"in {', '.join(changed)}); the steps they change are redone here. To keep "
+                "both, give this configuration its own folder: results: <folder>.",
+                file=stream or sys.stderr,
+            )
+    write_with(
+        kept, lambda temporary: temporary.write_text(yaml.safe_dump(dict(config), sort_keys=True))
+    )
+    return changed
+
+
+def print_verdict(summary, results: str, report_command: str, stream=None) -> None:
+    """After a successful run, the verdict on the console: each model's test AUC, cut
+    and FOM, every warning (a result that may mean nothing must not pass in silence),
+    and where the results are. Nothing when the run made no summary."""
+    if Path(summary).is_file():
+        from cmsnn.summary.verdict import verdict_lines  # (pandas: only when jobs ran)
+
+        lines = verdict_lines(Path(summary), results, report_command)
+        print("\n".join(lines), file=stream or sys.stderr)
+
+
+def print_failures(main_log, stream=None) -> None:
+    """On failure, each failed job's error line on the console, beside Snakemake's
+    "check log file(s)", so that the reason is seen without opening the log."""
+    failures = failure_summary(main_log)
+    if failures:
+        stream = stream or sys.stderr
+        print("\nWhy the failed jobs failed (last error line of each log):", file=stream)
+        for failure in failures:
+            print(f"  - {failure}", file=stream)

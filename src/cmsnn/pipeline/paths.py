@@ -1,0 +1,194 @@
+"""Where every file of a run lies: the path patterns of the rules (``{wildcards}`` left
+for Snakemake) and the lists of the files a run's targets need.
+
+Standard library only: ``common.smk`` builds them at every start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: The tutorial's pre-split file names, per split (``<stem>_sig.csv``, ``<stem>_bkg.csv``).
+PRESPLIT_STEMS = {"train": "train", "validation": "val", "test": "test"}
+
+#: The figures drawn for every model (PNG and PDF each), as their file stems.
+MODEL_FIGURES = (
+    "training_history",
+    "roc",
+    "output_distributions",
+    "confusion_matrix",
+    "fom_scan",
+    "importance",
+)
+
+
+@dataclass(frozen=True)
+class ResultPaths:
+    """The path patterns of a run whose results go to ``results``: the rules and the
+    helpers name these (``paths.model.format(point=..., seed=...)`` for one file), never
+    spell a path themselves.
+
+    >>> paths = ResultPaths("out/")
+    >>> paths.model
+    'out/models/{point}/seed-{seed}'
+    >>> paths.model_dir("epochs-5", 2)
+    'out/models/epochs-5/seed-2'
+    """
+
+    results: str
+
+    def __post_init__(self):
+        object.__setattr__(self, "results", self.results.rstrip("/") or "/")
+
+    @property
+    def toy_csv(self) -> str:
+        return f"{self.results}/toy_data/{{sample}}.csv"
+
+    @property
+    def ingested(self) -> str:
+        return f"{self.results}/ingested/{{sample}}.parquet"
+
+    @property
+    def process_table(self) -> str:
+        return f"{self.results}/ingested/processes.csv"
+
+    @property
+    def split(self) -> str:
+        return f"{self.results}/split/{{split}}.parquet"
+
+    @property
+    def split_shares(self) -> str:
+        """Each process's measured share of each split: the yields' split fractions."""
+        return f"{self.results}/split/shares.csv"
+
+    @property
+    def preselected(self) -> str:
+        return f"{self.results}/preselected/{{split}}.parquet"
+
+    @property
+    def prepared(self) -> str:
+        """The prepared (scaled, balanced) splits of one preprocessing."""
+        return f"{self.results}/prepared/{{scaling}}-{{balancing}}"
+
+    @property
+    def model(self) -> str:
+        """A grid point's folder of one trained network."""
+        return f"{self.results}/models/{{point}}/seed-{{seed}}"
+
+    @property
+    def ensemble(self) -> str:
+        """A grid point's folder of its seed ensemble."""
+        return f"{self.results}/models/{{point}}/ensemble"
+
+    @property
+    def member(self) -> str:
+        """A grid point's folder of a network or of its seed ensemble."""
+        return f"{self.results}/models/{{point}}/{{member}}"
+
+    @property
+    def summary(self) -> str:
+        return f"{self.results}/fom_summary.csv"
+
+    @property
+    def summary_headline(self) -> str:
+        return f"{self.results}/fom_summary_headline.csv"
+
+    @property
+    def summary_by_point(self) -> str:
+        return f"{self.results}/fom_summary_by_point.csv"
+
+    @property
+    def by_signal(self) -> str:
+        return f"{self.results}/fom_by_signal.csv"
+
+    @property
+    def by_signal_by_point(self) -> str:
+        return f"{self.results}/fom_by_signal_by_point.csv"
+
+    @property
+    def cutflow(self) -> str:
+        return f"{self.results}/cutflow.csv"
+
+    @property
+    def plots(self) -> str:
+        """The folder of the figures across models."""
+        return f"{self.results}/plots"
+
+    def model_dir(self, point: str, seed) -> str:
+        return self.model.format(point=point, seed=seed)
+
+    def presplit_ingested(self, split: str) -> list[str]:
+        """The ingested signal and background files of one of the tutorial's splits."""
+        stem = PRESPLIT_STEMS[split]
+        return [self.ingested.format(sample=f"{stem}_{kind}") for kind in ("sig", "bkg")]
+
+    def selected_split(self, split: str, preselection: bool) -> str:
+        """The events of a split as the network sees them: after the optional
+        preselection."""
+        return (self.preselected if preselection else self.split).format(split=split)
+
+
+@dataclass(frozen=True)
+class Models:
+    """The networks a run trains, one per grid point and seed, and each grid point's
+    seed ensemble when there are seeds to average.
+
+    >>> models = Models(ResultPaths("results"), ("a", "b"), (1, 2))
+    >>> models.ids()
+    ['a/seed-1', 'a/seed-2', 'b/seed-1', 'b/seed-2']
+    >>> models.ensemble_outputs("fom.csv")
+    ['results/models/a/ensemble/fom.csv', 'results/models/b/ensemble/fom.csv']
+    """
+
+    paths: ResultPaths
+    points: Sequence[str]
+    seeds: Sequence[int]
+
+    @property
+    def ensemble_points(self) -> list[str]:
+        return list(self.points) if len(self.seeds) > 1 else []
+
+    def ids(self) -> list[str]:
+        return [f"{point}/seed-{seed}" for point in self.points for seed in self.seeds]
+
+    def points_of_models(self) -> list[str]:
+        """Each model's grid point, in the order of :meth:`ids`."""
+        return [point for point in self.points for _ in self.seeds]
+
+    def outputs(self, filename: str) -> list[str]:
+        """``filename`` of every model, in the order of :meth:`ids`."""
+        return [f"{self.paths.model_dir(p, s)}/{filename}" for p in self.points for s in self.seeds]
+
+    def member_outputs(self, point: str, filename: str) -> list[str]:
+        """``filename`` of every seed of grid point ``point``, in seed order."""
+        return [f"{self.paths.model_dir(point, seed)}/{filename}" for seed in self.seeds]
+
+    def ensemble_outputs(self, filename: str) -> list[str]:
+        """``filename`` of every grid point's seed ensemble, in grid order."""
+        return [f"{self.paths.ensemble.format(point=p)}/{filename}" for p in self.ensemble_points]
+
+    def final_outputs(self, two_dimensional: bool) -> list[str]:
+        """Every result of the default run: the tables, each model's figures, ONNX model
+        and card, the ensembles' FOM scans, and the figures across models (the 2-D views
+        where the network has exactly two inputs)."""
+        paths = self.paths
+        figures = [*MODEL_FIGURES, *(["two_dimensional_classification"] * two_dimensional)]
+        dataset = ["input_distributions", "correlations", "seed_spread"]
+        dataset += ["two_dimensional_samples"] * two_dimensional + ["fom_by_signal"]
+        both = ("png", "pdf")
+        return [
+            paths.summary,
+            paths.summary_by_point,
+            paths.by_signal,
+            paths.by_signal_by_point,
+            paths.process_table,
+            paths.cutflow,
+            *(f for ext in both for f in self.ensemble_outputs(f"plots/fom_scan.{ext}")),
+            *(f for ext in both for f in self.ensemble_outputs(f"plots/fom_scan_seeds.{ext}")),
+            *self.outputs("overtraining_ks.csv"),
+            *self.outputs("model.onnx"),
+            *self.outputs("model_card.json"),
+            *(f"{paths.plots}/{name}.{ext}" for name in dataset for ext in both),
+            *(f for name in figures for ext in both for f in self.outputs(f"plots/{name}.{ext}")),
+        ]
