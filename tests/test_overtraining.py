@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp, kstwo
 
-from cmsnn.statistics.overtraining import effective_sample_size, ks_per_class, weighted_ks_2samp
+from cmsnn.statistics.effective_events import kish_effective_events
+from cmsnn.statistics.overtraining import ks_per_class, weighted_ks_2samp
 
 
 def brute_force_statistic(x1, w1, x2, w2):
@@ -126,6 +127,12 @@ def test_weighted_p_value_uses_kish_effective_sizes():
     assert effective_sample_size(w2) == pytest.approx(n_2, rel=1e-14)
     expected_p = kstwo.sf(statistic, round(n_1 * n_2 / (n_1 + n_2)))
     assert p_value == pytest.approx(expected_p, rel=1e-12)
+
+
+def effective_sample_size(weights) -> float:
+    """The package's Kish count of one set of weights (the KS test's effective size)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    return float(kish_effective_events(weights.sum(), np.sum(weights**2)))
 
 
 def test_effective_sample_size():

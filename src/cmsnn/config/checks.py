@@ -13,9 +13,8 @@ import math
 from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 
-import yaml
-
-from cmsnn.vocabulary import AUTO, CLASSIFICATIONS, OUTPUT_RANGE, SPLITS
+from cmsnn.files import read_yaml
+from cmsnn.vocabulary import AUTO, CLASSIFICATIONS, OUTPUT_RANGE, RESERVED_COLUMNS, SPLITS
 
 
 def check_cut_range(cut_min, cut_max, steps: int) -> None:
@@ -67,16 +66,46 @@ def assign_classes(processes: Sequence[str], classes: Sequence[Mapping]) -> dict
     return assignment
 
 
+def check_unique_names(names: Sequence[str], key: str, advice: str = "") -> None:
+    """Names that must be unique (classes, ROOT processes, the columns of a CSV file).
+
+    Raises:
+        ValueError: naming the key, the names used twice and what to do.
+
+    >>> check_unique_names(["Met", "HT", "Met"], "data.features", "list each column once")
+    Traceback (most recent call last):
+    ...
+    ValueError: data.features: the names ['Met'] are used twice; list each column once
+    """
+    duplicated = sorted({name for name in names if list(names).count(name) > 1})
+    if duplicated:
+        raise ValueError(
+            f"{key}: the names {duplicated} are used twice" + (f"; {advice}" if advice else "")
+        )
+
+
+def check_feature_names(features: Sequence[str]) -> None:
+    """The input variables may not take the names of the columns the pipeline adds
+    (:data:`cmsnn.vocabulary.RESERVED_COLUMNS`).
+
+    >>> check_feature_names(["Met", "weight"])
+    Traceback (most recent call last):
+    ...
+    ValueError: data.features may not be named ['weight']: the pipeline uses these names; rename the columns in data.features
+    """  # noqa: E501
+    reserved = sorted(set(features) & set(RESERVED_COLUMNS))
+    if reserved:
+        raise ValueError(
+            f"data.features may not be named {reserved}: the pipeline uses these names; "
+            "rename the columns in data.features"
+        )
+
+
 def check_classes(classes: Sequence[Mapping]) -> None:
     """Start-up check of the class list: names are unique (training uses the class
     index, predictions and the FOM the name), and no class comes after one whose
     pattern matches every process (``*``): it could never receive an event."""
-    names = [entry["name"] for entry in classes]
-    duplicated = sorted({name for name in names if names.count(name) > 1})
-    if duplicated:
-        raise ValueError(
-            f"classes: the names {duplicated} are used twice; give every class its own"
-        )
+    check_unique_names([entry["name"] for entry in classes], "classes", "give every class its own")
     for index, entry in enumerate(classes[:-1]):
         catch_all = [pattern for pattern in entry["patterns"] if set(pattern) == {"*"}]
         if catch_all:
@@ -169,7 +198,7 @@ def read_process_catalogue(path) -> tuple[dict[str, dict], dict]:
     description being what the table says of its data under ``dataset:``:
     ``signal_processes`` (the headline signal) and ``units`` (of the input variables),
     empty where it says nothing."""
-    table = _read_yaml(path)
+    table = read_yaml(path)
     processes = {name: parameters for name, parameters in table.items() if name != DATASET_KEY}
     return processes, table.get(DATASET_KEY) or {}
 
@@ -182,10 +211,6 @@ def read_process_table(path) -> dict[str, dict]:
 def read_dataset_description(path) -> dict:
     """What a process table says of its data (:func:`read_process_catalogue`)."""
     return read_process_catalogue(path)[1]
-
-
-def _read_yaml(path) -> dict:
-    return yaml.load(Path(path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def ingested_process_names(table, ingested: Sequence, inputs: Sequence) -> list[str] | None:

@@ -19,7 +19,7 @@ import yaml
 
 from cmsnn.config import checks as config_checks
 from cmsnn.config.checks import default_balancing
-from cmsnn.files import write_json_if_changed
+from cmsnn.files import read_yaml, write_json_if_changed
 
 # YAML 1.2 (and every physicist) reads 1e-3 as a number; PyYAML follows YAML 1.1,
 # where a float needs a dot (1.0e-3), and returns the text "1e-3" instead.
@@ -192,7 +192,7 @@ def _default_text(entry: Mapping) -> str:
 def load_schema(path) -> dict:
     """The config schema (libyaml's loader: the pure-Python one takes a fifth of a
     second on it)."""
-    return yaml.load(Path(path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return read_yaml(path)
 
 
 def plain_data(value):

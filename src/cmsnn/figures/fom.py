@@ -27,7 +27,8 @@ from cmsnn.figures.style import (
 )
 from cmsnn.files import read_json
 from cmsnn.statistics.effective_events import enough_background
-from cmsnn.vocabulary import parse_signal_point
+from cmsnn.summary.columns import model_kinds
+from cmsnn.vocabulary import ENSEMBLE, parse_signal_point
 
 
 def plot_fom_scan(
@@ -250,9 +251,9 @@ def plot_seed_spread(
     """One panel per metric: every seed's value per grid point and their mean ± std;
     ``labels`` gives the y-axis label of a metric (default: its column name)."""
     labels = labels or {}
-    kinds = summary["kind"] if "kind" in summary else pd.Series("seed", index=summary.index)
-    ensembles = summary[kinds == "ensemble"]
-    summary = summary[kinds != "ensemble"]
+    kinds = model_kinds(summary)
+    ensembles = summary[kinds == ENSEMBLE]
+    summary = summary[kinds != ENSEMBLE]
     points = list(dict.fromkeys(summary["grid_point"]))
     positions = {point: index for index, point in enumerate(points)}
     with hep_style(GRID_STYLE):

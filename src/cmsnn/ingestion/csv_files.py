@@ -27,10 +27,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from cmsnn.config.checks import assign_classes
+from cmsnn.config.checks import assign_classes, check_feature_names, check_unique_names
 from cmsnn.files import atomic_path
 from cmsnn.ingestion.processes import process_table, sum_process_tables
-from cmsnn.vocabulary import RESERVED_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -250,15 +249,10 @@ def _labelled_batch(
 
 def _check_feature_names(features, weight_column, process_column) -> None:
     names = [*features, weight_column, process_column]
-    duplicated = sorted({name for name in names if names.count(name) > 1})
-    if duplicated:
-        raise ValueError(f"column names {duplicated} are listed twice in the data config")
-    reserved = sorted(set(features) & set(RESERVED_COLUMNS))
-    if reserved:
-        raise ValueError(
-            f"features may not be named {reserved}: the pipeline uses these names; "
-            "rename the columns in data.features"
-        )
+    check_unique_names(
+        names, "data.features, data.weight_column and data.process_column", "list each column once"
+    )
+    check_feature_names(features)
 
 
 def _check_finite(

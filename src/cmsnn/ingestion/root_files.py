@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cmsnn.config.checks import assign_classes
+from cmsnn.config.checks import assign_classes, check_feature_names, check_unique_names
 from cmsnn.files import atomic_path
 from cmsnn.ingestion.expressions import (
     ExpressionError,
@@ -38,7 +38,7 @@ from cmsnn.ingestion.expressions import (
     expression_names,
     parse_expression,
 )
-from cmsnn.vocabulary import PROCESS_TABLE_COLUMNS, RESERVED_COLUMNS
+from cmsnn.vocabulary import PROCESS_TABLE_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +90,8 @@ def check_root_processes(processes: Sequence[Mapping], features: Sequence[str]) 
     like the pipeline's own columns, every expression in the grammar, every glob
     matching, and the first file of each process opened (its header only: fast) to
     find the tree and every branch used. The ingestion rule checks every file."""
-    names = [process["name"] for process in processes]
-    duplicated = sorted({name for name in names if names.count(name) > 1})
-    if duplicated:
-        raise ValueError(f"data.root.processes: the names {duplicated} are used twice")
-    reserved = sorted(set(features) & set(RESERVED_COLUMNS))
-    if reserved:
-        raise ValueError(f"data.features may not be named {reserved}: the pipeline uses them")
+    check_unique_names([process["name"] for process in processes], "data.root.processes")
+    check_feature_names(features)
     for process in processes:
         trees = parsed_expressions(process, features)
         first = resolve_files(process)[0]

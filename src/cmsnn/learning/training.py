@@ -42,6 +42,7 @@ from cmsnn.learning.callbacks import (
     TrainingInterrupted,
 )
 from cmsnn.learning.checkpoints import SaveOnEpochEnd, resume_checkpoint, training_fingerprint
+from cmsnn.learning.facts import unconverged_warning
 from cmsnn.learning.model import build_model, limit_threads
 from cmsnn.logs import console
 from cmsnn.preprocessing.weighting import (
@@ -269,13 +270,8 @@ def train_files(
         name=name,
     )
     log.info("kept epoch %d (validation loss %.6g)", facts["best_epoch"], facts["best_val_loss"])
-    if facts["epochs_run"] > 1 and facts["best_epoch"] == facts["epochs_run"]:
-        # the summary says it too (cmsnn.summary.training_warnings)
-        log.warning(
-            "the kept epoch is the last one trained (%d): the model has not converged, its "
-            "validation loss was still falling; raise training.epochs",
-            facts["best_epoch"],
-        )
+    if unconverged := unconverged_warning(facts):  # the summary says it too
+        log.warning(unconverged)
     write_with(model_output, model.save)
     write_csv(history, history_output)
     write_json(

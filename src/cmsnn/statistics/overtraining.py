@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kstwo
 
+from cmsnn.statistics.effective_events import kish_effective_events
+
 
 def weighted_ks_2samp(sample_1, weights_1, sample_2, weights_2) -> tuple[float, float]:
     """Weighted two-sample KS test: ``(statistic, p_value)``, two-sided."""
@@ -30,16 +32,10 @@ def weighted_ks_2samp(sample_1, weights_1, sample_2, weights_2) -> tuple[float, 
     cdf_1 = _weighted_cdf(x1, w1, values)
     cdf_2 = _weighted_cdf(x2, w2, values)
     statistic = float(np.max(np.abs(cdf_1 - cdf_2)))
-    n_1, n_2 = effective_sample_size(w1), effective_sample_size(w2)
-    effective_n = n_1 * n_2 / (n_1 + n_2)
+    n_1, n_2 = (float(kish_effective_events(w.sum(), np.sum(w**2))) for w in (w1, w2))
+    effective_n = n_1 * n_2 / (n_1 + n_2) if n_1 + n_2 > 0 else 0.0
     p_value = float(np.clip(kstwo.sf(statistic, max(1, round(effective_n))), 0.0, 1.0))
     return statistic, p_value
-
-
-def effective_sample_size(weights) -> float:
-    """Kish's effective number of events, ``(Σw)² / Σw²``."""
-    weights = np.asarray(weights, dtype=np.float64)
-    return float(weights.sum() ** 2 / np.sum(weights**2))
 
 
 def ks_per_class(

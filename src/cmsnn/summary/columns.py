@@ -8,7 +8,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from cmsnn.vocabulary import ENSEMBLE
+import pandas as pd
+
+from cmsnn.vocabulary import ENSEMBLE, SEED
 
 #: Columns that name a row rather than measure it.
 IDENTITY_COLUMNS = (
@@ -240,3 +242,11 @@ def column_table_markdown() -> str:
 
 if __name__ == "__main__":
     print(column_table_markdown(), end="")
+
+
+def model_kinds(summary: pd.DataFrame) -> pd.Series:
+    """Each summary row's ``kind`` (``seed`` or ``ensemble``); all seeds for a table
+    written before ensembles had rows of their own."""
+    if "kind" in summary:
+        return summary["kind"]
+    return pd.Series(SEED, index=summary.index)

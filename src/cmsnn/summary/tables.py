@@ -12,11 +12,13 @@ import pandas as pd
 from cmsnn.config.grid import format_value
 from cmsnn.dataframes import write_csv
 from cmsnn.files import read_json
+from cmsnn.learning.facts import unconverged_warning
 from cmsnn.summary.columns import (
     ENSEMBLE_RESULTS,
     IDENTITY_COLUMNS,
     INTEGER_COLUMNS,
     column_description,
+    model_kinds,
 )
 from cmsnn.summary.verdict import count_non_empty, headline_table
 from cmsnn.vocabulary import ENSEMBLE, SEED, WARNING_SEPARATOR, parse_signal_point
@@ -53,13 +55,8 @@ def training_warnings(facts: Mapping) -> list[str]:
     """The training's own warnings (classes whose weights mostly cancel), and a network
     whose kept epoch is its last: it was still improving when training stopped, so its
     FOM is not that of a trained model."""
-    warnings = list(facts.get("warnings", []))
-    if facts["epochs_run"] > 1 and facts["best_epoch"] == facts["epochs_run"]:
-        warnings.append(
-            f"the kept epoch is the last one trained ({facts['best_epoch']} of "
-            f"{facts['epochs_run']}): the validation loss was still falling; train longer"
-        )
-    return warnings
+    unconverged = unconverged_warning(facts)
+    return [*facts.get("warnings", []), *([unconverged] if unconverged else [])]
 
 
 def model_row(model_id: str, point: str, facts: Mapping, numbers: Mapping) -> dict:
@@ -108,7 +105,7 @@ def aggregate_over_seeds(
     result, per group (grid point, or grid point and signal process); the ensemble's
     main results beside them, and whether its test FOM beats the seeds' mean."""
     by = list(by)
-    kinds = summary["kind"] if "kind" in summary else pd.Series(SEED, index=summary.index)
+    kinds = model_kinds(summary)
     seeds = summary[kinds == SEED]
     results = [
         column
