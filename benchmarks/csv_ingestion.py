@@ -5,9 +5,9 @@ variables, weight, process; events of the embedded toy generator, repeated), the
 converts it to Parquet in a fresh process per method, alternating the methods (A B A B),
 and measures that process's wall time and peak resident memory:
 
-- ``cmsnn ingest_csv``: :func:`cmsnn.reading.ingest_csv` as the workflow runs it
-  (pyarrow's streaming reader, every check, the class labels, one Parquet row group per
-  block of text);
+- ``cmsnn ingest_csv``: :func:`cmsnn.ingestion.csv_files.ingest_csv_files` as the
+  workflow runs it (pyarrow's streaming reader, every check, the class labels, one
+  Parquet row group per block of text);
 - ``pandas read_csv + to_parquet``: what a script does, with the column types given.
 
 Prints a table (median of the repeats) and writes it to ``benchmarks/csv_ingestion.csv``::
@@ -43,9 +43,10 @@ config = json.loads(config)
 names = [*config["features"], "Weights", "Process"]
 start = time.perf_counter()
 if method == "cmsnn":
-    from cmsnn.ingestion.csv_files import ingest_csv
-    ingest_csv(source, output, config["features"], "Weights", "Process", False,
-               config["classes"])
+    from cmsnn.ingestion.csv_files import ingest_csv_files
+    ingest_csv_files(csv=source, parquet=output, features=config["features"],
+                     weight_column="Weights", process_column="Process", header=False,
+                     classes=config["classes"])
 else:
     import pandas as pd
     types = {name: "float32" for name in config["features"]} | {"Weights": "float64"}

@@ -4,8 +4,8 @@ Writes a NanoAOD-like ROOT file of about ``--size-gb`` GB (flat MET/weight branc
 jagged jet branches; random numbers, so it barely compresses), then ingests it in a fresh
 process per method and measures that process's peak resident memory:
 
-- ``chunked <step>``: :func:`cmsnn.root_reading.ingest_root` as the workflow runs it,
-  one Parquet row group per step;
+- ``chunked <step>``: :func:`cmsnn.ingestion.root_files.ingest_root_files` as the
+  workflow runs it, one Parquet row group per step;
 - ``whole file``: the same expressions on the whole tree read at once
   (``tree.arrays``), what a script without chunking does.
 
@@ -52,9 +52,10 @@ step = int(step) if step.isdigit() else step
 process = json.loads(sys.argv[5]); features = json.loads(sys.argv[6])
 start = time.perf_counter()
 if method == "chunked":
-    from cmsnn.ingestion.root_files import ingest_root
+    from cmsnn.ingestion.root_files import ingest_root_files
     classes = [{"name": "Background", "patterns": ["*"]}]
-    ingest_root(output, {**process, "files": [path]}, features, classes, step_size=step)
+    ingest_root_files(parquet=output, process={**process, "files": [path]}, features=features,
+                      classes=classes, step_size=step)
 else:
     import numpy as np, uproot
     from cmsnn.ingestion.expressions import (

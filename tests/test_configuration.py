@@ -693,3 +693,33 @@ def test_a_report_into_another_runs_results_folder_is_refused(tmp_path, monkeypa
 
 def cmsnn_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("command", "document", "start_marker", "end_marker"),
+    [
+        (
+            "cmsnn.config.schema",
+            "docs/configuration.md",
+            "<!-- config keys: generated from",
+            "<!-- end of the generated config table -->",
+        ),
+        (
+            "cmsnn.summary.columns",
+            "docs/figure-of-merit.md",
+            "<!-- columns of fom_summary.csv:",
+            "<!-- end of the generated table -->",
+        ),
+    ],
+)
+def test_the_documented_commands_regenerate_the_documented_tables(
+    command, document, start_marker, end_marker
+):
+    """The docs say which command prints each generated table: it does, from anywhere."""
+    text = (ROOT / document).read_text()
+    assert f"`python -m {command}`" in text
+    start = text.index("\n", text.index(start_marker)) + 1
+    printed = subprocess.run(
+        [sys.executable, "-m", command], capture_output=True, text=True, check=True, cwd="/"
+    ).stdout
+    assert text[start : text.index(end_marker)] == printed

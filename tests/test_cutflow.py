@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from cmsnn.dataframes import write_parquet
-from cmsnn.preprocessing.cutflow import write_cutflow
+from cmsnn.preprocessing.cutflow import tabulate_cutflow_files
 
 
 def events(rows):
@@ -26,9 +26,13 @@ def test_every_stage_counts_events_and_weights_per_process(tmp_path):
                         ("preselected", preselected), ("training", training)]:  # fmt: skip
         paths[name] = tmp_path / f"{name}.parquet"
         write_parquet(frame, paths[name])
-    write_cutflow([paths["read"]], {"train": paths["train"], "test": paths["test"]},
-                  {"train": paths["preselected"]}, paths["training"],
-                  tmp_path / "cutflow.csv")  # fmt: skip
+    tabulate_cutflow_files(
+        ingested=[paths["read"]],
+        splits={"train": paths["train"], "test": paths["test"]},
+        preselected={"train": paths["preselected"]},
+        training_set=paths["training"],
+        cutflow=tmp_path / "cutflow.csv",
+    )
     table = pd.read_csv(tmp_path / "cutflow.csv", keep_default_na=False).set_index("process")
     assert list(table.columns) == [
         "class", "read_events", "read_sum_of_weights", "train_events", "train_sum_of_weights",

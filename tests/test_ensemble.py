@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.learning.ensemble import average_prediction_files, average_predictions
+from cmsnn.learning.ensemble import average_predictions, average_seed_predictions_files
 
 CLASSES = ["Signal", "Wjets", "TTbar"]
 
@@ -65,7 +65,7 @@ def test_members_with_other_events_are_refused():
         average_predictions([first, member_predictions(2).iloc[:-1]], ["a", "b"])
 
 
-def test_average_prediction_files(tmp_path):
+def test_average_seed_predictions_files(tmp_path):
     sources = {}
     for split in ("train", "test"):
         paths = []
@@ -75,7 +75,7 @@ def test_average_prediction_files(tmp_path):
             paths.append(str(path))
         sources[split] = paths
     outputs = {split: tmp_path / "ensemble" / f"predictions_{split}.csv" for split in sources}
-    average_prediction_files(sources, outputs)
+    average_seed_predictions_files(members=sources, ensemble=outputs)
     for split, paths in sources.items():
         written = pd.read_csv(outputs[split])
         members = [pd.read_csv(path) for path in paths]

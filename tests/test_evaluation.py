@@ -17,10 +17,14 @@ from cmsnn.learning.metrics import (
     weighted_confusion_matrix,
 )
 from cmsnn.preprocessing.splitting import write_shares
-from cmsnn.statistics.evaluation import evaluate_files, evaluate_predictions, overtraining_numbers
+from cmsnn.statistics.evaluation import (
+    evaluate_model_files,
+    evaluate_predictions,
+    overtraining_numbers,
+)
 from cmsnn.statistics.overtraining import weighted_ks_2samp
 from cmsnn.statistics.significance import asimov_significance, asimov_significance_with_uncertainty
-from cmsnn.vocabulary import SPLITS
+from cmsnn.vocabulary import SPLITS, NetworkTask
 
 CLASS_NAMES = ["Signal", "Wjets", "TTbar", "Other"]
 
@@ -128,7 +132,7 @@ FRACTIONS = {"train": 0.25, "validation": 0.25, "test": 0.5}
 
 
 @pytest.mark.parametrize("classification", ["binary", "multiclass"])
-def test_evaluate_files(tmp_path, classification):
+def test_evaluate_model_files(tmp_path, classification):
     rng = np.random.default_rng(1)
     fom_options = FOM_OPTIONS | {"include_mc_statistics": True, "bootstrap_replicas": 20}
     sources, frames = {}, {}
@@ -143,7 +147,13 @@ def test_evaluate_files(tmp_path, classification):
                "ks_table": tmp_path / "out" / "overtraining_ks.csv"}  # fmt: skip
     sources["shares"] = tmp_path / "shares.csv"
     write_shares(frames, sources["shares"], presplit=True)
-    evaluate_files(sources, outputs, fom_options, classification, CLASS_NAMES)
+    evaluate_model_files(
+        predictions={split: sources[split] for split in SPLITS},
+        shares=sources["shares"],
+        **outputs,
+        fom_options=fom_options,
+        task=NetworkTask(classification, CLASS_NAMES, features=()),
+    )
     # each process's share of each split, counted here from the prediction files
     counts = pd.concat(frames, names=["split"]).groupby(["split", "process"]).size()
     shares = counts / counts.groupby("process").transform("sum")
@@ -285,7 +295,13 @@ def test_a_signal_point_whose_fom_means_nothing_warns_in_the_models_own_list(tmp
     options = FOM_OPTIONS | {"signal_processes": ["sig.root"]}
     sources["shares"] = tmp_path / "shares.csv"
     write_shares({split: pd.read_csv(sources[split]) for split in SPLITS}, sources["shares"], True)
-    evaluate_files(sources, outputs, options, "binary", CLASS_NAMES)
+    evaluate_model_files(
+        predictions={split: sources[split] for split in SPLITS},
+        shares=sources["shares"],
+        **outputs,
+        fom_options=options,
+        task=NetworkTask("binary", CLASS_NAMES, features=()),
+    )
 
     warnings = json.loads(outputs["evaluation"].read_text())["warnings"]
     by_signal = pd.read_csv(outputs["by_signal"], keep_default_na=False).set_index("signal_process")

@@ -21,12 +21,13 @@ from cmsnn.files import write_json  # noqa: E402
 from cmsnn.learning.export import (  # noqa: E402
     ONNX_TOLERANCE,
     check_onnx_against_predictions,
-    export_checked_model,
     export_onnx,
+    export_onnx_files,
     onnx_scores,
-    write_model_card,
+    write_model_card_files,
 )
 from cmsnn.preprocessing.scaling import apply_scaler, fit_scaler  # noqa: E402
+from cmsnn.vocabulary import NetworkTask  # noqa: E402
 
 FEATURES = ["met", "njet", "eta"]
 
@@ -78,9 +79,13 @@ def test_the_rule_keeps_a_checked_model_and_removes_a_wrong_one(tmp_path, events
     columns = ["score_Signal", "score_Top", "score_W"]
     pd.DataFrame(scores, columns=columns).to_csv(tmp_path / "predictions.csv", index=False)
     outputs = {"onnx": tmp_path / "model.onnx", "check": tmp_path / "check.json"}
-    arguments = (tmp_path / "model.keras", tmp_path / "scaler.json", tmp_path / "test.parquet")
-    classes = ["Signal", "Top", "W"]
-    export_checked_model(*arguments, tmp_path / "predictions.csv", outputs, "multiclass", classes)
+    arguments = {
+        "model": tmp_path / "model.keras",
+        "scaler": tmp_path / "scaler.json",
+        "test_events": tmp_path / "test.parquet",
+        "task": NetworkTask("multiclass", ["Signal", "Top", "W"], FEATURES),
+    }
+    export_onnx_files(**arguments, predictions=tmp_path / "predictions.csv", **outputs)
     check = json.loads(outputs["check"].read_text())
     assert check["output_columns"] == columns
     assert check["check"]["events"] == len(events)
@@ -92,7 +97,7 @@ def test_the_rule_keeps_a_checked_model_and_removes_a_wrong_one(tmp_path, events
     shifted.to_csv(tmp_path / "wrong.csv", index=False)
     outputs["check"].unlink()
     with pytest.raises(ValueError, match=r"differs from the pipeline's predictions by .* at test"):
-        export_checked_model(*arguments, tmp_path / "wrong.csv", outputs, "multiclass", classes)
+        export_onnx_files(**arguments, predictions=tmp_path / "wrong.csv", **outputs)
     assert not outputs["onnx"].exists() and not outputs["check"].exists()
 
 
@@ -125,10 +130,16 @@ def test_the_model_card_says_how_to_use_the_model(tmp_path, events):
                 "warnings": []}, tmp_path / "evaluation.json")  # fmt: skip
     write_json({"output_columns": ["score_Signal"], "check": {"largest_absolute_difference": 1e-7},
                 "versions": {"tf2onnx": "1.17"}}, tmp_path / "check.json")  # fmt: skip
-    names = ("model.onnx", "scaler.json", "training.json", "evaluation.json", "check.json")
-    paths = [tmp_path / name for name in names]
-    write_model_card(*paths, tmp_path / "card.json", classification="binary",
-                     class_names=["Signal", "Top", "W"], units={"met": "GeV"})  # fmt: skip
+    write_model_card_files(
+        onnx=tmp_path / "model.onnx",
+        scaler=tmp_path / "scaler.json",
+        facts=tmp_path / "training.json",
+        evaluation=tmp_path / "evaluation.json",
+        check=tmp_path / "check.json",
+        card=tmp_path / "card.json",
+        task=NetworkTask("binary", ["Signal", "Top", "W"], FEATURES),
+        units={"met": "GeV"},
+    )
     card = json.loads((tmp_path / "card.json").read_text())
     assert [v["name"] for v in card["input"]["variables"]] == FEATURES
     assert card["input"]["variables"][0]["unit"] == "GeV"

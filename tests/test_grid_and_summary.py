@@ -13,7 +13,7 @@ from cmsnn.summary.tables import (
     aggregate_over_seeds,
     model_row,
     rounded_to_meaning,
-    summarise_files,
+    summarise_models_files,
     training_warnings,
 )
 from cmsnn.summary.verdict import headline_table, summary_warnings, verdict_lines
@@ -183,10 +183,10 @@ def test_single_seed_has_undefined_spread():
 def write_model_files(tmp_path, losses, warnings=None):
     """Training facts, evaluations and per-signal tables of the models in ``losses``
     (``{(point, seed): loss}``), and of each point's ensemble (its AUC one above the
-    seeds' best); returns the rule's inputs and params."""
+    seeds' best); returns the entry point's inputs and params, by its keywords."""
     warnings = warnings or {}
-    inputs = {key: [] for key in ("facts", "evaluation", "by_signal")}
-    inputs |= {"ensemble_evaluation": [], "ensemble_by_signal": []}
+    inputs = {key: [] for key in ("facts", "evaluations", "by_signal")}
+    inputs |= {"ensemble_evaluations": [], "ensemble_by_signal": []}
     params = {"models": [], "points": [], "ensemble_points": []}
     for (point, seed), loss in losses.items():
         decay = 0.001 if point == "p1" else 0.0001
@@ -203,7 +203,7 @@ def write_model_files(tmp_path, losses, warnings=None):
         signal_table(1.0 - loss).to_csv(f"{stem}_by_signal.csv", index=False)
         params["models"].append(f"{point}/seed-{seed}")
         params["points"].append(point)
-        for key, suffix in (("facts", "facts.json"), ("evaluation", "evaluation.json")):
+        for key, suffix in (("facts", "facts.json"), ("evaluations", "evaluation.json")):
             inputs[key].append(f"{stem}_{suffix}")
         inputs["by_signal"].append(f"{stem}_by_signal.csv")
     for point in dict.fromkeys(params["points"]):
@@ -216,7 +216,7 @@ def write_model_files(tmp_path, losses, warnings=None):
         )  # fmt: skip
         signal_table(best + 0.1).to_csv(f"{stem}_by_signal.csv", index=False)
         params["ensemble_points"].append(point)
-        inputs["ensemble_evaluation"].append(f"{stem}_evaluation.json")
+        inputs["ensemble_evaluations"].append(f"{stem}_evaluation.json")
         inputs["ensemble_by_signal"].append(f"{stem}_by_signal.csv")
     return inputs, params
 
@@ -234,15 +234,15 @@ def signal_table(level):
 
 
 def summary_outputs(tmp_path):
-    names = ("summary", "headline", "by_point", "by_signal", "by_signal_by_point")
+    names = ("summary", "headline", "by_point", "by_signal_table", "by_signal_by_point")
     return {name: tmp_path / "out" / f"{name}.csv" for name in names}
 
 
-def test_summarise_files(tmp_path):
+def test_summarise_models_files(tmp_path):
     losses = {("p1", 1): 0.30, ("p1", 2): 0.34, ("p2", 1): 0.50, ("p2", 2): 0.40}
     inputs, params = write_model_files(tmp_path, losses, {("p2", 2): ["cut at the edge"]})
     outputs = summary_outputs(tmp_path)
-    summarise_files(inputs, params, outputs)
+    summarise_models_files(**inputs, **params, **outputs)
     summary = pd.read_csv(outputs["summary"], keep_default_na=False, na_values=[""])
     assert len(summary) == 6
     assert summary["model"].tolist() == [
@@ -294,7 +294,7 @@ def test_summarise_files(tmp_path):
     assert by_point.loc["p1", "ensemble_fom_test_at_best_cut"] == pytest.approx(8.0)
     assert by_point["ensemble_beats_seed_mean"].tolist() == [True, True]
 
-    by_signal = pd.read_csv(outputs["by_signal"])
+    by_signal = pd.read_csv(outputs["by_signal_table"])
     assert len(by_signal) == 2 * 6
     assert by_signal["signal_model"].unique().tolist() == ["T2DegStop"]
     assert by_signal["mass_1"].tolist()[:2] == [600.0, 500.0]
@@ -311,14 +311,15 @@ def test_summarise_files(tmp_path):
     assert row["n_seeds_with_warnings"] == 2
 
 
-def test_summarise_files_rejects_lists_of_different_lengths(tmp_path):
+def test_summarise_models_files_rejects_lists_of_different_lengths(tmp_path):
     losses = {("p1", 1): 0.30, ("p1", 2): 0.34}
     inputs, params = write_model_files(tmp_path, losses)
     outputs = summary_outputs(tmp_path)
     with pytest.raises(ValueError):
-        summarise_files(inputs, params | {"points": params["points"][:1]}, outputs)
+        summarise_models_files(**inputs, **(params | {"points": params["points"][:1]}), **outputs)
     with pytest.raises(ValueError):
-        summarise_files(inputs | {"evaluation": inputs["evaluation"][:1]}, params, outputs)
+        shorter = inputs | {"evaluations": inputs["evaluations"][:1]}
+        summarise_models_files(**shorter, **params, **outputs)
     assert not any(path.exists() for path in outputs.values())
 
 

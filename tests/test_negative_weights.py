@@ -11,7 +11,7 @@ import pytest
 
 from cmsnn.dataframes import read_parquet, write_parquet
 from cmsnn.learning.prediction import predict_events
-from cmsnn.learning.training import train_files, train_model
+from cmsnn.learning.training import train_model, train_model_files
 from cmsnn.preprocessing.scaling import scale_and_balance_files
 from cmsnn.preprocessing.weighting import (
     apply_negative_weight_policy,
@@ -19,10 +19,11 @@ from cmsnn.preprocessing.weighting import (
     net_weight_warnings,
 )
 from cmsnn.summary.tables import training_warnings
-from cmsnn.vocabulary import SPLITS
+from cmsnn.vocabulary import SPLITS, NetworkTask
 
 FEATURES = ["x1", "x2", "x3"]
 CLASSES = ["Signal", "B1", "B2"]
+TASK = NetworkTask("multiclass", CLASSES, FEATURES)
 SETTINGS = {
     "layers": [8, 8],
     "activation": "relu",
@@ -85,9 +86,14 @@ def test_each_policy_trains_on_twenty_percent_negative_weights(tmp_path, policy)
         outputs[split] = tmp_path / "prepared" / f"{split}.parquet"
         write_parquet(originals[split], sources[split])
     scale_and_balance_files(
-        sources, outputs, tmp_path / "scaler.json", FEATURES, "standard", "sqrt",
-        "multiclass", CLASSES, negative_weights=policy,
-    )  # fmt: skip
+        events=sources,
+        prepared=outputs,
+        scaler=tmp_path / "scaler.json",
+        task=TASK,
+        scaling="standard",
+        balancing="sqrt",
+        negative_weights=policy,
+    )
     prepared = {split: read_parquet(outputs[split]) for split in SPLITS}
     train, validation = prepared["train"], prepared["validation"]
     negative = train["weight"] < 0
@@ -126,9 +132,14 @@ def test_the_policy_is_logged_and_counted_in_training_json_and_the_summary(tmp_p
         write_parquet(events, sources[split])
     with caplog.at_level(logging.INFO):
         scale_and_balance_files(
-            sources, outputs, tmp_path / "scaler.json", FEATURES, "standard", "sqrt",
-            "multiclass", CLASSES, negative_weights="abs",
-        )  # fmt: skip
+            events=sources,
+            prepared=outputs,
+            scaler=tmp_path / "scaler.json",
+            task=TASK,
+            scaling="standard",
+            balancing="sqrt",
+            negative_weights="abs",
+        )
     train = read_parquet(sources["train"])
     negative = train[train["weight"] < 0]
     touched = negative[negative["class"] == "Signal"]
@@ -139,11 +150,17 @@ def test_the_policy_is_logged_and_counted_in_training_json_and_the_summary(tmp_p
     caplog.clear()
     model = tmp_path / "model" / "model.keras"
     with caplog.at_level(logging.INFO):
-        train_files(
-            outputs["train"], outputs["validation"], model, tmp_path / "model" / "history.csv",
-            tmp_path / "model" / "training.json", FEATURES, SETTINGS | {"epochs": 2},
-            "multiclass", CLASSES, 1, 1,
-        )  # fmt: skip
+        train_model_files(
+            train=outputs["train"],
+            validation=outputs["validation"],
+            model=model,
+            history=tmp_path / "model" / "history.csv",
+            facts=tmp_path / "model" / "training.json",
+            task=TASK,
+            settings=SETTINGS | {"epochs": 2},
+            seed=1,
+            threads=1,
+        )
     facts = json.loads((tmp_path / "model" / "training.json").read_text())
     for split in ("train", "validation"):
         events = read_parquet(sources[split])
@@ -175,7 +192,11 @@ def test_a_class_emptied_by_the_preselection_stops_the_rule_naming_it(tmp_path):
     )
     with pytest.raises(ValueError, match=message):
         scale_and_balance_files(
-            sources, outputs, tmp_path / "scaler.json", FEATURES, "standard", "sqrt",
-            "multiclass", CLASSES,
-        )  # fmt: skip
+            events=sources,
+            prepared=outputs,
+            scaler=tmp_path / "scaler.json",
+            task=TASK,
+            scaling="standard",
+            balancing="sqrt",
+        )
     assert not (tmp_path / "prepared").exists() or not any((tmp_path / "prepared").iterdir())

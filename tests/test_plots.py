@@ -22,6 +22,7 @@ from matplotlib.markers import MarkerStyle
 from matplotlib.patches import Rectangle, StepPatch
 from matplotlib.text import Text
 
+from cmsnn.figures.across_models import plot_fom_by_signal, plot_seed_spread
 from cmsnn.figures.classifier import (
     plot_confusion_matrix,
     plot_importance,
@@ -30,13 +31,7 @@ from cmsnn.figures.classifier import (
     plot_training_history,
     plot_two_dimensional_classification,
 )
-from cmsnn.figures.fom import (
-    plot_fom_by_signal,
-    plot_fom_scan,
-    plot_fom_scans_of_seeds,
-    plot_seed_spread,
-    seed_name,
-)
+from cmsnn.figures.fom import plot_fom_scan, plot_fom_scans_of_seeds, seed_name
 from cmsnn.figures.inputs import (
     CONTOUR_LEVELS,
     input_bin_edges,
@@ -907,23 +902,28 @@ def test_the_seeds_fom_scans_dot_the_cuts_that_may_not_be_chosen():
     assert overlapping_texts(figure) == []
 
 
-def test_the_fom_scan_files_hand_the_minimum_to_both_figures(tmp_path, monkeypatch):
+def test_the_ensemble_fom_scan_files_hand_the_minimum_to_both_figures(tmp_path, monkeypatch):
     """The plotting rules' ``min_background_events`` reaches the FOM scan (shaded) and
     the seeds' overlay (dotted), whose seeds are named as integers."""
     from cmsnn.figures import fom as figures
     from cmsnn.files import write_json
 
     drawn = {}
-    monkeypatch.setattr(figures, "save", lambda figure, outputs, name: drawn.update({name: figure}))
-    inputs = {"seed_scans": [], "seed_evaluations": []}
+    monkeypatch.setattr(figures, "save", lambda figure, files, name: drawn.update({name: figure}))
     for name, effective in (("ensemble", [50.0 - 5 * i for i in range(12)]), ("seed", [4.0] * 12)):
         scan, evaluation = fom_scan_with_counts(np.linspace(1, 2, 12), effective, 10)
         scan.to_csv(tmp_path / f"{name}.csv", index=False)
         write_json(evaluation, tmp_path / f"{name}.json")
-    inputs |= {"scan": tmp_path / "ensemble.csv", "evaluation": tmp_path / "ensemble.json"}
-    inputs["seed_scans"] = [tmp_path / "seed.csv"]
-    inputs["seed_evaluations"] = [tmp_path / "seed.json"]
-    figures.plot_fom_scan_files(inputs, {}, CLASSES, seeds=[7.0], min_background_events=10)
+    figures.plot_ensemble_fom_scan_files(
+        scan=tmp_path / "ensemble.csv",
+        evaluation=tmp_path / "ensemble.json",
+        seed_scans=[tmp_path / "seed.csv"],
+        seed_evaluations=[tmp_path / "seed.json"],
+        seeds=[7.0],
+        figures={},
+        class_names=CLASSES,
+        min_background_events=10,
+    )
     fom_axes = drawn["fom"].axes[0]
     assert shaded_ranges(fom_axes) and drawn["fom"].get_suptitle().startswith("Chosen cut")
     texts = legend_texts(drawn["seeds"].axes[0])
@@ -1059,7 +1059,7 @@ def test_two_dimensional_classification_splits_correct_and_wrong_events(rng):
     ],
 )  # fmt: skip
 def test_signal_points_are_drawn_in_mass_order_when_every_name_gives_one(processes, order):
-    from cmsnn.figures.fom import signal_point_order
+    from cmsnn.figures.across_models import signal_point_order
 
     assert signal_point_order(processes) == order
 

@@ -12,7 +12,7 @@ import pytest
 
 from cmsnn.config.checks import assign_classes
 from cmsnn.dataframes import read_parquet
-from cmsnn.ingestion.csv_files import ingest_csv, label_classes, read_ahead, read_events
+from cmsnn.ingestion.csv_files import ingest_csv_files, label_classes, read_ahead, read_events
 
 FEATURES = ["Met", "Njet"]
 CLASSES = [
@@ -21,6 +21,8 @@ CLASSES = [
     {"name": "TTbar", "patterns": ["TT*"]},
     {"name": "Other", "patterns": ["*"]},
 ]
+#: The tutorial files' columns, as the CSV ingestion takes them.
+COLUMNS = {"features": FEATURES, "weight_column": "Weights", "process_column": "Process"}
 
 HEADERLESS = (
     "250.5,2,0.001,T2DegStop_500_470.root\n"
@@ -134,7 +136,7 @@ def test_label_classes_adds_name_and_index_per_event(tmp_path):
 def test_ingest_csv_writes_typed_parquet(tmp_path):
     source = write(tmp_path, HEADERLESS)
     output = tmp_path / "out" / "events.parquet"
-    ingest_csv(source, output, FEATURES, "Weights", "Process", False, CLASSES)
+    ingest_csv_files(csv=source, parquet=output, **COLUMNS, header=False, classes=CLASSES)
     schema = pq.read_schema(output)
     assert schema.names == [
         "Met", "Njet", "weight", "process", "source_file", "source_entry", "class", "class_index"
@@ -163,7 +165,7 @@ def test_ingest_csv_unmatched_process_names_file_and_process(tmp_path):
     source = write(tmp_path, HEADERLESS, "mixed.csv")
     output = tmp_path / "events.parquet"
     with pytest.raises(ValueError, match=r"mixed\.csv.*WWTo2L2Nu\.root"):
-        ingest_csv(source, output, FEATURES, "Weights", "Process", False, CLASSES[:3])
+        ingest_csv_files(csv=source, parquet=output, **COLUMNS, header=False, classes=CLASSES[:3])
     assert not output.exists()
 
 
@@ -182,8 +184,10 @@ def test_ingestion_in_many_blocks_writes_the_same_table_as_in_one(tmp_path, head
     source = tmp_path / f"events{suffix}"
     source.write_bytes(gzip.compress(text.encode()) if suffix.endswith(".gz") else text.encode())
     one, many = tmp_path / "one.parquet", tmp_path / "many.parquet"
-    ingest_csv(source, one, FEATURES, "Weights", "Process", header, CLASSES)
-    ingest_csv(source, many, FEATURES, "Weights", "Process", header, CLASSES, block_size=4096)
+    ingest_csv_files(csv=source, parquet=one, **COLUMNS, header=header, classes=CLASSES)
+    ingest_csv_files(
+        csv=source, parquet=many, **COLUMNS, header=header, classes=CLASSES, block_size=4096
+    )
     assert pq.ParquetFile(one).metadata.num_row_groups == 1
     # one row group per block: the file is never held whole
     assert pq.ParquetFile(many).metadata.num_row_groups > 20
@@ -209,7 +213,9 @@ def test_a_bad_line_in_a_later_block_is_named(tmp_path, bad_line, message):
     source = write(tmp_path, "".join(lines), "late.csv")
     output = tmp_path / "events.parquet"
     with pytest.raises(ValueError, match=r"late\.csv " + message):
-        ingest_csv(source, output, FEATURES, "Weights", "Process", False, CLASSES, block_size=4096)
+        ingest_csv_files(
+            csv=source, parquet=output, **COLUMNS, header=False, classes=CLASSES, block_size=4096
+        )
     assert list(tmp_path.glob("*.parquet")) == []  # nothing half-written
 
 
@@ -218,8 +224,9 @@ def test_a_process_of_no_class_in_a_later_block_is_named(tmp_path):
     output = tmp_path / "events.parquet"
     classes = [*CLASSES[:3], {"name": "Diboson", "patterns": ["WW*"]}]
     with pytest.raises(ValueError, match=r"late\.csv: process 'ZZTo4L\.root' matches no class"):
-        ingest_csv(source, output, FEATURES, "Weights", "Process", False, classes,
-                   block_size=4096)  # fmt: skip
+        ingest_csv_files(
+            csv=source, parquet=output, **COLUMNS, header=False, classes=classes, block_size=4096
+        )
     assert list(tmp_path.glob("*.parquet")) == []
 
 
@@ -385,11 +392,13 @@ def test_check_classes_accepts_a_catch_all_last():
 
 
 def test_process_names_are_stripped_and_tabulated(tmp_path):
-    from cmsnn.ingestion.processes import process_table, tabulate_process_files
+    from cmsnn.ingestion.processes import process_table, tabulate_processes_files
 
     text = HEADERLESS + "300,2,0.5, TTJets_DiLept.root \n"
     source = write(tmp_path, text)
-    ingest_csv(source, tmp_path / "a.parquet", FEATURES, "Weights", "Process", False, CLASSES)
+    ingest_csv_files(
+        csv=source, parquet=tmp_path / "a.parquet", **COLUMNS, header=False, classes=CLASSES
+    )
     events = read_parquet(tmp_path / "a.parquet")
     assert sorted(events["process"].unique()) == [
         "T2DegStop_500_470.root", "TTJets_DiLept.root", "WJetsToLNu_HT200To400.root",
@@ -401,8 +410,12 @@ def test_process_names_are_stripped_and_tabulated(tmp_path):
     assert table.loc["TTJets_DiLept.root", "sum_of_weights"] == pytest.approx(0.75)
     assert table.loc["WWTo2L2Nu.root", "class"] == "Other"
     # across files: one row per process, events and weights summed
-    ingest_csv(source, tmp_path / "b.parquet", FEATURES, "Weights", "Process", False, CLASSES)
-    tabulate_process_files([tmp_path / "a.parquet", tmp_path / "b.parquet"], tmp_path / "p.csv")
+    ingest_csv_files(
+        csv=source, parquet=tmp_path / "b.parquet", **COLUMNS, header=False, classes=CLASSES
+    )
+    tabulate_processes_files(
+        parquet=[tmp_path / "a.parquet", tmp_path / "b.parquet"], table=tmp_path / "p.csv"
+    )
     combined = pd.read_csv(tmp_path / "p.csv")
     assert list(combined.columns) == ["process", "class", "events", "sum_of_weights"]
     assert combined.set_index("process").loc["TTJets_DiLept.root", "events"] == 4

@@ -12,7 +12,7 @@ import pytest
 import uproot
 
 from cmsnn.ingestion.expressions import ExpressionError
-from cmsnn.ingestion.root_files import check_root_processes, ingest_root, read_root_process
+from cmsnn.ingestion.root_files import check_root_processes, ingest_root_files, read_root_process
 
 SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 needs_shared_data = pytest.mark.skipif(
@@ -93,7 +93,14 @@ def test_variables_selection_and_normalisation_equal_an_event_by_event_computati
         generated_events={"tree": "Runs", "branch": "genEventSumw"},
     )
     output = tmp_path / "sig.parquet"
-    ingest_root(output, entry, FEATURES, CLASSES, fill_value=FILL, step_size=37)
+    ingest_root_files(
+        parquet=output,
+        process=entry,
+        features=FEATURES,
+        classes=CLASSES,
+        fill_value=FILL,
+        step_size=37,
+    )
 
     table = pq.read_table(output).to_pandas()
     expected = np.concatenate([expected_variables(b, b["MET_pt"] > 20) for b in (first, second)])
@@ -115,8 +122,9 @@ def test_variables_selection_and_normalisation_equal_an_event_by_event_computati
 def test_files_are_read_in_steps_each_written_as_a_row_group(tmp_path):
     write_ntuple(tmp_path / "ntuple_1.root", 500, seed=3)
     whole, chunked = tmp_path / "whole.parquet", tmp_path / "chunked.parquet"
-    ingest_root(whole, process(tmp_path), FEATURES, CLASSES, step_size=10_000)
-    ingest_root(chunked, process(tmp_path), FEATURES, CLASSES, step_size=50)
+    arguments = {"features": FEATURES, "classes": CLASSES}
+    ingest_root_files(parquet=whole, process=process(tmp_path), **arguments, step_size=10_000)
+    ingest_root_files(parquet=chunked, process=process(tmp_path), **arguments, step_size=50)
     assert pq.ParquetFile(chunked).num_row_groups == 10
     assert pq.read_table(chunked).equals(pq.read_table(whole))
 
@@ -168,10 +176,14 @@ def test_a_list_per_event_or_a_nan_names_file_tree_entry_and_expression(tmp_path
     write_ntuple(tmp_path / "ntuple_1.root", 50, seed=6)
     listed = process(tmp_path, variables={**VARIABLES, "ht": "Jet_pt * 2"})
     with pytest.raises(ValueError, match=r"tree 'Events': ht = 'Jet_pt \* 2' fails: gives a list"):
-        ingest_root(tmp_path / "out.parquet", listed, FEATURES, CLASSES)
+        ingest_root_files(
+            parquet=tmp_path / "out.parquet", process=listed, features=FEATURES, classes=CLASSES
+        )
     nan = process(tmp_path, variables={**VARIABLES, "met": "log(MET_pt - 1000)"})
     with pytest.raises(ValueError, match=r"ntuple_1.root, tree 'Events', entry 0: met = "):
-        ingest_root(tmp_path / "out.parquet", nan, FEATURES, CLASSES)
+        ingest_root_files(
+            parquet=tmp_path / "out.parquet", process=nan, features=FEATURES, classes=CLASSES
+        )
     assert not (tmp_path / "out.parquet").exists()
     assert not list(tmp_path.glob(".out.*"))  # nothing half-written
 
@@ -179,8 +191,11 @@ def test_a_list_per_event_or_a_nan_names_file_tree_entry_and_expression(tmp_path
 def test_a_selection_keeping_nothing_fails_and_writes_nothing(tmp_path):
     write_ntuple(tmp_path / "ntuple_1.root", 50, seed=7)
     with pytest.raises(ValueError, match="no event passes the selection 'MET_pt < 0'"):
-        ingest_root(
-            tmp_path / "out.parquet", process(tmp_path, selection="MET_pt < 0"), FEATURES, CLASSES
+        ingest_root_files(
+            parquet=tmp_path / "out.parquet",
+            process=process(tmp_path, selection="MET_pt < 0"),
+            features=FEATURES,
+            classes=CLASSES,
         )
     assert not (tmp_path / "out.parquet").exists()
 
@@ -195,7 +210,13 @@ def test_the_real_files_give_uproots_own_counts_and_values(tmp_path):
         "weight": "EventWeight",
         "variables": {"lead": "sqrt(Muon_Px**2 + Muon_Py**2)[:, 0]", "n": "NMuon"},
     }
-    ingest_root(tmp_path / "hzz.parquet", hzz, ["lead", "n"], CLASSES, step_size=500)
+    ingest_root_files(
+        parquet=tmp_path / "hzz.parquet",
+        process=hzz,
+        features=["lead", "n"],
+        classes=CLASSES,
+        step_size=500,
+    )
     events = uproot.open(SHARED_DATA / "uproot-HZZ.root")["events"].arrays(
         ["NMuon", "Muon_Px", "Muon_Py", "EventWeight"]
     )
@@ -215,7 +236,9 @@ def test_the_real_files_give_uproots_own_counts_and_values(tmp_path):
         "generated_events": {"tree": "Events", "branch": "genWeight"},
         "variables": {"lead": "Muon_pt[:, 0]", "n": "ak.num(Jet_pt[Jet_pt > 30])"},
     }
-    ingest_root(tmp_path / "tt.parquet", ttbar, ["lead", "n"], CLASSES)
+    ingest_root_files(
+        parquet=tmp_path / "tt.parquet", process=ttbar, features=["lead", "n"], classes=CLASSES
+    )
     table = pq.read_table(tmp_path / "tt.parquet").to_pandas()
     jets = uproot.open(ttbar["files"][0])["Events"]["Jet_pt"].array()
     assert len(table) == 200

@@ -18,7 +18,7 @@ from cmsnn.preprocessing.scaling import (
     fit_scaler,
     scale_and_balance_files,
 )
-from cmsnn.vocabulary import SPLITS
+from cmsnn.vocabulary import SPLITS, NetworkTask
 
 N = 20_000
 
@@ -224,9 +224,13 @@ def test_scale_and_balance_files(tmp_path):
     sources, outputs, frames = write_splits(tmp_path, dict.fromkeys(SPLITS, balanced))
     scaler_path = tmp_path / "prepared" / "scaler.json"
     scale_and_balance_files(
-        sources, outputs, scaler_path, ["a", "b"], "minmax", "equal", "multiclass",
-        ["S", "B1", "B2"],
-    )  # fmt: skip
+        events=sources,
+        prepared=outputs,
+        scaler=scaler_path,
+        task=NetworkTask("multiclass", ["S", "B1", "B2"], ["a", "b"]),
+        scaling="minmax",
+        balancing="equal",
+    )
     scaler = read_json(scaler_path)
     assert scaler["method"] == "minmax" and scaler["features"] == ["a", "b"]
     assert scaler["minimum"] == pytest.approx(frames["train"][["a", "b"]].min().tolist())
@@ -265,8 +269,12 @@ def test_scale_and_balance_files_does_not_balance_the_test_split(tmp_path):
     }
     sources, outputs, frames = write_splits(tmp_path, class_indices)
     scaler_path = tmp_path / "prepared" / "scaler.json"
-    arguments = (["a", "b"], "quantile", "equal", "binary", ["S", "B1", "B2"])
-    scale_and_balance_files(sources, outputs, scaler_path, *arguments)
+    arguments = {
+        "task": NetworkTask("binary", ["S", "B1", "B2"], ["a", "b"]),
+        "scaling": "quantile",
+        "balancing": "equal",
+    }
+    scale_and_balance_files(events=sources, prepared=outputs, scaler=scaler_path, **arguments)
     test = read_parquet(outputs["test"])
     assert len(test) == 8 and "training_weight" not in test.columns
     assert read_json(scaler_path)["method"] == "quantile"
@@ -277,4 +285,6 @@ def test_scale_and_balance_files_does_not_balance_the_test_split(tmp_path):
 
     write_parquet(frames["test"], sources["validation"])  # a validation split without signal
     with pytest.raises(ValueError, match="validation split"):
-        scale_and_balance_files(sources, outputs, tmp_path / "other.json", *arguments)
+        scale_and_balance_files(
+            events=sources, prepared=outputs, scaler=tmp_path / "other.json", **arguments
+        )

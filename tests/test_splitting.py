@@ -10,7 +10,7 @@ import pytest
 
 from cmsnn.config.checks import check_fractions
 from cmsnn.dataframes import read_parquet, write_parquet
-from cmsnn.preprocessing.selection import apply_preselection, preselect_file
+from cmsnn.preprocessing.selection import apply_preselection, preselect_files
 from cmsnn.preprocessing.splitting import (
     assign_splits,
     check_presplit_classes,
@@ -18,13 +18,18 @@ from cmsnn.preprocessing.splitting import (
     share_warnings,
     split_counts,
     split_events,
-    split_files,
+    split_events_files,
     split_shares,
 )
 from cmsnn.vocabulary import SPLITS
 
 FRACTIONS = {"train": 0.25, "validation": 0.25, "test": 0.5}
 PROCESS_SIZES = {"sig.root": 1001, "wjets.root": 4000, "ttbar.root": 37, "rare.root": 3}
+
+
+def split_outputs(outputs):
+    """The split entry points' output keywords, from ``{<split>: path, "shares": path}``."""
+    return {"splits": {split: outputs[split] for split in SPLITS}, "shares": outputs["shares"]}
 
 
 @pytest.fixture
@@ -136,7 +141,7 @@ def test_check_fractions_accepts_valid():
     check_fractions({"train": 0.7, "validation": 0.2, "test": 0.1})
 
 
-def test_split_files_round_trip(tmp_path, events):
+def test_split_events_files_round_trip(tmp_path, events):
     sources = []
     for process, group in events.groupby("process"):
         path = tmp_path / f"{process}.parquet"
@@ -144,7 +149,7 @@ def test_split_files_round_trip(tmp_path, events):
         sources.append(path)
     outputs = {split: str(tmp_path / "split" / f"{split}.parquet") for split in SPLITS}
     outputs["shares"] = str(tmp_path / "split" / "shares.csv")
-    split_files(sources, outputs, FRACTIONS, seed=2)
+    split_events_files(ingested=sources, **split_outputs(outputs), fractions=FRACTIONS, seed=2)
     parts = {split: read_parquet(outputs[split]) for split in SPLITS}
     ids = np.sort(np.concatenate([p["event_id"].to_numpy() for p in parts.values()]))
     assert np.array_equal(ids, events["event_id"].to_numpy())
@@ -228,7 +233,7 @@ def test_collect_presplit_files_concatenates(tmp_path):
         expected[split] = pd.concat([sig, bkg], ignore_index=True)
     outputs = {split: tmp_path / "out" / f"{split}.parquet" for split in SPLITS}
     outputs["shares"] = tmp_path / "out" / "shares.csv"
-    collect_presplit_files(sources, outputs, "Signal")
+    collect_presplit_files(ingested=sources, **split_outputs(outputs), signal_class="Signal")
     for split in SPLITS:
         got = read_parquet(outputs[split])
         pd.testing.assert_frame_equal(got, expected[split], check_dtype=False)
@@ -236,8 +241,12 @@ def test_collect_presplit_files_concatenates(tmp_path):
     # the headline signal is checked here, when the split files come together
     for wrong in ("t", "b_test"):
         with pytest.raises(ValueError, match=rf"\['{wrong}'\].*choose among \['s'\]"):
-            collect_presplit_files(sources, outputs | {"test": tmp_path / "x.parquet"},
-                                   "Signal", [wrong])  # fmt: skip
+            collect_presplit_files(
+                ingested=sources,
+                **split_outputs(outputs | {"test": tmp_path / "x.parquet"}),
+                signal_class="Signal",
+                signal_processes=[wrong],
+            )
         assert not (tmp_path / "x.parquet").exists()
 
 
@@ -283,7 +292,7 @@ def test_collect_presplit_files_names_the_wrong_file(tmp_path):
     outputs = {split: tmp_path / "out" / f"{split}.parquet" for split in SPLITS}
     outputs["shares"] = tmp_path / "out" / "shares.csv"
     with pytest.raises(ValueError, match=r"test_bkg\.parquet: a background file .*\['s_x'\]"):
-        collect_presplit_files(sources, outputs, "Signal")
+        collect_presplit_files(ingested=sources, **split_outputs(outputs), signal_class="Signal")
     assert not outputs["test"].exists()
 
 
@@ -317,13 +326,15 @@ def test_apply_preselection_keeps_exactly_the_query_rows(small, cut, kept_weight
     pd.testing.assert_frame_equal(selected, small.query(cut).reset_index(drop=True))
 
 
-def test_preselect_file(tmp_path, small):
+def test_preselect_files(tmp_path, small):
     source, output = tmp_path / "in.parquet", tmp_path / "out.parquet"
     write_parquet(small, source)
-    preselect_file(source, output, "Met > 255", "train")
+    preselect_files(events=source, selected=output, cut="Met > 255", split="train")
     assert read_parquet(output)["weight"].tolist() == [2.0, 3.0, 5.0]
     with pytest.raises(ValueError, match="keeps no event of the validation split"):
-        preselect_file(source, tmp_path / "none.parquet", "Met > 1000", "validation")
+        preselect_files(
+            events=source, selected=tmp_path / "none.parquet", cut="Met > 1000", split="validation"
+        )
     assert not (tmp_path / "none.parquet").exists()
 
 
@@ -341,8 +352,6 @@ def test_non_boolean_preselection_rejected(small, cut):
 
 
 def test_unknown_fom_signal_processes_fail_at_the_split(tmp_path):
-    from cmsnn.preprocessing.splitting import split_files
-
     events = pd.DataFrame(
         {
             "x": [1.0, 2.0, 3.0, 4.0],
@@ -355,10 +364,12 @@ def test_unknown_fom_signal_processes_fail_at_the_split(tmp_path):
     outputs = {split: tmp_path / f"{split}.parquet" for split in ("train", "validation", "test")}
     outputs["shares"] = tmp_path / "shares.csv"
     fractions = {"train": 0.25, "validation": 0.25, "test": 0.5}
+    arguments = {"ingested": [tmp_path / "all.parquet"], **split_outputs(outputs)}
+    arguments |= {"fractions": fractions, "seed": 1, "signal_class": "Signal"}
     with pytest.raises(ValueError, match=r"\['sig_c\.root'\].*\['sig_a\.root', 'sig_b\.root'\]"):
-        split_files([tmp_path / "all.parquet"], outputs, fractions, 1, "Signal", ["sig_c.root"])
+        split_events_files(**arguments, signal_processes=["sig_c.root"])
     assert not any(path.exists() for path in outputs.values())
-    split_files([tmp_path / "all.parquet"], outputs, fractions, 1, "Signal", ["sig_b.root"])
+    split_events_files(**arguments, signal_processes=["sig_b.root"])
     assert all(path.exists() for path in outputs.values())
 
 

@@ -14,7 +14,7 @@ from cmsnn.ingestion.toydata import (
     MET_SKIM_CUT,
     TUTORIAL_FEATURES,
     generate_process,
-    write_toy_sample,
+    generate_toy_sample_files,
 )
 
 PROCESS_TABLE = Path(__file__).resolve().parents[1] / "resources" / "toy_processes.yaml"
@@ -104,10 +104,12 @@ def test_classes_differ(samples):
     assert signal["Met"].mean() > wjets["Met"].mean()
 
 
-def test_write_toy_sample_is_readable_by_ingestion(tmp_path, table):
+def test_generate_toy_sample_files_is_readable_by_ingestion(tmp_path, table):
     name = "T2DegStop_500_470.root"
     output = tmp_path / "toy" / "T2DegStop_500_470.csv"
-    write_toy_sample(output, name, table[name], events_scale=0.05, seed=3)
+    generate_toy_sample_files(
+        csv=output, process=name, parameters=table[name], events_scale=0.05, seed=3
+    )
     first_line = output.read_text().splitlines()[0]
     assert not first_line.startswith("LepChg")  # headerless, as the tutorial's files
     assert len(first_line.split(",")) == 19
@@ -138,7 +140,9 @@ def test_every_toy_process_gets_a_class(table):
 def test_events_scale_sets_the_number_of_events(tmp_path, table):
     name = "WWTo2L2Nu.root"
     output = tmp_path / "ww.csv"
-    write_toy_sample(output, name, table[name], events_scale=1e-9, seed=1)
+    generate_toy_sample_files(
+        csv=output, process=name, parameters=table[name], events_scale=1e-9, seed=1
+    )
     assert len(output.read_text().splitlines()) == 1  # at least one event
 
 
@@ -231,7 +235,9 @@ def test_unknown_generator_is_rejected(toy2d_table):
 def test_gaussian_sample_is_readable_by_ingestion(tmp_path, toy2d_table):
     name = "Background2D.root"
     output = tmp_path / "toy2d" / "Background2D.csv"
-    write_toy_sample(output, name, toy2d_table[name], events_scale=0.01, seed=3)
+    generate_toy_sample_files(
+        csv=output, process=name, parameters=toy2d_table[name], events_scale=0.01, seed=3
+    )
     first_line = output.read_text().splitlines()[0]
     assert len(first_line.split(",")) == 4  # x1, x2, Weights, Process; no header
     events = read_events(output, ["x1", "x2"], "Weights", "Process", header=False)

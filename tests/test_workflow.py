@@ -280,13 +280,14 @@ FOM_RERUN = {
 
 def test_only_edits_that_change_what_code_does_rerun_its_stage(multiclass_run, tmp_path):
     """The rules carry a digest of their stage's code as a param: an edit to a comment, a
-    docstring or an I/O helper reruns nothing; a changed constant in fom.py reruns the
-    FOM scans and what follows them, and nothing before (no training)."""
+    docstring or an I/O helper reruns nothing; a changed constant of the FOM scan (a
+    module of the statistics subpackage) reruns the FOM scans and what follows them, and
+    nothing before (no training)."""
     copy = workflow_copy(tmp_path / "workflow")
     snakefile = copy / "Snakefile"
     assert planned_jobs(multiclass_run, snakefile=snakefile) == {}
     package = copy / "src" / "cmsnn"
-    fom, files = package / "fom.py", package / "files.py"
+    fom, files = package / "statistics" / "scan.py", package / "files.py"
     source = fom.read_text()
     edited = source.replace('"""', '"""An edited docstring. ', 1) + "\n# a comment\n"
     fom.write_text(edited)

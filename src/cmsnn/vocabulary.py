@@ -8,6 +8,7 @@ reruns exactly the stages whose results the changed name can alter.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 #: The three splits, in the order the tables list them.
 SPLITS = ("train", "validation", "test")
@@ -39,6 +40,9 @@ PROCESS_TABLE_COLUMNS = ("process", "class", "events", "sum_of_weights")
 #: pipeline's always do).
 EVENT_COLUMNS = ("weight", "process", "class", *EVENT_ID_COLUMNS)
 
+#: The prediction files' score columns: ``score_<class>``.
+SCORE_PREFIX = "score_"
+
 #: ``kind`` of a summary row: one trained network, or the mean of a grid point's seeds.
 SEED, ENSEMBLE = "seed", "ensemble"
 #: ``<model>_<m1>_<m2>``, the usual naming of simplified-model signal samples.
@@ -60,3 +64,46 @@ def parse_signal_point(process: str) -> dict:
 
 #: Separates the warnings of one model in a table cell (and on the console).
 WARNING_SEPARATOR = " | "
+
+
+@dataclass(frozen=True)
+class NetworkTask:
+    """What the network is asked: one sigmoid output (``binary``: the first class is
+    the signal, all others background) or a softmax over the classes (``multiclass``),
+    from which input variables. One value for every stage that needs to know, instead
+    of the same three arguments side by side; its ``repr`` is stable, so as a rule's
+    param it reruns the jobs when it changes.
+
+    >>> task = NetworkTask("binary", ["Signal", "Background"], ["Met", "HT"])
+    >>> task.signal_class, task.n_outputs, task.score_columns
+    ('Signal', 1, ['score_Signal'])
+    >>> NetworkTask("multiclass", ["S", "W", "tt"], ["Met"]).score_columns
+    ['score_S', 'score_W', 'score_tt']
+    """
+
+    classification: str
+    class_names: tuple[str, ...]
+    features: tuple[str, ...]
+
+    def __post_init__(self):
+        if self.classification not in CLASSIFICATIONS:
+            raise ValueError(
+                f"classification: {self.classification!r} is not one of {list(CLASSIFICATIONS)}"
+            )
+        object.__setattr__(self, "class_names", tuple(self.class_names))
+        object.__setattr__(self, "features", tuple(self.features))
+
+    @property
+    def signal_class(self) -> str:
+        """The signal class: the first."""
+        return self.class_names[0]
+
+    @property
+    def n_outputs(self) -> int:
+        """The network's outputs: one for binary, one per class for multiclass."""
+        return 1 if self.classification == "binary" else len(self.class_names)
+
+    @property
+    def score_columns(self) -> list[str]:
+        """The score columns of the prediction files: the signal's, or every class's."""
+        return [f"{SCORE_PREFIX}{name}" for name in self.class_names[: self.n_outputs]]

@@ -33,7 +33,7 @@ from cmsnn.pipeline.report import (
     report_command,
 )
 from cmsnn.pipeline.resources import job_resources
-from cmsnn.vocabulary import BALANCING_SCHEMES, SCALING_METHODS, SPLITS
+from cmsnn.vocabulary import BALANCING_SCHEMES, SCALING_METHODS, SPLITS, NetworkTask
 
 # The conda environments install this package from here (envs/*.yaml: -e ${CMSNN_WORKFLOW_DIR}).
 os.environ["CMSNN_WORKFLOW_DIR"] = str(Path(workflow.basedir).resolve())
@@ -80,6 +80,8 @@ check_cut_range(config["fom"]["cut_min"], config["fom"]["cut_max"], config["fom"
 GRID = expand_grid(config["grid"])
 SEEDS = config["seeds"]
 CLASS_NAMES = [entry["name"] for entry in config["classes"]]
+#: What the network is asked: one value for every rule that needs to know.
+TASK = NetworkTask(config["classification"], CLASS_NAMES, config["data"]["features"])
 #: Every path of the run (rules write ``PATHS.model``, never a path of their own) and
 #: its models: one per grid point and seed.
 PATHS = ResultPaths(config["results"])

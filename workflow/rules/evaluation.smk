@@ -56,8 +56,7 @@ rule evaluate_model:
     params:
         code=code_version("statistics.evaluation"),
         fom=canonical(config["fom"]),
-        classification=config["classification"],
-        class_names=CLASS_NAMES,
+        task=TASK,
         ks_p_value_threshold=config["overtraining"]["p_value_threshold"],
     script:
         "../scripts/evaluate_model.py"

@@ -21,8 +21,7 @@ rule export_onnx:
         **job_resources(config["resources"]["light"], "export_onnx"),
     params:
         code=code_version("learning.export"),
-        classification=config["classification"],
-        class_names=CLASS_NAMES,
+        task=TASK,
     script:
         "../scripts/export_onnx.py"
 
@@ -49,8 +48,7 @@ rule write_model_card:
         **job_resources(config["resources"]["light"], "write_model_card"),
     params:
         code=code_version("learning.export"),
-        classification=config["classification"],
-        class_names=CLASS_NAMES,
+        task=TASK,
         units=canonical(config["plots"]["units"]),
     script:
         "../scripts/write_model_card.py"

@@ -28,8 +28,7 @@ rule plot_inputs:
         **job_resources(config["resources"]["light"], "plot_inputs"),
     params:
         code=code_version("figures.inputs"),
-        features=config["data"]["features"],
-        class_names=CLASS_NAMES,
+        task=TASK,
         units=canonical(config["plots"]["units"]),
         bins=config["plots"]["bins"],
         label=experiment_label(config),
@@ -94,8 +93,7 @@ rule plot_model:
         **job_resources(config["resources"]["light"], "plot_model"),
     params:
         code=code_version("figures.classifier"),
-        classification=config["classification"],
-        class_names=CLASS_NAMES,
+        task=TASK,
         bins=config["plots"]["bins"],
         label=experiment_label(config),
         roc_style=config["plots"]["roc"],
@@ -129,7 +127,7 @@ rule plot_seed_spread:
     resources:
         **job_resources(config["resources"]["light"], "plot_seed_spread"),
     params:
-        code=code_version("figures.fom"),
+        code=code_version("figures.across_models"),
         label=experiment_label(config),
     script:
         "../scripts/plot_seed_spread.py"
@@ -175,7 +173,7 @@ rule plot_ensemble_fom_scan:
         # the FOM scans shade (dot) the cuts that may not be chosen
         min_background_events=config["fom"]["min_background_events"],
     script:
-        "../scripts/plot_fom_scan.py"
+        "../scripts/plot_ensemble_fom_scan.py"
 
 
 rule plot_fom_by_signal:
@@ -201,7 +199,7 @@ rule plot_fom_by_signal:
     resources:
         **job_resources(config["resources"]["light"], "plot_fom_by_signal"),
     params:
-        code=code_version("figures.fom"),
+        code=code_version("figures.across_models"),
         label=experiment_label(config),
     script:
         "../scripts/plot_fom_by_signal.py"

@@ -18,9 +18,7 @@ rule scale_and_balance:
         **job_resources(config["resources"]["light"], "scale_and_balance"),
     params:
         code=code_version("preprocessing.scaling"),
-        features=config["data"]["features"],
-        classification=config["classification"],
-        class_names=CLASS_NAMES,
+        task=TASK,
         negative_weights=config["preprocessing"]["negative_weights"],
     script:
         "../scripts/scale_and_balance.py"

@@ -18,10 +18,8 @@ rule train_model:
         **job_resources(config["resources"]["training"], "train_model"),
     params:
         code=code_version("learning.training"),
-        features=config["data"]["features"],
+        task=TASK,
         settings=lambda wildcards: POINT_SETTINGS[wildcards.point],
-        classification=config["classification"],
-        class_names=CLASS_NAMES,
         seed=lambda wildcards: int(wildcards.seed),
         backend=config["training"]["backend"],
     script:
@@ -48,9 +46,7 @@ rule predict:
         **job_resources(config["resources"]["prediction"], "predict"),
     params:
         code=code_version("learning.prediction"),
-        features=config["data"]["features"],
-        classification=config["classification"],
-        class_names=CLASS_NAMES,
+        task=TASK,
         backend=config["training"]["backend"],
     script:
         "../scripts/predict.py"
@@ -74,9 +70,7 @@ rule permutation_importance:
         **job_resources(config["resources"]["prediction"], "permutation_importance"),
     params:
         code=code_version("learning.importance"),
-        features=config["data"]["features"],
-        classification=config["classification"],
-        class_names=CLASS_NAMES,
+        task=TASK,
         repeats=config["importance"]["repeats"],
         seed=config["importance"]["seed"],
         backend=config["training"]["backend"],

@@ -2,10 +2,10 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.learning.ensemble import average_prediction_files
+from cmsnn.learning.ensemble import average_seed_predictions_files
+from cmsnn.vocabulary import SPLITS
 
-splits = ("train", "validation", "test")
-average_prediction_files(
-    {split: snakemake.input[split] for split in splits},
-    {split: snakemake.output[split] for split in splits},
+average_seed_predictions_files(
+    members={split: snakemake.input[split] for split in SPLITS},
+    ensemble={split: snakemake.output[split] for split in SPLITS},
 )

@@ -7,15 +7,15 @@ from cmsnn.learning.backend import use_keras_backend
 # The exported graph is traced with TensorFlow whatever backend trained the model.
 use_keras_backend("tensorflow", snakemake.threads)
 
-from cmsnn.learning.export import export_checked_model
+from cmsnn.learning.export import export_onnx_files
 
-export_checked_model(
-    snakemake.input.model,
-    snakemake.input.scaler,
-    snakemake.input.test_events,
-    snakemake.input.predictions,
-    {"onnx": snakemake.output.onnx, "check": snakemake.output.check},
-    classification=snakemake.params.classification,
-    class_names=snakemake.params.class_names,
+export_onnx_files(
+    model=snakemake.input.model,
+    scaler=snakemake.input.scaler,
+    test_events=snakemake.input.test_events,
+    predictions=snakemake.input.predictions,
+    onnx=snakemake.output.onnx,
+    check=snakemake.output.check,
+    task=snakemake.params.task,
     threads=snakemake.threads,
 )

@@ -2,12 +2,12 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.ingestion.toydata import write_toy_sample
+from cmsnn.ingestion.toydata import generate_toy_sample_files
 
-write_toy_sample(
-    snakemake.output.csv,
-    snakemake.params.process,
-    snakemake.params.parameters,
-    snakemake.params.events_scale,
-    snakemake.params.seed,
+generate_toy_sample_files(
+    csv=snakemake.output.csv,
+    process=snakemake.params.process,
+    parameters=snakemake.params.parameters,
+    events_scale=snakemake.params.events_scale,
+    seed=snakemake.params.seed,
 )

@@ -6,15 +6,13 @@ from cmsnn.learning.backend import use_keras_backend
 
 use_keras_backend(snakemake.params.backend, snakemake.threads)
 
-from cmsnn.learning.importance import importance_files
+from cmsnn.learning.importance import permutation_importance_files
 
-importance_files(
-    snakemake.input.model,
-    snakemake.input.validation,
-    snakemake.output.table,
-    features=snakemake.params.features,
-    classification=snakemake.params.classification,
-    class_names=snakemake.params.class_names,
+permutation_importance_files(
+    model=snakemake.input.model,
+    validation=snakemake.input.validation,
+    table=snakemake.output.table,
+    task=snakemake.params.task,
     repeats=snakemake.params.repeats,
     seed=snakemake.params.seed,
     threads=snakemake.threads,

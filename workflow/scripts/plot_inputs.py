@@ -2,13 +2,12 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.figures.inputs import plot_dataset_files
+from cmsnn.figures.inputs import plot_inputs_files
 
-plot_dataset_files(
-    snakemake.input.events,
-    snakemake.output,
-    features=snakemake.params.features,
-    class_names=snakemake.params.class_names,
+plot_inputs_files(
+    events=snakemake.input.events,
+    figures=dict(snakemake.output.items()),
+    task=snakemake.params.task,
     units=snakemake.params.units,
     bins=snakemake.params.bins,
     label=snakemake.params.label,

@@ -5,9 +5,9 @@ redirect_output_to_log(snakemake.log[0])
 from cmsnn.figures.classifier import plot_two_dimensional_classification_files
 
 plot_two_dimensional_classification_files(
-    snakemake.input.events,
-    snakemake.input.predictions,
-    snakemake.output,
+    events=snakemake.input.events,
+    predictions=snakemake.input.predictions,
+    figures=dict(snakemake.output.items()),
     features=snakemake.params.features,
     signal_class=snakemake.params.signal_class,
     label=snakemake.params.label,

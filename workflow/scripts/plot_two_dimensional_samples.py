@@ -5,8 +5,8 @@ redirect_output_to_log(snakemake.log[0])
 from cmsnn.figures.inputs import plot_two_dimensional_samples_files
 
 plot_two_dimensional_samples_files(
-    snakemake.input.events,
-    snakemake.output,
+    events=snakemake.input.events,
+    figures=dict(snakemake.output.items()),
     features=snakemake.params.features,
     signal_class=snakemake.params.signal_class,
     label=snakemake.params.label,

@@ -7,14 +7,12 @@ from cmsnn.learning.backend import use_keras_backend
 use_keras_backend(snakemake.params.backend, snakemake.threads)
 
 from cmsnn.learning.prediction import predict_files
+from cmsnn.vocabulary import SPLITS
 
-splits = ("train", "validation", "test")
 predict_files(
-    snakemake.input.model,
-    {split: snakemake.input[split] for split in splits},
-    {split: snakemake.output[split] for split in splits},
-    features=snakemake.params.features,
-    classification=snakemake.params.classification,
-    class_names=snakemake.params.class_names,
+    model=snakemake.input.model,
+    events={split: snakemake.input[split] for split in SPLITS},
+    predictions={split: snakemake.output[split] for split in SPLITS},
+    task=snakemake.params.task,
     threads=snakemake.threads,
 )

@@ -3,15 +3,14 @@ from cmsnn.logs import redirect_output_to_log
 redirect_output_to_log(snakemake.log[0])
 
 from cmsnn.preprocessing.scaling import scale_and_balance_files
+from cmsnn.vocabulary import SPLITS
 
 scale_and_balance_files(
-    snakemake.input,
-    snakemake.output,
-    snakemake.output.scaler,
-    features=snakemake.params.features,
+    events={split: snakemake.input[split] for split in SPLITS},
+    prepared={split: snakemake.output[split] for split in SPLITS},
+    scaler=snakemake.output.scaler,
+    task=snakemake.params.task,
     scaling=snakemake.wildcards.scaling,
     balancing=snakemake.wildcards.balancing,
-    classification=snakemake.params.classification,
-    class_names=snakemake.params.class_names,
     negative_weights=snakemake.params.negative_weights,
 )

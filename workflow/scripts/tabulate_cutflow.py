@@ -2,13 +2,16 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.preprocessing.cutflow import write_cutflow
+from cmsnn.preprocessing.cutflow import tabulate_cutflow_files
+from cmsnn.vocabulary import SPLITS
 
-write_cutflow(
-    snakemake.input.ingested,
-    {split: snakemake.input[split] for split in ("train", "validation", "test")},
-    {split: snakemake.input[f"preselected_{split}"] for split in snakemake.params.preselected},
-    snakemake.input.training_set,
-    snakemake.output.cutflow,
+tabulate_cutflow_files(
+    ingested=snakemake.input.ingested,
+    splits={split: snakemake.input[split] for split in SPLITS},
+    preselected={
+        split: snakemake.input[f"preselected_{split}"] for split in snakemake.params.preselected
+    },
+    training_set=snakemake.input.training_set,
+    cutflow=snakemake.output.cutflow,
     shares=snakemake.input.shares,
 )

@@ -2,6 +2,6 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.ingestion.processes import tabulate_process_files
+from cmsnn.ingestion.processes import tabulate_processes_files
 
-tabulate_process_files(snakemake.input.parquet, snakemake.output.table)
+tabulate_processes_files(parquet=snakemake.input.parquet, table=snakemake.output.table)

@@ -6,18 +6,16 @@ from cmsnn.learning.backend import use_keras_backend
 
 use_keras_backend(snakemake.params.backend, snakemake.threads)
 
-from cmsnn.learning.training import train_files
+from cmsnn.learning.training import train_model_files
 
-train_files(
-    snakemake.input.train,
-    snakemake.input.validation,
-    snakemake.output.model,
-    snakemake.output.history,
-    snakemake.output.facts,
-    features=snakemake.params.features,
+train_model_files(
+    train=snakemake.input.train,
+    validation=snakemake.input.validation,
+    model=snakemake.output.model,
+    history=snakemake.output.history,
+    facts=snakemake.output.facts,
+    task=snakemake.params.task,
     settings=snakemake.params.settings,
-    classification=snakemake.params.classification,
-    class_names=snakemake.params.class_names,
     seed=snakemake.params.seed,
     threads=snakemake.threads,
     # from the config, not a param: how often to save changes no result, reruns nothing

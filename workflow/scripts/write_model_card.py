@@ -2,16 +2,15 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.learning.export import write_model_card
+from cmsnn.learning.export import write_model_card_files
 
-write_model_card(
-    snakemake.input.onnx,
-    snakemake.input.scaler,
-    snakemake.input.facts,
-    snakemake.input.evaluation,
-    snakemake.input.check,
-    snakemake.output.card,
-    classification=snakemake.params.classification,
-    class_names=snakemake.params.class_names,
+write_model_card_files(
+    onnx=snakemake.input.onnx,
+    scaler=snakemake.input.scaler,
+    facts=snakemake.input.facts,
+    evaluation=snakemake.input.evaluation,
+    check=snakemake.input.check,
+    card=snakemake.output.card,
+    task=snakemake.params.task,
     units=snakemake.params.units,
 )

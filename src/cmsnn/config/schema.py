@@ -206,10 +206,10 @@ def plain_data(value):
     return value
 
 
-if __name__ == "__main__":  # docs/configuration.md's table, from the schema
-    print(config_table_markdown(load_schema(Path(__file__).parents[2] / SCHEMA_FILE)), end="")
-
-
 #: Schema objects the key table (docs/configuration.md) shows as one row (their keys together).
 ONE_ROW = ("split.fractions", "grid", "resources.training", "resources.prediction",
             "resources.light")  # fmt: skip
+
+
+if __name__ == "__main__":  # docs/configuration.md's table, from the schema
+    print(config_table_markdown(load_schema(Path(__file__).parents[3] / SCHEMA_FILE)), end="")

@@ -13,7 +13,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from cmsnn.dataframes import read_parquet
-from cmsnn.figures.fom import plot_fom_scan_files
+from cmsnn.figures.fom import draw_fom_scans
 from cmsnn.figures.style import (
     DEFAULT_LABEL,
     GRID_STYLE,
@@ -31,7 +31,7 @@ from cmsnn.figures.style import (
 )
 from cmsnn.files import read_json
 from cmsnn.learning.metrics import SIGNAL_OUTPUT_THRESHOLD, roc_curves, weighted_confusion_matrix
-from cmsnn.vocabulary import EVENT_ID_COLUMNS, SPLITS
+from cmsnn.vocabulary import EVENT_ID_COLUMNS, SPLITS, NetworkTask
 
 #: The ROC curve as HEP papers draw it (background rejection against signal
 #: efficiency), or as the rest of machine learning does (true against false positives).
@@ -242,28 +242,50 @@ def read_predictions(path) -> pd.DataFrame:
 
 
 def plot_model_files(
-    inputs: Mapping[str, str],
-    outputs: Mapping[str, str],
-    classification: str,
-    class_names: Sequence[str],
+    *,
+    predictions: Mapping[str, str],
+    facts,
+    history,
+    ks_table,
+    scan,
+    evaluation,
+    importance,
+    figures: Mapping[str, str],
+    task: NetworkTask,
     bins: int,
     label: Mapping | None = None,
     roc_style: str = "rejection",
     min_background_events: float = 0.0,
 ) -> None:
-    """Every figure of one model (the output distributions quote the evaluation's KS
-    test; the FOM scan shades the cuts with fewer than ``min_background_events``
-    effective validation background events, ``fom.min_background_events``)."""
+    """Entry point of rule ``plot_model``: every figure of one model.
+
+    Args:
+        predictions: ``{split: prediction CSV}``.
+        facts, history: the training's facts (JSON) and history (CSV).
+        ks_table, scan, evaluation: the evaluation's KS table (quoted on the output
+            distributions), FOM scan and numbers.
+        importance: the permutation importance table.
+        figures: ``{<name>_png, <name>_pdf: path}`` of each figure drawn (``history``,
+            ``roc``, ``outputs``, ``confusion``, ``fom``, ``importance``).
+        task: what the network is asked.
+        bins: bins of the output distributions.
+        label: the experiment label's settings.
+        roc_style: ``rejection`` or ``efficiency``.
+        min_background_events: the FOM scan shades the cuts with fewer effective
+            validation background events (``fom.min_background_events``).
+    """
+    classification, class_names = task.classification, task.class_names
+    outputs = figures
     label_settings, label = label, experiment_label(label)
-    predictions = {split: read_predictions(inputs[f"predictions_{split}"]) for split in SPLITS}
-    facts = read_json(inputs["facts"])
-    history = pd.read_csv(inputs["history"])
+    predictions = {split: read_predictions(predictions[split]) for split in SPLITS}
+    facts = read_json(facts)
+    history = pd.read_csv(history)
     save(plot_training_history(history, facts["best_epoch"], label), outputs, "history")
     curves = roc_curves(predictions, classification, class_names)
     save(plot_roc_curves(curves, roc_style, label), outputs, "roc")
 
     score = f"score_{class_names[0]}"
-    ks = pd.read_csv(inputs["ks_table"], index_col="class")  # the evaluation's KS test
+    ks = pd.read_csv(ks_table, index_col="class")  # the evaluation's KS test
     figure = plot_output_distributions(
         predictions["train"], predictions["validation"], score, class_names, ks, bins, label
     )
@@ -271,23 +293,25 @@ def plot_model_files(
 
     matrix = weighted_confusion_matrix(predictions["test"], classification, class_names)
     save(plot_confusion_matrix(matrix, "test", label), outputs, "confusion")
-    plot_fom_scan_files(
-        inputs, outputs, class_names, label_settings, min_background_events=min_background_events
-    )
-    importance = pd.read_csv(inputs["importance"])
+    draw_fom_scans(scan, evaluation, outputs, class_names, label_settings, min_background_events)
+    importance = pd.read_csv(importance)
     save(plot_importance(importance, "validation", label), outputs, "importance")
 
 
 def plot_two_dimensional_classification_files(
-    events_path,
-    predictions_path,
-    outputs: Mapping[str, str],
+    *,
+    events,
+    predictions,
+    figures: Mapping[str, str],
     features,
     signal_class: str,
     label: Mapping | None = None,
 ) -> None:
-    """Test events drawn as correctly classified or misclassified (signal output above
-    ``SIGNAL_OUTPUT_THRESHOLD``)."""
+    """Entry point of rule ``plot_two_dimensional_classification``: the test
+    ``events`` drawn as correctly classified or misclassified (signal output above
+    ``SIGNAL_OUTPUT_THRESHOLD``), as ``classification``;
+    ``figures``: ``{<name>_png, <name>_pdf: path}`` of each figure drawn."""
+    events_path, predictions_path, outputs = events, predictions, figures
     events = read_parquet(events_path)
     predictions = pd.read_csv(predictions_path)
     if len(events) != len(predictions):

@@ -32,6 +32,7 @@ from cmsnn.figures.style import (
     weighted_quantiles,
 )
 from cmsnn.statistics.correlation import correlation_matrices
+from cmsnn.vocabulary import NetworkTask
 
 #: The chapter's two-dimensional view: range and bins in both variables, contour
 #: levels in events per bin.
@@ -158,36 +159,43 @@ def plot_two_dimensional_samples(
     return figure
 
 
-def plot_dataset_files(
-    events_path,
-    outputs: Mapping[str, str],
-    features: Sequence[str],
-    class_names: Sequence[str],
+def plot_inputs_files(
+    *,
+    events,
+    figures: Mapping[str, str],
+    task: NetworkTask,
     units: Mapping[str, str],
     bins: int,
     label: Mapping | None = None,
 ) -> None:
-    """Input-variable distributions and correlation matrices per class (training split,
-    before scaling)."""
+    """Entry point of rule ``plot_inputs``: input-variable distributions (``inputs``)
+    and correlation matrices (``correlations``) per class, of the training split's
+    ``events`` before scaling;
+    ``figures``: ``{<name>_png, <name>_pdf: path}`` of each figure drawn."""
     label = experiment_label(label)
-    events = read_parquet(events_path)
+    features, class_names = task.features, task.class_names
+    events = read_parquet(events)
     distributions = plot_input_distributions(
         events, features, class_names, units, bins, label=label
     )
-    save(distributions, outputs, "inputs")
+    save(distributions, figures, "inputs")
     matrices = correlation_matrices(events, features, class_names)
-    save(plot_correlation_matrices(matrices, label=label), outputs, "correlations")
+    save(plot_correlation_matrices(matrices, label=label), figures, "correlations")
 
 
 def plot_two_dimensional_samples_files(
-    events_paths: Sequence,
-    outputs: Mapping[str, str],
+    *,
+    events: Sequence,
+    figures: Mapping[str, str],
     features: Sequence[str],
     signal_class: str,
     label: Mapping | None = None,
 ) -> None:
-    """The 2-D chapter's contour view of the signal and background samples."""
-    events = pd.concat([read_parquet(path) for path in events_paths], ignore_index=True)
+    """Entry point of rule ``plot_two_dimensional_samples``: the 2-D chapter's contour
+    view (``samples``) of the signal and background ``events`` of every split;
+    ``figures``: ``{<name>_png, <name>_pdf: path}`` of each figure drawn."""
+    outputs = figures
+    events = pd.concat([read_parquet(path) for path in events], ignore_index=True)
     is_signal = events["class"] == signal_class
     x, y = features
     figure = plot_two_dimensional_samples(

@@ -260,8 +260,9 @@ def experiment_label(settings: Mapping | None = None) -> ExperimentLabel:
     return ExperimentLabel(**settings) if settings else DEFAULT_LABEL
 
 
-def save(figure, outputs: Mapping[str, str], name: str) -> None:
-    """Save ``figure`` to the outputs ``<name>_png`` and ``<name>_pdf`` (and
-    ``<name>_svg`` where the rule has one: the report's first page shows it inline)."""
-    svg = outputs[f"{name}_svg"] if f"{name}_svg" in outputs.keys() else None
-    save_figure(figure, outputs[f"{name}_png"], outputs[f"{name}_pdf"], svg)
+def save(figure, figures: Mapping[str, str], name: str) -> None:
+    """Save ``figure`` to the files ``figures`` names ``<name>_png`` and ``<name>_pdf``
+    (and ``<name>_svg`` where the rule has one: the report's first page shows it inline):
+    the plotting rules' outputs, by the names the rules give them."""
+    svg = figures.get(f"{name}_svg")
+    save_figure(figure, figures[f"{name}_png"], figures[f"{name}_pdf"], svg)

@@ -147,9 +147,10 @@ def label_classes(events: pd.DataFrame, classes: Sequence[Mapping]) -> pd.DataFr
     return events.assign(**{"class": names[class_index.to_numpy()], "class_index": class_index})
 
 
-def ingest_csv(
-    source,
-    output,
+def ingest_csv_files(
+    *,
+    csv,
+    parquet,
     features: Sequence[str],
     weight_column: str,
     process_column: str,
@@ -157,8 +158,24 @@ def ingest_csv(
     classes: Sequence[Mapping],
     block_size: int = BLOCK_SIZE,
 ) -> None:
-    """Rule entry point: one CSV in, one labelled Parquet table out, written one row
-    group per block of the CSV as it is read (memory does not grow with the file)."""
+    """Entry point of rule ``ingest_csv``: one CSV file in, one labelled Parquet table
+    out, written one row group per block of the CSV as it is read (memory does not grow
+    with the file).
+
+    Args:
+        csv: the CSV file (gzip-compressed where its name ends in ``.gz``).
+        parquet: the Parquet table to write.
+        features: the input variables (columns) to keep, in order.
+        weight_column, process_column: the columns of the event weight and the process.
+        header: whether the file's first line names the columns (else they come in the
+            order ``features``, weight, process).
+        classes: the config's ``classes``, to label every event with its class.
+        block_size: bytes per block read.
+
+    Raises:
+        ValueError: a malformed row, naming the file, line and column and what to do.
+    """
+    source, output = csv, parquet
     batches = read_event_batches(source, features, weight_column, process_column, header,
                                  block_size)  # fmt: skip
     process_tables = []

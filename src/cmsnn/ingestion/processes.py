@@ -35,8 +35,10 @@ def process_table(events: pd.DataFrame | pa.Table) -> pd.DataFrame:
     return table.sort_values(["process", "class"], ignore_index=True)[list(PROCESS_TABLE_COLUMNS)]
 
 
-def tabulate_process_files(sources: Sequence, output) -> None:
-    """Rule entry point: the process table of every ingested file, in one CSV."""
+def tabulate_processes_files(*, parquet: Sequence, table) -> None:
+    """Entry point of rule ``tabulate_processes``: the process table (events and sum of
+    weights per process and class) of every ingested file (``parquet``), in one CSV."""
+    sources, output = parquet, table
     tables = [
         process_table(pq.read_table(path, columns=["process", "class", "weight"]))
         for path in sources

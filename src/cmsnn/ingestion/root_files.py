@@ -148,16 +148,19 @@ def read_root_process(
                 first_entry += len(chunk)
 
 
-def ingest_root(
-    output,
+def ingest_root_files(
+    *,
+    parquet,
     process: Mapping,
     features: Sequence[str],
     classes: Sequence[Mapping],
     fill_value: float = 0.0,
     step_size="20 MB",
 ) -> None:
-    """Rule entry point: one process's ROOT files in, one labelled Parquet table out,
-    written one row group per step."""
+    """Entry point of rule ``ingest_root``: one process's ROOT files (its config entry
+    ``process``) in, one labelled Parquet table (``parquet``) out, written one row group
+    per step of ``step_size``; ``fill_value`` for objects an event does not have."""
+    output = parquet
     index = assign_classes([process["name"]], classes)[process["name"]]
     class_name = classes[index]["name"]
     schema = _schema(features)

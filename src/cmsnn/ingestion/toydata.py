@@ -108,10 +108,12 @@ def generate_process(process: str, parameters: Mapping, n_events: int, seed: int
     return frame
 
 
-def write_toy_sample(
-    output, process: str, parameters: Mapping, events_scale: float, seed: int
+def generate_toy_sample_files(
+    *, csv, process: str, parameters: Mapping, events_scale: float, seed: int
 ) -> None:
-    """Generate one process and write it as a headerless CSV, as the tutorial's files."""
+    """Entry point of rule ``generate_toy_sample``: generate one process of the embedded
+    dataset and write it as a headerless CSV (``csv``), as the tutorial's files."""
+    output = csv
     n_events = max(1, round(parameters["events"] * events_scale))
     frame = generate_process(process, parameters, n_events, seed)
     write_csv(frame, output, header=False)

@@ -14,11 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cmsnn.dataframes import read_csv_with_names, write_predictions_csv
-from cmsnn.vocabulary import EVENT_COLUMNS
-
-#: Per-event columns that must be identical across the members (same events, same
-#: order): what the FOM needs, and where each event came from.
-SCORE_PREFIX = "score_"
+from cmsnn.vocabulary import EVENT_COLUMNS, SCORE_PREFIX
 
 
 def average_predictions(
@@ -41,14 +37,15 @@ def average_predictions(
     return averaged
 
 
-def average_prediction_files(
-    sources: Mapping[str, Sequence[str]], outputs: Mapping[str, str]
+def average_seed_predictions_files(
+    *, members: Mapping[str, Sequence[str]], ensemble: Mapping[str, str]
 ) -> None:
-    """Rule entry point: ``{split: [member prediction CSVs]}`` in, one CSV per split out."""
-    for split, paths in sources.items():
-        members = [read_csv_with_names(path) for path in paths]
-        averaged = average_predictions(members, [str(path) for path in paths])
-        write_predictions_csv(averaged, outputs[split])
+    """Entry point of rule ``average_seed_predictions``: ``members`` (``{split: [each
+    seed's prediction CSV]}``) in, the seed ensemble's CSV per split (``ensemble``) out."""
+    for split, paths in members.items():
+        tables = [read_csv_with_names(path) for path in paths]
+        averaged = average_predictions(tables, [str(path) for path in paths])
+        write_predictions_csv(averaged, ensemble[split])
 
 
 def _check_same_events(first, member, first_name, name, scores) -> None:

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from cmsnn.files import read_json, write_json, write_with
 from cmsnn.preprocessing.scaling import quantile_knots
+from cmsnn.vocabulary import NetworkTask
 
 log = logging.getLogger(__name__)
 
@@ -246,26 +247,33 @@ def _distribution_version(package: str) -> str | None:
         return None
 
 
-def export_checked_model(
-    model_path,
-    scaler_path,
-    test_events_path,
-    predictions_path,
-    outputs: Mapping[str, str],
-    classification: str,
-    class_names: Sequence[str],
-    threads: int = 1,
+def export_onnx_files(
+    *, model, scaler, test_events, predictions, onnx, check, task: NetworkTask, threads: int = 1
 ) -> None:
-    """Rule entry point: export one model to ONNX and check it with ONNX Runtime on the
-    test split against the pipeline's predictions; the record of the check (and of the
-    converter's versions) goes to ``outputs["check"]``. A model that fails the check is
-    not kept."""
-    from cmsnn.learning.model import limit_threads
-    from cmsnn.learning.prediction import load_network, score_columns
+    """Entry point of rule ``export_onnx``: export one model to ONNX and check it with
+    ONNX Runtime on the test split against the pipeline's predictions.
 
+    Args:
+        model, scaler: the trained Keras model and its inputs' scaling (JSON).
+        test_events, predictions: the test split's events and the model's predictions.
+        onnx: the ONNX model to write; a model that fails the check is not kept.
+        check: the record of the check and of the converter's versions (JSON).
+        task: what the network is asked.
+        threads: the job's threads.
+    """
+    from cmsnn.learning.model import limit_threads
+    from cmsnn.learning.prediction import load_network
+
+    model_path, scaler_path, test_events_path, predictions_path = (
+        model,
+        scaler,
+        test_events,
+        predictions,
+    )
+    outputs = {"onnx": onnx, "check": check}
     limit_threads(threads)
     scaler = read_json(scaler_path)
-    columns = score_columns(classification, class_names)
+    columns = task.score_columns
     export_onnx(load_network(model_path), scaler, outputs["onnx"])
     # only the columns the check compares: the test split is the largest file
     predictions = pd.read_csv(predictions_path, usecols=columns)
@@ -289,14 +297,15 @@ def export_checked_model(
     write_json(record, outputs["check"])
 
 
-def write_model_card(
-    onnx_path, scaler_path, training_path, evaluation_path, check_path, output,
-    classification: str, class_names: Sequence[str], units: Mapping[str, str],
-) -> None:  # fmt: skip
-    """Rule entry point: the model card of one exported model (no TensorFlow needed)."""
-    card = model_card(
-        read_json(scaler_path), read_json(training_path), read_json(evaluation_path),
-        read_json(check_path), class_names, classification, units,
-        hashlib.sha256(Path(onnx_path).read_bytes()).hexdigest(),
+def write_model_card_files(
+    *, onnx, scaler, facts, evaluation, check, card, task: NetworkTask, units: Mapping[str, str]
+) -> None:
+    """Entry point of rule ``write_model_card``: the model card of one exported model
+    (no TensorFlow needed): its inputs with their units and scaling, outputs, training,
+    results, the ONNX check and the file's checksum, as JSON in ``card``."""
+    document = model_card(
+        read_json(scaler), read_json(facts), read_json(evaluation), read_json(check),
+        task.class_names, task.classification, units,
+        hashlib.sha256(Path(onnx).read_bytes()).hexdigest(),
     )  # fmt: skip
-    write_json(card, output)
+    write_json(document, card)

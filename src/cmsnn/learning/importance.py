@@ -12,6 +12,7 @@ import pandas as pd
 
 from cmsnn.dataframes import read_parquet, write_csv
 from cmsnn.learning.metrics import weighted_auc
+from cmsnn.vocabulary import NetworkTask
 
 
 def permutation_importance(
@@ -54,22 +55,17 @@ def _auc(predict, x, events, score_columns, signal_class) -> float:
     return weighted_auc(scores, signal_class)
 
 
-def importance_files(
-    model_path,
-    validation_path,
-    output,
-    features: Sequence[str],
-    classification: str,
-    class_names: Sequence[str],
-    repeats: int,
-    seed: int,
-    threads: int,
+def permutation_importance_files(
+    *, model, validation, table, task: NetworkTask, repeats: int, seed: int, threads: int
 ) -> None:
-    """Rule entry point: one model and its validation events in, the ranked table out."""
+    """Entry point of rule ``permutation_importance``: one model and its validation
+    events in, the table of input variables ranked by the AUC their shuffling costs out."""
+    model_path, validation_path, output = model, validation, table
+    features = task.features
     # Imported here, not at the top, so that importing this module (and the pure
     # function above, tested so) needs no TensorFlow.
     from cmsnn.learning.model import limit_threads
-    from cmsnn.learning.prediction import PREDICTION_BATCH_SIZE, load_network, score_columns
+    from cmsnn.learning.prediction import PREDICTION_BATCH_SIZE, load_network
 
     limit_threads(threads)
     model = load_network(model_path)
@@ -77,8 +73,8 @@ def importance_files(
         lambda x: model.predict(x, batch_size=PREDICTION_BATCH_SIZE, verbose=0),
         read_parquet(validation_path),
         features,
-        score_columns(classification, class_names),
-        class_names[0],
+        task.score_columns,
+        task.signal_class,
         repeats,
         seed,
     )

@@ -10,7 +10,7 @@ import pandas as pd
 
 from cmsnn.dataframes import read_parquet, write_predictions_csv
 from cmsnn.learning.model import limit_threads
-from cmsnn.vocabulary import EVENT_COLUMNS, EVENT_ID_COLUMNS
+from cmsnn.vocabulary import EVENT_COLUMNS, EVENT_ID_COLUMNS, SCORE_PREFIX, NetworkTask
 
 #: Events per forward pass when predicting: large batches are faster, and the outputs do
 #: not depend on the batch size.
@@ -20,7 +20,7 @@ PREDICTION_BATCH_SIZE = 8192
 def score_columns(classification: str, class_names: Sequence[str]) -> list[str]:
     """``score_<class>`` per network output: the signal only in binary mode."""
     names = class_names[:1] if classification == "binary" else class_names
-    return [f"score_{name}" for name in names]
+    return [f"{SCORE_PREFIX}{name}" for name in names]
 
 
 def predict_events(
@@ -52,19 +52,26 @@ def load_network(model_path) -> keras.Model:
 
 
 def predict_files(
-    model_path,
-    sources: Mapping[str, str],
-    outputs: Mapping[str, str],
-    features: Sequence[str],
-    classification: str,
-    class_names: Sequence[str],
+    *,
+    model,
+    events: Mapping[str, str],
+    predictions: Mapping[str, str],
+    task: NetworkTask,
     threads: int = 1,
 ) -> None:
-    """Rule entry point: one model, a prediction CSV per split."""
+    """Entry point of rule ``predict``: one model's scores for every event of every split.
+
+    Args:
+        model: the trained Keras model.
+        events: ``{split: prepared Parquet file}``.
+        predictions: ``{split: prediction CSV}`` to write, for the same splits.
+        task: what the network is asked.
+        threads: the job's threads.
+    """
     limit_threads(threads)
-    model = load_network(model_path)
-    for split, source in sources.items():
-        predictions = predict_events(
-            model, read_parquet(source), features, classification, class_names
+    network = load_network(model)
+    for split, source in events.items():
+        scores = predict_events(
+            network, read_parquet(source), task.features, task.classification, task.class_names
         )
-        write_predictions_csv(predictions, outputs[split])
+        write_predictions_csv(scores, predictions[split])

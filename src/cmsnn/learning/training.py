@@ -50,6 +50,7 @@ from cmsnn.preprocessing.weighting import (
     net_weight_warnings,
     training_targets,
 )
+from cmsnn.vocabulary import NetworkTask
 
 log = logging.getLogger(__name__)
 
@@ -222,25 +223,38 @@ def training_batches(x, y, weights, batch_size: int, shuffler: EpochShuffle):
     return dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
 
 
-def train_files(
-    train_path,
-    validation_path,
-    model_output,
-    history_output,
-    facts_output,
-    features: Sequence[str],
+def train_model_files(
+    *,
+    train,
+    validation,
+    model,
+    history,
+    facts,
+    task: NetworkTask,
     settings: Mapping,
-    classification: str,
-    class_names: Sequence[str],
     seed: int,
     threads: int,
     checkpoint_seconds: float = 30.0,
     progress_seconds: float = 30.0,
     name: str = "model",
 ) -> None:
-    """Rule entry point: prepared Parquet in; model, history CSV and facts JSON out;
-    a checkpoint every ``checkpoint_seconds`` (0: every epoch) for resuming, and a line
-    on the console at most every ``progress_seconds`` naming the model ``name``."""
+    """Entry point of rule ``train_model``: one network of one grid point and seed.
+
+    Args:
+        train, validation: the prepared (scaled, balanced) Parquet files.
+        model, history, facts: the outputs: the Keras model, the per-epoch history CSV
+            and the training's facts (JSON: settings, kept epoch, warnings, versions).
+        task: what the network is asked (classification, classes, input variables).
+        settings: the grid point's training settings.
+        seed: the seed; the same seed gives the same model, bit for bit on the CPU.
+        threads: the job's threads.
+        checkpoint_seconds: how often a checkpoint is saved for resuming (0: every
+            epoch); a ``checkpoint`` folder beside ``model``.
+        progress_seconds: how often a line on the console names the model ``name``.
+    """
+    classification, class_names, features = task.classification, task.class_names, task.features
+    train_path, validation_path = train, validation
+    model_output, history_output, facts_output = model, history, facts
     device = configure_backend(threads, settings.get("jit_compile", False))
     batch_job = batch_job_environment()
     log.info("training on %s", device)

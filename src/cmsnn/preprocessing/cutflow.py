@@ -69,16 +69,20 @@ def _with_shares(table: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
     return merged[order]
 
 
-def write_cutflow(
+def tabulate_cutflow_files(
+    *,
     ingested: Sequence[str],
     splits: Mapping[str, str],
     preselected: Mapping[str, str],
     training_set: str,
-    output,
+    cutflow: str,
     shares: str | None = None,
 ) -> None:
-    """Rule entry point: the cutflow of a run, logged and written as CSV; ``shares`` is
-    the split step's ``shares.csv``."""
+    """Entry point of rule ``tabulate_cutflow``: the cutflow of a run (events and sum
+    of weights per process and stage: read, each split, preselected, trained on),
+    logged and written as CSV to ``cutflow``; ``shares`` is the split step's
+    ``shares.csv``."""
+    output = cutflow
     stages = {"read": [_read(path) for path in ingested]}
     stages |= {split: [_read(path)] for split, path in splits.items()}
     stages |= {f"preselected_{split}": [_read(path)] for split, path in preselected.items()}

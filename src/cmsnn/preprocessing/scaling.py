@@ -15,7 +15,7 @@ applied to new events by any later step.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,7 @@ from cmsnn.preprocessing.weighting import (
     negative_weight_report,
     net_weight_warnings,
 )
-from cmsnn.vocabulary import SCALING_METHODS, SPLITS
+from cmsnn.vocabulary import SCALING_METHODS, SPLITS, NetworkTask
 
 log = logging.getLogger(__name__)
 
@@ -86,21 +86,25 @@ def apply_scaler(scaler: Mapping, features: pd.DataFrame) -> np.ndarray:
 
 
 def scale_and_balance_files(
-    sources: Mapping[str, str],
-    outputs: Mapping[str, str],
-    scaler_output: str,
-    features: Sequence[str],
+    *,
+    events: Mapping[str, str],
+    prepared: Mapping[str, str],
+    scaler: str,
+    task: NetworkTask,
     scaling: str,
     balancing: str,
-    classification: str,
-    class_names: Sequence[str],
     negative_weights: str = "keep",
 ) -> None:
-    """Rule entry point: fit the scaler on the training split, scale every split, and add
+    """Entry point of rule ``scale_and_balance``: ``events`` (``{split: Parquet}``) in;
+    ``prepared`` (``{split: Parquet}``) and the ``scaler`` (JSON) out.
+
+    It fits the scaler on the training split, scale every split, and add
     the balanced ``training_weight`` to the training and validation splits (each
     balanced on its own sums, as the tutorial balances them alike; the test split keeps
     only its physics weights). The negative-weight policy acts on the training weights
     only; the ``weight`` column keeps its sign for yields."""
+    sources, outputs, scaler_output = events, prepared, scaler
+    features, classification, class_names = task.features, task.classification, task.class_names
     # one split in memory at a time (the training split first, for the scaler)
     events = read_parquet(sources["train"])
     scaler = fit_scaler(events[list(features)], scaling)

@@ -41,8 +41,10 @@ def apply_preselection(events: pd.DataFrame, cut: str) -> pd.DataFrame:
     return events[mask].reset_index(drop=True)
 
 
-def preselect_file(source, output, cut: str, split: str) -> None:
-    """Rule entry point: apply the cut to one split and log its efficiency per process."""
+def preselect_files(*, events, selected, cut: str, split: str) -> None:
+    """Entry point of rule ``preselect``: apply the cut to one split (``events`` in,
+    ``selected`` out) and log its efficiency per process."""
+    source, output = events, selected
     events = read_parquet(source)
     selected = apply_preselection(events, cut)
     if selected.empty:

@@ -98,20 +98,25 @@ def check_signal_processes_exist(
     check_signal_processes(signal_processes, list(available), signal_class)
 
 
-def split_files(
-    sources: Sequence,
-    outputs: Mapping[str, str],
+def split_events_files(
+    *,
+    ingested: Sequence,
+    splits: Mapping[str, str],
+    shares: str,
     fractions: Mapping[str, float],
     seed: int,
     signal_class: str = "",
     signal_processes: Sequence[str] = (),
 ) -> None:
-    """Rule entry point: per-process Parquet tables in, one Parquet table per split out.
+    """Entry point of rule ``split_events``: the per-process Parquet tables
+    (``ingested``) in; one Parquet table per split (``splits``) and each process's
+    measured share of each split (``shares``, CSV) out.
 
     The events are held once, as Arrow tables (the files' columns, never copied into
     pandas), and each split is written as it is cut: at most two copies of the data."""
+    outputs = {**splits, "shares": shares}
     events = pa.concat_tables(
-        [pq.read_table(path) for path in sources], promote_options="permissive"
+        [pq.read_table(path) for path in ingested], promote_options="permissive"
     )
     if signal_processes:  # checked on the distinct (class, process) pairs
         pairs = events.group_by(["class", "process"]).aggregate([]).to_pandas()
@@ -125,14 +130,18 @@ def split_files(
 
 
 def collect_presplit_files(
-    sources: Mapping[str, Sequence],
-    outputs: Mapping[str, str],
+    *,
+    ingested: Mapping[str, Sequence],
+    splits: Mapping[str, str],
+    shares: str,
     signal_class: str,
     signal_processes: Sequence[str] = (),
 ) -> None:
-    """Rule entry point for the tutorial's layout: files already split
-    (``train_sig``, ``train_bkg``, …) are only concatenated per split, after checking
-    that the ``*_sig`` files hold only signal and the ``*_bkg`` files none."""
+    """Entry point of rule ``collect_presplit``, for the tutorial's layout: files
+    already split (``ingested``: ``{split: [its *_sig and *_bkg files]}``) are only
+    concatenated per split (``splits``), after checking that the ``*_sig`` files hold
+    only signal and the ``*_bkg`` files none; ``shares`` as for a split of ours."""
+    sources, outputs = ingested, {**splits, "shares": shares}
     splits = {}
     for split in SPLITS:
         tables = []

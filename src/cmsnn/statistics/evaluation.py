@@ -22,7 +22,7 @@ from cmsnn.statistics.yields import (
     background_yields_by_class,
     signal_process_names,
 )
-from cmsnn.vocabulary import SPLITS, WARNING_SEPARATOR
+from cmsnn.vocabulary import SPLITS, WARNING_SEPARATOR, NetworkTask
 
 log = logging.getLogger(__name__)
 
@@ -129,20 +129,39 @@ def signal_point_warnings(by_signal: pd.DataFrame, headline: Sequence[str]) -> l
     ]
 
 
-def evaluate_files(
-    sources: Mapping[str, str],
-    outputs: Mapping[str, str],
+def evaluate_model_files(
+    *,
+    predictions: Mapping[str, str],
+    shares,
+    scan,
+    evaluation,
+    by_signal,
+    ks_table,
     fom_options: Mapping,
-    classification: str,
-    class_names: Sequence[str],
+    task: NetworkTask,
     ks_p_value_threshold: float = 0.01,
 ) -> None:
-    """Rule entry point: prediction CSVs in; the FOM scan CSV, the evaluation JSON, the
-    per-signal-process table and the overtraining (KS) table out. Warnings go to the
-    log and into the files."""
-    predictions = {split: read_csv_with_names(sources[split]) for split in SPLITS}
+    """Entry point of rule ``evaluate_model``: one model's (or seed ensemble's)
+    predictions in, its numbers out. Warnings go to the log and into the files.
+
+    Args:
+        predictions: ``{split: prediction CSV}``.
+        shares: each process's measured share of each split (the split step's
+            ``shares.csv``): the yields' split fractions.
+        scan: the FOM scan (CSV: one row per cut, columns per split).
+        evaluation: the model's numbers (JSON: AUCs, the chosen cut, FOMs, warnings).
+        by_signal: the same for every signal process taken alone (CSV).
+        ks_table: the overtraining KS test per class (CSV).
+        fom_options: the config's ``fom`` section.
+        task: what the network is asked.
+        ks_p_value_threshold: below it a class's KS test warns of overtraining.
+    """
+    classification, class_names = task.classification, task.class_names
+    outputs = {"scan": scan, "evaluation": evaluation, "by_signal": by_signal}
+    outputs["ks_table"] = ks_table
+    predictions = {split: read_csv_with_names(predictions[split]) for split in SPLITS}
     # Each process's measured share of each split: the yields' split fractions.
-    fractions, share_warnings = read_shares(sources["shares"])
+    fractions, share_warnings = read_shares(shares)
     table, numbers = evaluate_predictions(
         predictions, fractions, fom_options, classification, class_names
     )

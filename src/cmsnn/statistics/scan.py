@@ -38,7 +38,11 @@ AUTO_LOWER_QUANTILE = 0.5
 
 
 def cut_values(cut_min: float, cut_max: float, steps: int) -> np.ndarray:
-    """The scanned lower cuts: ``cut_min + i·(cut_max − cut_min)/steps``, i = 0…steps−1."""
+    """The scanned lower cuts: ``cut_min + i·(cut_max − cut_min)/steps``, i = 0…steps−1.
+
+    >>> cut_values(0.7, 1.0, 4)
+    array([0.7  , 0.775, 0.85 , 0.925])
+    """
     check_scan_order(cut_min, cut_max, steps)
     # Rounded so that 0.7 + 57·0.0015 reads 0.7855, not 0.7854999999999999.
     return np.round(cut_min + np.arange(steps) * ((cut_max - cut_min) / steps), 12)
@@ -84,7 +88,11 @@ def scan_range(
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, quantile: float) -> float:
     """The smallest value at which the cumulative (non-negative) weight reaches
-    ``quantile`` of the total."""
+    ``quantile`` of the total.
+
+    >>> weighted_quantile(np.array([4.0, 1.0, 3.0, 2.0]), np.array([1.0, 1.0, 1.0, 5.0]), 0.5)
+    2.0
+    """
     order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(np.asarray(weights, dtype=np.float64)[order])
     position = np.searchsorted(cumulative, quantile * cumulative[-1], side="left")

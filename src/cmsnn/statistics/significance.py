@@ -49,7 +49,25 @@ _SERIES_TERMS = 18
 
 def asimov_significance(signal_yield, background_yield, relative_background_uncertainty):
     """Median discovery significance ``Z`` for yields ``s``, ``b`` and relative
-    background uncertainty ``f`` (``σ = f·b``; arrays broadcast); see the module docstring."""
+    background uncertainty ``f`` (``σ = f·b``); see the module docstring.
+
+    Args:
+        signal_yield, background_yield: expected events ``s`` and ``b`` (arrays
+            broadcast).
+        relative_background_uncertainty: ``f`` (not negative).
+
+    Returns:
+        ``Z`` (a float for scalars, else an array); 0 where ``s ≤ 0`` or ``b ≤ 0``.
+
+    Without an uncertainty it is the familiar ``√(2[(s+b)ln(1+s/b) − s])``, and an
+    uncertainty lowers it:
+
+    >>> import math
+    >>> round(asimov_significance(10, 100, 0.0), 6), round((2 * (110 * math.log(1.1) - 10)) ** 0.5, 6)
+    (0.983992, 0.983992)
+    >>> round(asimov_significance(10, 100, 0.1), 4)
+    0.6902
+    """  # noqa: E501
     s, b, f = _float_arrays(signal_yield, background_yield, relative_background_uncertainty)
     if np.any(f < 0):
         raise ValueError("the relative background uncertainty must not be negative")
@@ -58,7 +76,11 @@ def asimov_significance(signal_yield, background_yield, relative_background_unce
 
 def asimov_significance_with_uncertainty(signal_yield, background_yield, background_uncertainty):
     """Median discovery significance ``Z`` for yields ``s``, ``b`` and an absolute
-    background uncertainty ``σ`` (arrays broadcast); see the module docstring."""
+    background uncertainty ``σ`` (arrays broadcast); see the module docstring.
+
+    >>> round(asimov_significance_with_uncertainty(10, 100, 10.0), 4)  # σ = 0.1·b
+    0.6902
+    """
     s, b, sigma = _float_arrays(signal_yield, background_yield, background_uncertainty)
     if np.any(sigma < 0):
         raise ValueError("the background uncertainty must not be negative")
@@ -70,9 +92,18 @@ def asimov_significance_with_uncertainty(signal_yield, background_yield, backgro
 def background_uncertainty(
     background_yield, background_sum_w2, relative_uncertainty: float, include_mc_statistics: bool
 ):
-    """Absolute background uncertainty ``σ = √((f·b)² + Σw²)``: the relative systematic
-    ``f`` and, if asked, the simulated sample's statistical uncertainty (``Σw²`` of the
-    yield weights above the cut)."""
+    """Absolute background uncertainty ``σ = √((f·b)² + Σw²)``.
+
+    Args:
+        background_yield: ``b``.
+        background_sum_w2: ``Σw²`` of the background's yield weights above the cut.
+        relative_uncertainty: the relative systematic ``f``.
+        include_mc_statistics: whether the simulated sample's statistical uncertainty
+            (``Σw²``) is added.
+
+    >>> float(background_uncertainty(100.0, 300.0, 0.2, include_mc_statistics=True))
+    26.457513110645905
+    """
     b = np.asarray(background_yield, dtype=np.float64)
     variance = (relative_uncertainty * b) ** 2
     if include_mc_statistics:
@@ -82,7 +113,13 @@ def background_uncertainty(
 
 def figure_of_merit(signal_yield, background_yield, background_sum_w2, options: Mapping):
     """The scan's FOM from the yields above a cut and the background's ``Σw²``:
-    ``Z`` with ``σ`` from :func:`background_uncertainty`."""
+    ``Z`` with ``σ`` from :func:`background_uncertainty`.
+
+    Args:
+        signal_yield, background_yield, background_sum_w2: above the cut.
+        options: the config's ``fom`` section (``relative_background_uncertainty``,
+            ``include_mc_statistics``).
+    """
     sigma = background_uncertainty(
         background_yield,
         background_sum_w2,

@@ -18,6 +18,17 @@ def yield_weights(weights, luminosity: float, split_fraction) -> np.ndarray:
     split fraction (one number, or one per event: the share of its process's events the
     split holds, :func:`event_split_fractions`) undoes the share of events a split holds,
     so each split estimates the full yield.
+
+    Args:
+        weights: the events' weights, in pb.
+        luminosity: in pb⁻¹.
+        split_fraction: the split's share of the events' process (one or per event).
+
+    Returns:
+        Each event's expected events at ``luminosity``.
+
+    >>> yield_weights([0.5, 1.0], 1000.0, 0.5)  # half the events: each stands for two
+    array([1000., 2000.])
     """
     return np.asarray(weights, dtype=np.float64) * luminosity / split_fraction
 

@@ -68,7 +68,8 @@ class Column:
 
 _EVENTS = "events expected at `fom.luminosity`"
 #: Every column of ``fom_summary.csv`` (and of ``fom_by_signal.csv``) in table order:
-#: the column table of docs/figure-of-merit.md is generated from it (``python -m cmsnn.summary``).
+#: the column table of docs/figure-of-merit.md is generated from it
+#: (``python -m cmsnn.summary.columns``).
 SUMMARY_COLUMNS = (
     Column(
         ("model",),
@@ -240,13 +241,13 @@ def column_table_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":
-    print(column_table_markdown(), end="")
-
-
 def model_kinds(summary: pd.DataFrame) -> pd.Series:
     """Each summary row's ``kind`` (``seed`` or ``ensemble``); all seeds for a table
     written before ensembles had rows of their own."""
     if "kind" in summary:
         return summary["kind"]
     return pd.Series(SEED, index=summary.index)
+
+
+if __name__ == "__main__":  # docs/figure-of-merit.md's column table
+    print(column_table_markdown(), end="")

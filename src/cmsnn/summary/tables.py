@@ -144,49 +144,65 @@ def by_signal_rows(model_row_: Mapping, by_signal: pd.DataFrame) -> pd.DataFrame
     return table
 
 
-def summarise_files(inputs: Mapping, params: Mapping, outputs: Mapping) -> None:
-    """Rule entry point. ``inputs``: per trained model (in ``params["models"]`` order)
-    ``facts``, ``evaluation``, ``by_signal``; per grid point (``params["ensemble_points"]``)
-    ``ensemble_evaluation``, ``ensemble_by_signal``. ``outputs``: ``summary``,
-    ``headline``, ``by_point``, ``by_signal``, ``by_signal_by_point``."""
-    facts = [read_json(path) for path in inputs["facts"]]
+def summarise_models_files(
+    *,
+    models: Sequence[str],
+    points: Sequence[str],
+    facts: Sequence,
+    evaluations: Sequence,
+    by_signal: Sequence,
+    ensemble_points: Sequence[str],
+    ensemble_evaluations: Sequence,
+    ensemble_by_signal: Sequence,
+    summary,
+    headline,
+    by_point,
+    by_signal_table,
+    by_signal_by_point,
+) -> None:
+    """Entry point of rule ``summarise_models``: the tables across models.
+
+    Args:
+        models, points: every trained model's name and grid point, in one order.
+        facts, evaluations, by_signal: each model's training facts, evaluation and
+            per-signal-process table, in the order of ``models``.
+        ensemble_points: the grid points with a seed ensemble.
+        ensemble_evaluations, ensemble_by_signal: each ensemble's evaluation and
+            per-signal-process table, in the order of ``ensemble_points``.
+        summary, headline, by_point: the tables to write (``fom_summary.csv``, its
+            headline columns, and the mean and spread over seeds per grid point).
+        by_signal_table, by_signal_by_point: the same per signal process.
+    """
+    model_facts = [read_json(path) for path in facts]
     rows, signal_tables = [], []
-    for model_id, point, model_facts, evaluation, by_signal in zip(
-        params["models"],
-        params["points"],
-        facts,
-        inputs["evaluation"],
-        inputs["by_signal"],
-        strict=True,
+    for model_id, point, these_facts, evaluation, signal_table in zip(
+        models, points, model_facts, evaluations, by_signal, strict=True
     ):
-        rows.append(model_row(model_id, point, model_facts, read_json(evaluation)))
-        signal_tables.append(by_signal_rows(rows[-1], pd.read_csv(by_signal)))
-    for point, evaluation, by_signal in zip(
-        params["ensemble_points"],
-        inputs["ensemble_evaluation"],
-        inputs["ensemble_by_signal"],
-        strict=True,
+        rows.append(model_row(model_id, point, these_facts, read_json(evaluation)))
+        signal_tables.append(by_signal_rows(rows[-1], pd.read_csv(signal_table)))
+    for point, evaluation, signal_table in zip(
+        ensemble_points, ensemble_evaluations, ensemble_by_signal, strict=True
     ):
-        members = [f for f, p in zip(facts, params["points"], strict=True) if p == point]
+        members = [f for f, p in zip(model_facts, points, strict=True) if p == point]
         rows.append(ensemble_row(point, members, read_json(evaluation)))
-        signal_tables.append(by_signal_rows(rows[-1], pd.read_csv(by_signal)))
-    summary = mark_best_model(_integer_columns(pd.DataFrame(rows)))
-    settings = list(_settings(facts[0]))
-    by_signal = _integer_columns(pd.concat(signal_tables, ignore_index=True))
-    for row in summary.itertuples():
+        signal_tables.append(by_signal_rows(rows[-1], pd.read_csv(signal_table)))
+    table = mark_best_model(_integer_columns(pd.DataFrame(rows)))
+    settings = list(_settings(model_facts[0]))
+    signals = _integer_columns(pd.concat(signal_tables, ignore_index=True))
+    for row in table.itertuples():
         if row.warnings:
             log.warning("%s: %s", row.model, row.warnings)
     # The means and spreads are taken before rounding, so rounding happens once.
-    rounded = rounded_to_meaning(summary)
-    write_csv(rounded, outputs["summary"])
-    write_csv(headline_table(rounded), outputs["headline"])
-    write_csv(rounded_to_meaning(aggregate_over_seeds(summary, settings)), outputs["by_point"])
-    write_csv(rounded_to_meaning(by_signal), outputs["by_signal"])
-    by_signal_settings = by_signal.merge(summary[["model", *settings]], on="model")
-    by_signal_by_point = aggregate_over_seeds(
-        by_signal_settings, settings, by=("grid_point", "signal_process")
+    rounded = rounded_to_meaning(table)
+    write_csv(rounded, summary)
+    write_csv(headline_table(rounded), headline)
+    write_csv(rounded_to_meaning(aggregate_over_seeds(table, settings)), by_point)
+    write_csv(rounded_to_meaning(signals), by_signal_table)
+    signal_settings = signals.merge(table[["model", *settings]], on="model")
+    signals_by_point = aggregate_over_seeds(
+        signal_settings, settings, by=("grid_point", "signal_process")
     )
-    write_csv(rounded_to_meaning(by_signal_by_point), outputs["by_signal_by_point"])
+    write_csv(rounded_to_meaning(signals_by_point), by_signal_by_point)
 
 
 def _settings(facts: Mapping) -> dict:
