@@ -19,14 +19,15 @@ resource_scopes:
     gpu="local",
 
 
+# One rule file per stage subpackage of src/cmsnn (a rule runs an entry point of its own
+# file's subpackage), in the order the data flows.
 include: "workflow/rules/common.smk"
-include: "workflow/rules/data.smk"
-include: "workflow/rules/splitting.smk"
+include: "workflow/rules/ingestion.smk"
 include: "workflow/rules/preprocessing.smk"
-include: "workflow/rules/training.smk"
-include: "workflow/rules/evaluation.smk"
-include: "workflow/rules/export.smk"
-include: "workflow/rules/plots.smk"
+include: "workflow/rules/learning.smk"
+include: "workflow/rules/statistics.smk"
+include: "workflow/rules/summary.smk"
+include: "workflow/rules/figures.smk"
 
 
 localrules:

@@ -18,7 +18,8 @@ SNAKEMAKE_OBJECTS = {"input", "output", "params", "log", "wildcards", "resources
 
 
 def rules() -> dict[str, dict]:
-    """``{rule: {"script": stem, "code": digest module}}`` of every rule with a script."""
+    """``{rule: {"script": stem, "code": digest module, "file": rule file's stem}}`` of
+    every rule with a script."""
     found = {}
     for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
         for block in re.split(r"(?m)^(?=[ \t]*rule )", path.read_text())[1:]:
@@ -26,7 +27,11 @@ def rules() -> dict[str, dict]:
             script = re.search(r'"\.\./scripts/(\w+)\.py"', block)
             code = re.search(r'code_version\("([\w.]+)"\)', block)
             if script:
-                found[name] = {"script": script.group(1), "code": code and code.group(1)}
+                found[name] = {
+                    "script": script.group(1),
+                    "code": code and code.group(1),
+                    "file": path.stem,
+                }
     return found
 
 
@@ -122,3 +127,16 @@ def test_the_check_finds_a_snakemake_object_handed_over_whole():
     assert bare_snakemake_objects(keywords[0].value) == ["snakemake.input"]
     assert bare_snakemake_objects(keywords[1].value) == []
     assert bare_snakemake_objects(keywords[2].value) == []
+
+
+def test_the_rule_files_mirror_the_stage_subpackages():
+    """Each stage is one hop from the Snakefile: ``workflow/rules/<subpackage>.smk`` holds
+    the rules whose entry points live in ``cmsnn.<subpackage>``, and the Snakefile
+    includes them all."""
+    snakefile = (ROOT / "Snakefile").read_text()
+    files = {path.stem for path in (ROOT / "workflow" / "rules").glob("*.smk")} - {"common"}
+    assert files == {rule["code"].split(".")[0] for rule in RULES.values()}
+    for name in files:
+        assert f'include: "workflow/rules/{name}.smk"' in snakefile
+    for name, rule in RULES.items():
+        assert rule["code"].split(".")[0] == rule["file"], f"rule {name} in {rule['file']}.smk"

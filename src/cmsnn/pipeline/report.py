@@ -135,7 +135,7 @@ MODEL_SUBCATEGORY = "{point}, seed-{seed}"
 #: The label of each figure in the report. The report lists a subcategory's results by
 #: their labels' text (else by file name), so the numbers give a model's page the order
 #: a physicist reads it in: training, ROC, outputs with the KS test, FOM scan, then the
-#: rest; the tables (the KS test's, evaluation.smk) come last.
+#: rest; the tables (the KS test's, statistics.smk) come last.
 FIGURE_LABELS = {
     # a model's page (a seed's, or a seed ensemble's: its FOM scan and KS table)
     "history": "1. training history (loss, accuracy)",

@@ -96,33 +96,3 @@ rule tabulate_processes:
         code=code_version("ingestion.processes"),
     script:
         "../scripts/tabulate_processes.py"
-
-
-rule tabulate_cutflow:
-    """Events and sum of weights of every process at each stage: read, split,
-    preselection, training set (after the negative-weight policy)."""
-    input:
-        **{
-            f"preselected_{split}": PATHS.preselected.format(split=split)
-            for split in PRESELECTED_SPLITS
-        },
-        **{split: PATHS.split.format(split=split) for split in SPLITS},
-        shares=PATHS.split_shares,
-        ingested=ingested_files(),
-        training_set=f"{PREPARED_DIRS[next(iter(GRID))]}/train.parquet",
-    output:
-        cutflow=PATHS.cutflow,
-    log:
-        f"{RESULTS}/logs/tabulate_cutflow.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/tabulate_cutflow.tsv"
-    conda:
-        "../../envs/data.yaml"
-    threads: config["resources"]["light"]["threads"]
-    resources:
-        **job_resources(config["resources"]["light"], "tabulate_cutflow"),
-    params:
-        code=code_version("preprocessing.cutflow"),
-        preselected=PRESELECTED_SPLITS,
-    script:
-        "../scripts/tabulate_cutflow.py"

@@ -1,0 +1,159 @@
+rule train_model:
+    """One network per grid point and seed; the best validation-loss epoch is kept."""
+    input:
+        train=prepared_split("train"),
+        validation=prepared_split("validation"),
+    output:
+        model=f"{PATHS.model}/model.keras",
+        history=f"{PATHS.model}/history.csv",
+        facts=f"{PATHS.model}/training.json",
+    log:
+        f"{RESULTS}/logs/train_model/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_model/{{point}}/seed-{{seed}}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: config["resources"]["training"]["threads"]
+    resources:
+        **job_resources(config["resources"]["training"], "train_model"),
+    params:
+        code=code_version("learning.training"),
+        task=TASK,
+        settings=lambda wildcards: POINT_SETTINGS[wildcards.point],
+        seed=lambda wildcards: int(wildcards.seed),
+        backend=config["training"]["backend"],
+    script:
+        "../scripts/train_model.py"
+
+
+rule predict:
+    """Network outputs for every event of every split, with weight, process and class."""
+    input:
+        model=f"{PATHS.model}/model.keras",
+        train=prepared_split("train"),
+        validation=prepared_split("validation"),
+        test=prepared_split("test"),
+    output:
+        **{split: f"{PATHS.model}/predictions_{split}.csv" for split in SPLITS},
+    log:
+        f"{RESULTS}/logs/predict/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/predict/{{point}}/seed-{{seed}}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: config["resources"]["prediction"]["threads"]
+    resources:
+        **job_resources(config["resources"]["prediction"], "predict"),
+    params:
+        code=code_version("learning.prediction"),
+        task=TASK,
+        backend=config["training"]["backend"],
+    script:
+        "../scripts/predict.py"
+
+
+rule permutation_importance:
+    """Drop in validation AUC when each input variable is shuffled, ranked."""
+    input:
+        model=f"{PATHS.model}/model.keras",
+        validation=prepared_split("validation"),
+    output:
+        table=f"{PATHS.model}/importance.csv",
+    log:
+        f"{RESULTS}/logs/permutation_importance/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/permutation_importance/{{point}}/seed-{{seed}}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: config["resources"]["prediction"]["threads"]
+    resources:
+        **job_resources(config["resources"]["prediction"], "permutation_importance"),
+    params:
+        code=code_version("learning.importance"),
+        task=TASK,
+        repeats=config["importance"]["repeats"],
+        seed=config["importance"]["seed"],
+        backend=config["training"]["backend"],
+    script:
+        "../scripts/permutation_importance.py"
+
+
+rule average_seed_predictions:
+    """A grid point's seed ensemble: the mean of its seeds' outputs, event by event."""
+    input:
+        train=member_predictions("train"),
+        validation=member_predictions("validation"),
+        test=member_predictions("test"),
+    output:
+        train=f"{PATHS.ensemble}/predictions_train.csv",
+        validation=f"{PATHS.ensemble}/predictions_validation.csv",
+        test=f"{PATHS.ensemble}/predictions_test.csv",
+    log:
+        f"{RESULTS}/logs/average_seed_predictions/{{point}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/average_seed_predictions/{{point}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: config["resources"]["light"]["threads"]
+    resources:
+        **job_resources(config["resources"]["light"], "average_seed_predictions"),
+    params:
+        code=code_version("learning.ensemble"),
+    script:
+        "../scripts/average_seed_predictions.py"
+
+
+rule export_onnx:
+    """The network with its input scaling folded in, as ONNX for the analysis (CMSSW's
+    ONNXRuntime), checked with ONNX Runtime against the test split's predictions."""
+    input:
+        model=f"{PATHS.model}/model.keras",
+        scaler=prepared_file("scaler.json"),
+        test_events=selected_split("test"),
+        predictions=f"{PATHS.model}/predictions_test.csv",
+    output:
+        onnx=f"{PATHS.model}/model.onnx",
+        check=f"{PATHS.model}/onnx_check.json",
+    log:
+        f"{RESULTS}/logs/export_onnx/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/export_onnx/{{point}}/seed-{{seed}}.tsv"
+    conda:
+        "../../envs/export.yaml"
+    # A CPU job: tracing and checking a small network needs no GPU.
+    threads: config["resources"]["light"]["threads"]
+    resources:
+        **job_resources(config["resources"]["light"], "export_onnx"),
+    params:
+        code=code_version("learning.export"),
+        task=TASK,
+    script:
+        "../scripts/export_onnx.py"
+
+
+rule write_model_card:
+    """What an analysis needs beside model.onnx: inputs in order with units, scaling,
+    outputs, training settings, metrics and versions."""
+    input:
+        onnx=f"{PATHS.model}/model.onnx",
+        scaler=prepared_file("scaler.json"),
+        facts=f"{PATHS.model}/training.json",
+        evaluation=f"{PATHS.model}/evaluation.json",
+        check=f"{PATHS.model}/onnx_check.json",
+    output:
+        card=f"{PATHS.model}/model_card.json",
+    log:
+        f"{RESULTS}/logs/write_model_card/{{point}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/write_model_card/{{point}}/seed-{{seed}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: config["resources"]["light"]["threads"]
+    resources:
+        **job_resources(config["resources"]["light"], "write_model_card"),
+    params:
+        code=code_version("learning.export"),
+        task=TASK,
+        units=canonical(config["plots"]["units"]),
+    script:
+        "../scripts/write_model_card.py"
