@@ -35,3 +35,52 @@ rule evaluate_model:
         ks_p_value_threshold=config["overtraining"]["p_value_threshold"],
     script:
         "../scripts/evaluate_model.py"
+
+
+rule fit_binned_likelihood:
+    """The binned likelihood of the network output (pyhf): the signal score histogrammed
+    per process, bins chosen on validation, and the expected discovery significance and
+    upper limits on test, for the headline signal and every signal point; its workspaces
+    for pyhf and a Combine datacard. Its own rule: the statistics options rerun only it
+    and what reads it."""
+    input:
+        validation=f"{PATHS.member}/predictions_validation.csv",
+        test=f"{PATHS.member}/predictions_test.csv",
+        shares=PATHS.split_shares,
+    output:
+        histograms=f"{PATHS.member}/binned/histograms.csv",
+        binning=f"{PATHS.member}/binned/binning.json",
+        numbers=f"{PATHS.member}/binned/numbers.json",
+        by_signal=f"{PATHS.member}/binned/by_signal.csv",
+        workspace=f"{PATHS.member}/binned/workspace.json",
+        workspace_class_norms=f"{PATHS.member}/binned/workspace_class_norms.json",
+        datacard=f"{PATHS.member}/binned/datacard.txt",
+        shapes=f"{PATHS.member}/binned/shapes.root",
+        datacard_class_norms=f"{PATHS.member}/binned/datacard_class_norms.txt",
+        shapes_class_norms=f"{PATHS.member}/binned/shapes_class_norms.root",
+    log:
+        f"{RESULTS}/logs/fit_binned_likelihood/{{point}}/{{member}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/fit_binned_likelihood/{{point}}/{{member}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: config["resources"]["light"]["threads"]
+    resources:
+        **job_resources(config["resources"]["light"], "fit_binned_likelihood"),
+    params:
+        code=code_version("statistics.binned"),
+        task=TASK,
+        options=canonical(config["statistics"]),
+        fom=canonical(
+            {
+                key: config["fom"][key]
+                for key in (
+                    "luminosity",
+                    "relative_background_uncertainty",
+                    "signal_processes",
+                    "bootstrap_seed",
+                )
+            }
+        ),
+    script:
+        "../scripts/fit_binned_likelihood.py"

@@ -5,8 +5,12 @@ rule summarise_models:
         facts=MODELS.outputs("training.json"),
         evaluation=MODELS.outputs("evaluation.json"),
         by_signal=MODELS.outputs("fom_by_signal.csv"),
+        binned=MODELS.outputs("binned/numbers.json"),
+        binned_by_signal=MODELS.outputs("binned/by_signal.csv"),
         ensemble_evaluation=MODELS.ensemble_outputs("evaluation.json"),
         ensemble_by_signal=MODELS.ensemble_outputs("fom_by_signal.csv"),
+        ensemble_binned=MODELS.ensemble_outputs("binned/numbers.json"),
+        ensemble_binned_by_signal=MODELS.ensemble_outputs("binned/by_signal.csv"),
     output:
         summary=report(
             PATHS.summary,

@@ -34,6 +34,8 @@ ENSEMBLE_RESULTS = (
     "fom_test_at_best_cut",
     "fom_test_at_best_cut_stat_error",
     "fom_test_max",
+    "binned_z_test",
+    "limit_median_test",
 )
 
 
@@ -216,6 +218,74 @@ SUMMARY_COLUMNS = (
         "`True` when that p-value is below `overtraining.p_value_threshold` (default 0.01): "
         "compare the training and validation outputs in output_distributions.png",
     ),
+    Column(
+        ("binned_z_test", "binned_z_validation"),
+        "the expected discovery significance of the binned likelihood of the signal output "
+        "(pyhf, Asimov q0; bins chosen on validation; the FOM's `f` on the background in "
+        "every bin, uncorrelated, and the MC statistics of every bin): the binned number "
+        "to quote is the test one",
+        "σ",
+        decimals=3,
+    ),
+    Column(
+        ("binned_z_test_stat_error",),
+        "the bootstrap standard deviation of the binned test Z (MC statistics, the bins "
+        "chosen again in every replica)",
+        "σ",
+        decimals=3,
+    ),
+    Column(
+        ("binned_z_test_class_norms", "binned_z_validation_class_norms"),
+        "the same with one normalisation uncertainty `f` per background class, correlated "
+        "over the bins (lnN): the low-score bins constrain them, so this Z is close to one "
+        "without background uncertainty",
+        "σ",
+        decimals=3,
+    ),
+    Column(
+        ("binned_z_test_without_lowest_bin",),
+        "the binned test Z without the lowest-score bin: how much the side bin carries",
+        "σ",
+        decimals=3,
+    ),
+    Column(
+        (
+            "limit_median_test",
+            "limit_minus1_test",
+            "limit_plus1_test",
+            "limit_minus2_test",
+            "limit_plus2_test",
+        ),
+        "the expected 95 % CL upper limit on the signal strength μ (asymptotic CLs, q̃μ, on "
+        "the background-only Asimov data) on test, its median and ±1σ, ±2σ bands: below 1, "
+        "the signal would be excluded",
+        "× the signal's cross section",
+        significant=3,
+    ),
+    Column(
+        tuple(
+            f"limit_{band}_test_class_norms"
+            for band in ("median", "minus1", "plus1", "minus2", "plus2")
+        ),
+        "the same limits with per-class normalisation uncertainties",
+        "× the signal's cross section",
+        significant=3,
+    ),
+    Column(
+        ("binned_z_optimism", "binned_z_optimism_low", "binned_z_optimism_high"),
+        "the binned Z on validation (where the bins are chosen) minus on test, and its "
+        "bootstrap 68 % interval; a warning where it exceeds the test Z's bootstrap error",
+        "σ",
+        decimals=3,
+    ),
+    Column(
+        ("fom_optimism",),
+        "the cut-based FOM on validation (where the cut is chosen) minus on test; a "
+        "warning where it exceeds the test FOM's bootstrap error",
+        "σ",
+        decimals=3,
+    ),
+    Column(("n_bins",), "the bins of the binned likelihood (chosen on validation)"),
 )
 
 

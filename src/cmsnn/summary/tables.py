@@ -5,6 +5,7 @@ taken alone as the signal."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -144,6 +145,32 @@ def by_signal_rows(model_row_: Mapping, by_signal: pd.DataFrame) -> pd.DataFrame
     return table
 
 
+def model_numbers(evaluation, by_signal, binned, binned_by_signal) -> tuple[dict, pd.DataFrame]:
+    """One model's numbers, the cut-based evaluation's and the binned likelihood's
+    together (their warnings one list), and its per-signal-process table, both kinds of
+    columns side by side; with the cut-based FOM's optimism (validation minus test) and
+    a warning where it exceeds the test FOM's bootstrap error."""
+    numbers, fitted = read_json(evaluation), read_json(binned)
+    warnings = [*numbers.pop("warnings"), *fitted.pop("warnings")]
+    validation, test = (
+        numbers.get("fom_validation_at_best_cut"),
+        numbers.get("fom_test_at_best_cut"),
+    )
+    optimism = validation - test if None not in (validation, test) else None
+    error = numbers.get("fom_test_at_best_cut_stat_error")
+    if optimism is not None and error is not None and math.isfinite(error) and optimism > error:
+        warnings.append(
+            f"the cut-based FOM is {optimism:.2f} higher on validation, where the cut was "
+            f"chosen, than on test (the test FOM's bootstrap error: {error:.2f}): quote the "
+            "test value, or the binned Z"
+        )
+    numbers = {**numbers, "fom_optimism": optimism, **fitted, "warnings": warnings}
+    table = pd.read_csv(by_signal).merge(
+        pd.read_csv(binned_by_signal), on="signal_process", how="left", validate="one_to_one"
+    )
+    return numbers, table
+
+
 def summarise_models_files(
     *,
     models: Sequence[str],
@@ -151,9 +178,13 @@ def summarise_models_files(
     facts: Sequence,
     evaluations: Sequence,
     by_signal: Sequence,
+    binned: Sequence,
+    binned_by_signal: Sequence,
     ensemble_points: Sequence[str],
     ensemble_evaluations: Sequence,
     ensemble_by_signal: Sequence,
+    ensemble_binned: Sequence,
+    ensemble_binned_by_signal: Sequence,
     summary,
     headline,
     by_point,
@@ -166,26 +197,33 @@ def summarise_models_files(
         models, points: every trained model's name and grid point, in one order.
         facts, evaluations, by_signal: each model's training facts, evaluation and
             per-signal-process table, in the order of ``models``.
+        binned, binned_by_signal: each model's binned-likelihood numbers (JSON) and
+            per-signal-process table, in the same order.
         ensemble_points: the grid points with a seed ensemble.
-        ensemble_evaluations, ensemble_by_signal: each ensemble's evaluation and
-            per-signal-process table, in the order of ``ensemble_points``.
+        ensemble_evaluations, ensemble_by_signal, ensemble_binned,
+            ensemble_binned_by_signal: the same of each ensemble, in the order of
+            ``ensemble_points``.
         summary, headline, by_point: the tables to write (``fom_summary.csv``, its
             headline columns, and the mean and spread over seeds per grid point).
         by_signal_table, by_signal_by_point: the same per signal process.
     """
     model_facts = [read_json(path) for path in facts]
     rows, signal_tables = [], []
-    for model_id, point, these_facts, evaluation, signal_table in zip(
-        models, points, model_facts, evaluations, by_signal, strict=True
-    ):
-        rows.append(model_row(model_id, point, these_facts, read_json(evaluation)))
-        signal_tables.append(by_signal_rows(rows[-1], pd.read_csv(signal_table)))
-    for point, evaluation, signal_table in zip(
-        ensemble_points, ensemble_evaluations, ensemble_by_signal, strict=True
-    ):
+    for model_id, point, these_facts, *files in zip(
+        models, points, model_facts, evaluations, by_signal, binned, binned_by_signal,
+        strict=True,
+    ):  # fmt: skip
+        numbers, signal_table = model_numbers(*files)
+        rows.append(model_row(model_id, point, these_facts, numbers))
+        signal_tables.append(by_signal_rows(rows[-1], signal_table))
+    for point, *files in zip(
+        ensemble_points, ensemble_evaluations, ensemble_by_signal, ensemble_binned,
+        ensemble_binned_by_signal, strict=True,
+    ):  # fmt: skip
         members = [f for f, p in zip(model_facts, points, strict=True) if p == point]
-        rows.append(ensemble_row(point, members, read_json(evaluation)))
-        signal_tables.append(by_signal_rows(rows[-1], pd.read_csv(signal_table)))
+        numbers, signal_table = model_numbers(*files)
+        rows.append(ensemble_row(point, members, numbers))
+        signal_tables.append(by_signal_rows(rows[-1], signal_table))
     table = mark_best_model(_integer_columns(pd.DataFrame(rows)))
     settings = list(_settings(model_facts[0]))
     signals = _integer_columns(pd.concat(signal_tables, ignore_index=True))

@@ -41,6 +41,8 @@ VERDICT_COLUMNS = {
     "fom_validation_at_best_cut": "FOM val.",
     "fom_test_at_best_cut": "FOM test",
     "fom_test_at_best_cut_stat_error": "± stat.",
+    "binned_z_test": "binned Z",
+    "limit_median_test": "limit μ",
     "overtraining_flag": "KS flag",
     "best_model": "best",
     "warnings": "warnings",

@@ -1,0 +1,113 @@
+"""Histograms of the network's signal output: per process, the sum of the yield weights
+and of their squares in every bin (expected events at the FOM's luminosity, as the FOM
+counts them), the input of the binned likelihood.
+
+Binary and multi-class networks alike are histogrammed in the signal class's score of
+every event: no argmax preselection, so no event is lost before the fit (a multi-class
+argmax can leave a signal class with next to no events) and the fit sees the whole
+background shape; the softmax's signal score orders events by their signal probability,
+which is what the binning ranks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from cmsnn.statistics.yields import event_split_fractions, yield_weights
+from cmsnn.vocabulary import OUTPUT_RANGE, SCORE_PREFIX
+
+#: Columns of a histogram table: one row per process and bin.
+HISTOGRAM_COLUMNS = ("process", "class", "bin", "low", "high", "sumw", "sumw2")
+
+
+def fine_edges(fine_bins: int) -> np.ndarray:
+    """Equal-width edges over the output range, the grid the binning merges.
+
+    >>> fine_edges(4)
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
+    return np.linspace(*OUTPUT_RANGE, fine_bins + 1)
+
+
+def score_histograms(
+    predictions: pd.DataFrame,
+    signal_class: str,
+    edges: np.ndarray,
+    luminosity: float,
+    split_fraction: float | Mapping[str, float],
+) -> pd.DataFrame:
+    """Σw and Σw² of the yield weights per process and bin of the signal score.
+
+    Args:
+        predictions: one split's prediction file (``weight``, ``process``, ``class``,
+            ``score_<signal class>``).
+        signal_class: the signal class, whose score is histogrammed.
+        edges: the bin edges (ascending; the last bin includes its upper edge).
+        luminosity: in pb⁻¹.
+        split_fraction: the split's share of each process (``{process: share}``) or one
+            number.
+
+    Returns:
+        A table of :data:`HISTOGRAM_COLUMNS`, every process with every bin (zeros too).
+    """
+    edges = np.asarray(edges, dtype=np.float64)
+    score = predictions[f"{SCORE_PREFIX}{signal_class}"].to_numpy(dtype=np.float64)
+    weights = yield_weights(
+        predictions["weight"].to_numpy(),
+        luminosity,
+        event_split_fractions(predictions, split_fraction),
+    )
+    # the top edge belongs to the last bin (a score of exactly 1.0 is counted)
+    index = np.clip(np.searchsorted(edges, score, side="right") - 1, 0, len(edges) - 2)
+    rows = []
+    processes = predictions[["process", "class"]].drop_duplicates().sort_values("process")
+    for process, class_name in processes.itertuples(index=False):
+        mask = (predictions["process"] == process).to_numpy()
+        sumw = np.bincount(index[mask], weights[mask], minlength=len(edges) - 1)
+        sumw2 = np.bincount(index[mask], weights[mask] ** 2, minlength=len(edges) - 1)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "process": process,
+                    "class": class_name,
+                    "bin": np.arange(len(edges) - 1),
+                    "low": edges[:-1],
+                    "high": edges[1:],
+                    "sumw": sumw,
+                    "sumw2": sumw2,
+                }
+            )
+        )
+    columns = list(HISTOGRAM_COLUMNS)
+    return pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
+
+
+def rebin(histograms: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
+    """The histograms on coarser ``edges``, each a subset of their own edges.
+
+    Raises:
+        ValueError: an edge that is not one of the histograms' edges.
+    """
+    own = np.append(histograms["low"].unique(), histograms["high"].max())
+    edges = np.asarray(edges, dtype=np.float64)
+    positions = np.searchsorted(own, edges)
+    positions = np.clip(positions, 0, len(own) - 1)
+    if not np.allclose(own[positions], edges, rtol=0, atol=1e-12):
+        raise ValueError(f"the edges {list(edges)} are not among the histograms' edges")
+    coarse = np.searchsorted(positions, histograms["bin"].to_numpy(), side="right") - 1
+    grouped = histograms.assign(bin=coarse).groupby(["process", "class", "bin"], sort=True)
+    table = grouped[["sumw", "sumw2"]].sum().reset_index()
+    table["low"] = edges[table["bin"].to_numpy()]
+    table["high"] = edges[table["bin"].to_numpy() + 1]
+    return table[list(HISTOGRAM_COLUMNS)]
+
+
+def totals(histograms: pd.DataFrame, processes) -> tuple[np.ndarray, np.ndarray]:
+    """``(Σw, Σw²)`` per bin of the sum of ``processes``."""
+    chosen = histograms[histograms["process"].isin(list(processes))]
+    n_bins = int(histograms["bin"].max()) + 1 if len(histograms) else 0
+    sums = chosen.groupby("bin")[["sumw", "sumw2"]].sum().reindex(range(n_bins), fill_value=0.0)
+    return sums["sumw"].to_numpy(), sums["sumw2"].to_numpy()

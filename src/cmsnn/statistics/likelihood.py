@@ -1,0 +1,261 @@
+"""The binned likelihood of the network output, in pyhf (HistFactory): a signal
+strength μ on the signal, the simulated samples' statistical uncertainty in every bin
+(``staterror``, Barlow–Beeston lite, the signal's included), and one of two background
+uncertainty models:
+
+- ``uncorrelated`` (the default): the FOM's own relative uncertainty ``f`` on the whole
+  background, in every bin, uncorrelated across bins and Poisson-constrained (pyhf's
+  ``shapesys`` with ``f·B``): the on/off model of the counting FOM, so a one-bin
+  histogram gives exactly the counting FOM, and no bin's background is pinned down by
+  the others;
+- ``class_norms``: one normalisation per background class, ``±f``, correlated over all
+  bins (``normsys``, a datacard's lnN), as analyses start. The many background-dominated
+  low-score bins constrain these normalisations, so this model's Z is close to the Z
+  without any background uncertainty: a reader should not take it as a robust number.
+
+The expected numbers are computed on Asimov data, as an analysis quotes them before
+unblinding: the discovery significance from ``q0`` on the signal-plus-background Asimov
+data, the 95 % CL upper limit on μ (asymptotic CLs, ``q̃μ``) with its ±1σ and ±2σ bands on
+the background-only Asimov data. The workspace (pyhf's JSON schema) holds the
+background-only expectation as its observation, so ``pyhf cls workspace.json`` gives the
+median expected limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pyhf
+from scipy.stats import norm
+
+#: The background uncertainty models, the first the default.
+BACKGROUND_MODELS = ("uncorrelated", "class_norms")
+#: The signal strength's name in the workspace.
+POI = "mu"
+#: The channel's name (one channel: the signal score).
+CHANNEL = "network_output"
+#: Fits to this relative tolerance (scipy's default leaves 1e-6 on tiny significances).
+FIT_TOLERANCE = 1e-14
+#: The limits' relative precision.
+LIMIT_RTOL = 1e-4
+#: CLs of the upper limit.
+CLS_LEVEL = 0.05
+#: Quantiles of the expected limit: −2σ, −1σ, median, +1σ, +2σ.
+LIMIT_BANDS = ("minus2", "minus1", "median", "plus1", "plus2")
+
+
+def workspace_spec(
+    signal: tuple[np.ndarray, np.ndarray],
+    backgrounds: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    relative_uncertainty: float,
+    model: str = "uncorrelated",
+) -> dict:
+    """A pyhf workspace of one channel, the background-only expectation as observation.
+
+    Args:
+        signal: the signal's ``(Σw, Σw²)`` per bin.
+        backgrounds: ``{class: (Σw, Σw²)}`` per bin of each background class.
+        relative_uncertainty: ``f``, the FOM's relative background uncertainty.
+        model: one of :data:`BACKGROUND_MODELS`.
+
+    Returns:
+        The workspace (pyhf's schema), with the POI's bounds wide enough for its limit.
+
+    Raises:
+        ValueError: an unknown model, or a bin without background.
+    """
+    if model not in BACKGROUND_MODELS:
+        raise ValueError(
+            f"statistics.background_model: {model!r} is not one of {BACKGROUND_MODELS}"
+        )
+    signal_w, signal_w2 = (np.asarray(part, dtype=np.float64) for part in signal)
+    background_w = sum(np.asarray(w, dtype=np.float64) for w, _ in backgrounds.values())
+    if np.any(background_w <= 0):
+        raise ValueError("every bin of the binned likelihood needs a positive background")
+    f = float(relative_uncertainty)
+    samples = [
+        _sample("signal", signal_w, signal_w2, [{"name": POI, "type": "normfactor", "data": None}])
+    ]
+    if model == "uncorrelated":
+        background_w2 = sum(np.asarray(w2, dtype=np.float64) for _, w2 in backgrounds.values())
+        modifiers = []
+        if f > 0:
+            modifiers.append(
+                {"name": "background_f", "type": "shapesys", "data": list(f * background_w)}
+            )
+        samples.append(_sample("background", background_w, background_w2, modifiers))
+    else:
+        for name, (w, w2) in backgrounds.items():
+            modifiers = []
+            if f > 0:
+                modifiers.append(
+                    {
+                        "name": f"norm_{name}",
+                        "type": "normsys",
+                        "data": {"hi": 1 + f, "lo": max(1 - f, 1e-6)},
+                    }
+                )
+            samples.append(
+                _sample(
+                    name,
+                    np.asarray(w, dtype=np.float64),
+                    np.asarray(w2, dtype=np.float64),
+                    modifiers,
+                )
+            )
+    upper = poi_upper_bound(signal_w, background_w, f)
+    return {
+        "channels": [{"name": CHANNEL, "samples": samples}],
+        "observations": [{"name": CHANNEL, "data": [float(value) for value in background_w]}],
+        "measurements": [
+            {
+                "name": "expected",
+                "config": {"poi": POI, "parameters": [{"name": POI, "bounds": [[0.0, upper]]}]},
+            }
+        ],
+        "version": "1.0.0",
+    }
+
+
+def poi_upper_bound(signal_w: np.ndarray, background_w: np.ndarray, f: float) -> float:
+    """A bound on μ well above its limit: forty times the best bin's rough counting limit
+    ``2·√(B + (fB)²)/S``, at least 10."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rough = 2 * np.sqrt(background_w + (f * background_w) ** 2) / signal_w
+    finite = rough[np.isfinite(rough) & (rough > 0)]
+    return float(max(10.0, 40 * finite.min())) if finite.size else 1e6
+
+
+def expected_numbers(spec: Mapping, limits: bool = True) -> dict:
+    """The expected discovery significance and the expected upper limit on μ with its
+    bands, of a workspace from :func:`workspace_spec`.
+
+    Args:
+        spec: the workspace.
+        limits: whether to compute the limits too (else only ``z``).
+
+    Returns:
+        ``{"z": Z, "limit_minus2": …, "limit_minus1": …, "limit_median": …,
+        "limit_plus1": …, "limit_plus2": …}``; ``z`` is 0 and the limits NaN for a
+        signal without events.
+    """
+    model = pyhf.Workspace(spec).model()
+    no_signal = not np.any(np.asarray(model.expected_actualdata(_pars(model, 1.0)))
+                           > np.asarray(model.expected_actualdata(_pars(model, 0.0))))  # fmt: skip
+    numbers = {"z": 0.0 if no_signal else discovery_significance(model)}
+    if limits:
+        bands = dict.fromkeys(LIMIT_BANDS, float("nan")) if no_signal else expected_limits(model)
+        numbers |= {f"limit_{band}": value for band, value in bands.items()}
+    return numbers
+
+
+def discovery_significance(model: pyhf.Model) -> float:
+    """Median expected discovery significance: ``√q0`` on the signal-plus-background
+    Asimov data (μ = 1, nuisance parameters at their nominal values).
+
+    On Asimov data the unconditional fit is known: the parameters the data were made
+    with (μ = 1, every nuisance parameter at its nominal value), so ``q0`` needs only the
+    fit with μ fixed to 0, done to :data:`FIT_TOLERANCE` (the significance of a small
+    signal is a small difference of likelihoods). ``tests/test_likelihood.py`` checks it
+    against ``pyhf.infer.hypotest(0, …, test_stat="q0")``.
+    """
+    nominal = _pars(model, 1.0)
+    data = model.expected_data(nominal)
+    with _precise_fits():
+        q0 = _twice_nll_fixed(model, data, 0.0) + 2 * float(model.logpdf(nominal, data)[0])
+    return float(np.sqrt(max(q0, 0.0)))
+
+
+def expected_limits(model: pyhf.Model) -> dict[str, float]:
+    """The expected 95 % CL upper limit on μ and its ±1σ, ±2σ bands (asymptotic CLs with
+    ``q̃μ``), as ``{band: limit}`` in the order of :data:`LIMIT_BANDS`.
+
+    The same asymptotic formulae as ``pyhf.infer.hypotest``'s expected set, solved
+    directly: on the background-only Asimov data the expected CLs of band ``N`` at μ
+    depends on μ only through ``√q̃μ,A``, and is ``Φ(−(N + √q̃μ,A)) / Φ(−N)``; so each
+    band's limit is where ``√q̃μ,A`` reaches ``−N − Φ⁻¹(α·Φ(−N))``, found by a secant
+    search on ``√q̃μ,A(μ)`` (nearly linear in μ). The unconditional fit to those data is
+    known (μ = 0 and the nominal nuisance parameters), so each point costs one fit.
+    ``tests/test_likelihood.py`` checks the limits against pyhf's own ``upper_limit``.
+    """
+    nominal = _pars(model, 0.0)
+    data = model.expected_data(nominal)
+    best = -2 * float(model.logpdf(nominal, data)[0])
+    upper = model.config.suggested_bounds()[model.config.poi_index][1]
+    cache: dict[float, float] = {}
+
+    def root_q(mu: float) -> float:
+        if mu not in cache:
+            cache[mu] = float(np.sqrt(max(_twice_nll_fixed(model, data, mu) - best, 0.0)))
+        return cache[mu]
+
+    start = upper / 40  # the rough counting limit (poi_upper_bound)
+    slope = root_q(start) / start  # 1/σ near the limits
+    limits = {}
+    for band, n_sigma in zip(LIMIT_BANDS, (2, 1, 0, -1, -2), strict=True):
+        target = -n_sigma - norm.ppf(CLS_LEVEL * norm.cdf(-n_sigma))
+        limits[band] = float(_solve(root_q, target, target / slope, upper))
+    return limits
+
+
+def _twice_nll_fixed(model: pyhf.Model, data, mu: float) -> float:
+    """−2 ln L of the fit with μ fixed."""
+    _, value = pyhf.infer.mle.fixed_poi_fit(mu, data, model, return_fitted_val=True)
+    return float(value)
+
+
+def _solve(function, target: float, guess: float, upper: float) -> float:
+    """``μ`` in (0, upper] with ``function(μ) = target`` for an increasing function:
+    secant steps from ``guess``, bisection where they leave the bracket."""
+    low, high = 0.0, upper
+    mu_1, f_1 = 0.0, -target
+    mu_2 = min(max(guess, upper * 1e-9), upper)
+    for _ in range(60):
+        f_2 = function(mu_2) - target
+        low, high = (mu_2, high) if f_2 < 0 else (low, mu_2)
+        step = mu_2 - f_2 * (mu_2 - mu_1) / (f_2 - f_1) if f_2 != f_1 else 0.5 * (low + high)
+        mu_1, f_1 = mu_2, f_2
+        mu_2 = step if low < step < high else 0.5 * (low + high)
+        if abs(mu_2 - mu_1) <= LIMIT_RTOL * mu_2:
+            return mu_2
+    raise RuntimeError(f"no expected limit found below mu = {upper:g}")
+
+
+def _pars(model: pyhf.Model, mu: float) -> np.ndarray:
+    pars = np.asarray(model.config.suggested_init(), dtype=np.float64)
+    pars[model.config.poi_index] = mu
+    return pars
+
+
+def _sample(name: str, w: np.ndarray, w2: np.ndarray, modifiers: list) -> dict:
+    return {
+        "name": name,
+        "data": [float(value) for value in w],
+        "modifiers": [
+            *modifiers,
+            {"name": "mc_stat", "type": "staterror", "data": [float(v) for v in np.sqrt(w2)]},
+        ],
+    }
+
+
+class _precise_fits:
+    """pyhf's NumPy backend with fits to :data:`FIT_TOLERANCE`, restored afterwards."""
+
+    def __enter__(self):
+        self.previous = pyhf.get_backend()
+        pyhf.set_backend("numpy", pyhf.optimize.scipy_optimizer(tolerance=FIT_TOLERANCE))
+
+    def __exit__(self, *exc):
+        pyhf.set_backend(*self.previous)
+        return False
+
+
+def yields_of(spec: Mapping) -> dict[str, list[float]]:
+    """``{sample: nominal yields}`` of a workspace's channel (for the datacard check)."""
+    return {s["name"]: list(s["data"]) for s in spec["channels"][0]["samples"]}
+
+
+def signal_names(processes: Sequence[str]) -> str:
+    """The name of a signal of several processes, for tables."""
+    return "+".join(sorted(processes))
