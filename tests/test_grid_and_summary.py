@@ -185,7 +185,8 @@ def write_model_files(tmp_path, losses, warnings=None):
     (``{(point, seed): loss}``), and of each point's ensemble (its AUC one above the
     seeds' best); returns the entry point's inputs and params, by its keywords."""
     warnings = warnings or {}
-    inputs = {key: [] for key in ("facts", "evaluations", "by_signal")}
+    inputs = {key: [] for key in ("facts", "evaluations", "by_signal", "binned")}
+    inputs |= {"binned_by_signal": [], "ensemble_binned": [], "ensemble_binned_by_signal": []}
     inputs |= {"ensemble_evaluations": [], "ensemble_by_signal": []}
     params = {"models": [], "points": [], "ensemble_points": []}
     for (point, seed), loss in losses.items():
@@ -206,6 +207,7 @@ def write_model_files(tmp_path, losses, warnings=None):
         for key, suffix in (("facts", "facts.json"), ("evaluations", "evaluation.json")):
             inputs[key].append(f"{stem}_{suffix}")
         inputs["by_signal"].append(f"{stem}_by_signal.csv")
+        write_binned(stem, 1.0 - loss, inputs["binned"], inputs["binned_by_signal"])
     for point in dict.fromkeys(params["points"]):
         best = max(1.0 - loss for (p, _), loss in losses.items() if p == point)
         stem = tmp_path / f"{point}_ensemble"
@@ -218,7 +220,21 @@ def write_model_files(tmp_path, losses, warnings=None):
         params["ensemble_points"].append(point)
         inputs["ensemble_evaluations"].append(f"{stem}_evaluation.json")
         inputs["ensemble_by_signal"].append(f"{stem}_by_signal.csv")
+        write_binned(
+            stem, best + 0.1, inputs["ensemble_binned"], inputs["ensemble_binned_by_signal"]
+        )
     return inputs, params
+
+
+def write_binned(stem, level, numbers_files, table_files):
+    """A model's binned-likelihood numbers (``binned_z_test`` = 3 × level) and its
+    per-signal table (the heavier point, the higher Z)."""
+    numbers = {"binned_z_test": 3 * level, "limit_median_test": 1 / level, "warnings": []}
+    write_json(numbers, f"{stem}_binned.json")
+    table = signal_table(level)[["signal_process"]].assign(binned_z_test=[6 * level, 3 * level])
+    table.to_csv(f"{stem}_binned_by_signal.csv", index=False)
+    numbers_files.append(f"{stem}_binned.json")
+    table_files.append(f"{stem}_binned_by_signal.csv")
 
 
 def signal_table(level):
@@ -260,21 +276,27 @@ def test_summarise_models_files(tmp_path):
     assert summary["layers"].tolist() == ["64x64"] * 6
     assert summary["best_val_loss"].iloc[:4].tolist() == list(losses.values())
     assert summary["warnings"].fillna("").tolist() == ["", "", "", "cut at the edge", "", ""]
-    # the evaluation of each model lands on its own row
+    # the evaluation of each model lands on its own row, the binned likelihood's beside it
     np.testing.assert_allclose(summary["auc_test"][:4], 1.0 - summary["best_val_loss"][:4])
+    np.testing.assert_allclose(summary["binned_z_test"][:4], 3 * summary["auc_test"][:4], rtol=1e-3)
+    by_signal = pd.read_csv(outputs["by_signal_table"])
+    heavy = by_signal[by_signal["signal_process"] == "T2DegStop_600_570.root"]
+    np.testing.assert_allclose(heavy["binned_z_test"], 3 * heavy["fom_test_at_best_cut"], rtol=1e-3)
     assert summary_warnings(outputs["summary"]) == ["p2/seed-2: cut at the edge"]
     verdict = verdict_lines(outputs["summary"], "results")
     header = next(i for i, line in enumerate(verdict) if line.lstrip().startswith("model"))
     # the columns this summary has (no validation FOM or error here), in verdict order
     assert verdict[header].split() == [
-        "model", "AUC", "test", "cut", "FOM", "val.", "FOM", "test", "best", "warnings"
+        "model", "AUC", "test", "cut", "FOM", "val.", "FOM", "test", "binned", "Z", "limit",
+        "μ", "best", "warnings",
     ]  # fmt: skip
     rows = {line.split()[0]: line.split() for line in verdict[header + 1 : header + 7]}
     assert list(rows) == summary["model"].tolist()
     assert rows["p2/seed-2"][-1] == "1" and rows["p1/seed-1"][-2:] == ["yes", "0"]
     headline = pd.read_csv(outputs["headline"], keep_default_na=False)
     assert headline.columns.tolist() == [
-        "model", "AUC test", "cut", "FOM val.", "FOM test", "best", "warnings"
+        "model", "AUC test", "cut", "FOM val.", "FOM test", "binned Z", "limit μ", "best",
+        "warnings",
     ]  # fmt: skip
     assert headline["best"].tolist() == ["yes"] + [""] * 5
     assert float(rows["p1/seed-2"][1]) == pytest.approx(summary["auc_test"][1], rel=1e-3)

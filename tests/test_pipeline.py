@@ -69,8 +69,8 @@ def test_the_default_target_asks_for_every_result_once(two_dimensional):
     assert len(outputs) == len(set(outputs))
     figures = len(MODEL_FIGURES) + two_dimensional
     per_model = 3 + 2 * figures  # KS table, ONNX, card; PNG + PDF of each figure
-    per_ensemble = 2 * 2  # the FOM scan and the seeds' scans, PNG + PDF
-    across = 6 + 2 * (4 + two_dimensional)  # the tables; the figures across models
+    per_ensemble = 3 * 2  # the FOM scan, the seeds' scans and the binned output, PNG + PDF
+    across = 6 + 2 * (6 + two_dimensional)  # the tables; the figures across models
     assert len(outputs) == 6 * per_model + 3 * per_ensemble + across
     assert "r/models/p3/seed-2/model.onnx" in outputs
     assert ("r/plots/two_dimensional_samples.png" in outputs) == two_dimensional

@@ -264,3 +264,68 @@ rule plot_two_dimensional_classification:
         label=experiment_label(config),
     script:
         "../scripts/plot_two_dimensional_classification.py"
+
+
+rule plot_binned_output:
+    """The binned network output of a model on test, as the binned likelihood sees it:
+    backgrounds stacked per class, the signal overlaid, the MC-statistics band, the
+    chosen bins."""
+    input:
+        histograms=f"{PATHS.member}/binned/histograms.csv",
+        binning=f"{PATHS.member}/binned/binning.json",
+    output:
+        **figure(
+            "binned_output",
+            f"{PATHS.member}/plots/binned_output",
+            "binned_output.rst",
+            MODEL_CATEGORY,
+            member_subcategory,
+        ),
+    log:
+        f"{RESULTS}/logs/plot_binned_output/{{point}}/{{member}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_binned_output/{{point}}/{{member}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: config["resources"]["light"]["threads"]
+    resources:
+        **job_resources(config["resources"]["light"], "plot_binned_output"),
+    params:
+        code=code_version("figures.binned"),
+        class_names=CLASS_NAMES,
+        signal_processes=config["fom"]["signal_processes"],
+        label=experiment_label(config),
+    script:
+        "../scripts/plot_binned_output.py"
+
+
+rule plot_limits:
+    """The expected upper limits on the signal strength against the signal mass point
+    (the "Brazil" plot), and the binned Z beside the cut-based one, per grid point."""
+    input:
+        by_signal_by_point=PATHS.by_signal_by_point,
+    output:
+        **figure("limits", f"{PATHS.plots}/limits", "limits.rst", "3. Across models", "Limits"),
+        **figure(
+            "binned_z",
+            f"{PATHS.plots}/binned_z",
+            "binned_z.rst",
+            "3. Across models",
+            "Limits",
+        ),
+        # inline on the report's first page (report/workflow.rst)
+        limits_svg=f"{PATHS.plots}/limits.svg",
+    log:
+        f"{RESULTS}/logs/plot_limits.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_limits.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: config["resources"]["light"]["threads"]
+    resources:
+        **job_resources(config["resources"]["light"], "plot_limits"),
+    params:
+        code=code_version("figures.binned"),
+        label=experiment_label(config),
+    script:
+        "../scripts/plot_limits.py"

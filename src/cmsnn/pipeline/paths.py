@@ -20,6 +20,7 @@ MODEL_FIGURES = (
     "confusion_matrix",
     "fom_scan",
     "importance",
+    "binned_output",
 )
 
 
@@ -176,6 +177,7 @@ class Models:
         figures = [*MODEL_FIGURES, *(["two_dimensional_classification"] * two_dimensional)]
         dataset = ["input_distributions", "correlations", "seed_spread"]
         dataset += ["two_dimensional_samples"] * two_dimensional + ["fom_by_signal"]
+        dataset += ["limits", "binned_z"]
         both = ("png", "pdf")
         return [
             paths.summary,
@@ -186,6 +188,7 @@ class Models:
             paths.cutflow,
             *(f for ext in both for f in self.ensemble_outputs(f"plots/fom_scan.{ext}")),
             *(f for ext in both for f in self.ensemble_outputs(f"plots/fom_scan_seeds.{ext}")),
+            *(f for ext in both for f in self.ensemble_outputs(f"plots/binned_output.{ext}")),
             *self.outputs("overtraining_ks.csv"),
             *self.outputs("model.onnx"),
             *self.outputs("model_card.json"),

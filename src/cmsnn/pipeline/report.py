@@ -145,10 +145,13 @@ FIGURE_LABELS = {
     "confusion": "5. confusion matrix",
     "importance": "6. variable importance",
     "classification": "7. 2-D view of the test events",
+    "binned_output": "9. binned output (binned likelihood)",
     # "3. Across models"
     "spread": "1. seed spread of every grid point",
     "seeds": "2. seeds' FOM scans, {point}",
     "by_signal": "FOM per signal point",
+    "limits": "1. expected limits per signal point",
+    "binned_z": "2. binned Z per signal point",
     # "1. Inputs"
     "inputs": "input distributions",
     "correlations": "correlations",
