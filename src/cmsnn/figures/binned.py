@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from cmsnn.dataframes import read_csv_with_names
 from cmsnn.figures.across_models import _signal_label, signal_point_order
@@ -171,6 +171,7 @@ def plot_limits_by_signal(table: pd.DataFrame, label: ExperimentLabel = DEFAULT_
         decades = np.log10(np.divide(*axes.get_ylim()[::-1]))
         axes.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5) if decades < 3 else (1,)))
         axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axes.yaxis.set_minor_formatter(NullFormatter())  # the 1-2-5 labels are enough
         axes.set_ylabel("95% CL upper limit on μ")
 
     return _by_signal_panels(table, draw, label)

@@ -147,7 +147,7 @@ def fit_binned_likelihood(
 ) -> dict:
     """Every binned number of one model: ``{"edges", "histograms", "numbers" (the
     headline signal's, for the summary), "by_signal" (a table), "workspaces",
-    "warnings"}``."""
+    "binning_warnings" (the bins' own), "warnings" (all)}``."""
     signal_class = task.signal_class
     f = fom_options["relative_background_uncertainty"]
     edges, histograms, warnings = binned_histograms(
@@ -170,11 +170,12 @@ def fit_binned_likelihood(
     optimism = binned_optimism(
         predictions, fractions, task, options, fom_options, headline, headline_row
     )
+    binning_warnings = list(warnings)
+    warnings = binning_warnings + optimism.pop("warnings", [])
     numbers = {**headline_row, **optimism, "n_bins": len(edges) - 1}
-    warnings += optimism.pop("warnings", [])
-    numbers.pop("warnings", None)
     return {
         "edges": edges,
+        "binning_warnings": binning_warnings,
         "histograms": histograms,
         "numbers": numbers,
         "by_signal": by_signal.iloc[1:].reset_index(drop=True),
@@ -282,7 +283,10 @@ def fit_binned_likelihood_files(
     )
     write_csv(table[["split", *table.columns.drop("split")]], histograms)
     write_json(
-        {"edges": [float(edge) for edge in result["edges"]], "warnings": result["warnings"]},
+        {
+            "edges": [float(edge) for edge in result["edges"]],
+            "warnings": result["binning_warnings"],
+        },
         binning,
     )
     write_json(
