@@ -25,7 +25,7 @@ import yaml
 from cmsnn.config.schema import resolved_config
 from cmsnn.dataframes import read_csv_with_names
 from cmsnn.preprocessing.splitting import read_shares
-from cmsnn.statistics.binned import HEADLINE, binned_histograms, signal_numbers
+from cmsnn.statistics.binned import binned_histograms, signal_numbers
 from cmsnn.vocabulary import NetworkTask
 
 REQUIREMENTS = (5, 10, 20, 30, 40, 80)
@@ -75,7 +75,7 @@ def main(results: Path) -> pd.DataFrame:
             "cut_fom_test_cv": cut_cv, "cv_ratio_binned_to_cut": cv / cut_cv,
         })  # fmt: skip
     table = pd.DataFrame(rows)
-    print(f"{len(seeds)} seed models of {results}, headline signal {HEADLINE}: {headline}")
+    print(f"{len(seeds)} seed models of {results}, headline signal: {headline}")
     print(table.round(4).to_string(index=False))
     # the cost of one fit and one set of limits, on a 10-bin model of the last seed
     options = {**config["statistics"], "min_background_events_per_bin": 10, "max_bins": 10}

@@ -261,6 +261,9 @@ def test_changing_one_decay_rate_reruns_only_that_grid_point(multiclass_run):
         "plot_fom_by_signal": 1,
         "export_onnx": 2,
         "write_model_card": 2,
+        "fit_binned_likelihood": 3,
+        "plot_binned_output": 3,
+        "plot_limits": 1,
         "all": 1,
     }
 
@@ -273,6 +276,7 @@ FOM_RERUN = {
     "plot_ensemble_fom_scan": 2,
     "plot_seed_spread": 1,
     "plot_fom_by_signal": 1,
+    "plot_limits": 1,
     "write_model_card": 4,
     "all": 1,
 }
@@ -374,9 +378,63 @@ def test_every_model_is_exported_as_onnx_of_the_raw_variables(multiclass_run):
 
 
 def test_changing_a_fom_option_never_retrains(multiclass_run):
+    """The FOM's f is the binned likelihood's too: both are redone, nothing before."""
     (multiclass_run / "fom.yaml").write_text("fom: {relative_background_uncertainty: 0.1}\n")
     jobs = planned_jobs(multiclass_run, "--configfile", str(multiclass_run / "fom.yaml"))
-    assert jobs == FOM_RERUN
+    assert jobs == FOM_RERUN | {"fit_binned_likelihood": 6, "plot_binned_output": 6}
+
+
+def test_changing_a_statistics_option_reruns_only_the_fits_and_what_reads_them(
+    multiclass_run,
+):
+    (multiclass_run / "stat.yaml").write_text("statistics: {max_bins: 4}\n")
+    jobs = planned_jobs(multiclass_run, "--configfile", str(multiclass_run / "stat.yaml"))
+    assert jobs == {
+        "fit_binned_likelihood": 6,
+        "plot_binned_output": 6,
+        "summarise_models": 1,
+        "plot_seed_spread": 1,
+        "plot_fom_by_signal": 1,
+        "plot_limits": 1,
+        "all": 1,
+    }
+
+
+def test_the_binned_likelihood_of_every_model(multiclass_run):
+    """Every seed and ensemble gets its binned numbers; the workspace it writes gives the
+    same Z in pyhf's own hypotest; its datacard reads back as the workspace; the
+    summary and the per-signal table carry the numbers."""
+    import pyhf
+    from scipy.stats import norm
+
+    from cmsnn.statistics.datacard import check_datacard
+
+    summary = pd.read_csv(multiclass_run / "results/fom_summary.csv").set_index("model")
+    assert len(summary) == 6
+    for model in summary.index:
+        folder = multiclass_run / "results/models" / model / "binned"
+        numbers = json.loads((folder / "numbers.json").read_text())
+        assert numbers["binned_z_test"] > 0 and numbers["n_bins"] >= 1
+        bands = [numbers[f"limit_{band}_test"] for band in ("minus2", "minus1", "median",
+                                                             "plus1", "plus2")]  # fmt: skip
+        assert bands == sorted(bands) and bands[0] > 0
+        assert summary.loc[model, "binned_z_test"] == pytest.approx(
+            numbers["binned_z_test"], abs=1e-3
+        )
+        spec = json.loads((folder / "workspace.json").read_text())
+        workspace = pyhf.Workspace(spec)
+        pdf = workspace.model()
+        pars = np.asarray(pdf.config.suggested_init())
+        pars[pdf.config.poi_index] = 1.0
+        p0 = pyhf.infer.hypotest(0.0, pdf.expected_data(pars), pdf, test_stat="q0")
+        assert norm.isf(float(p0)) == pytest.approx(numbers["binned_z_test"], rel=1e-3)
+        check_datacard(spec, folder / "datacard.txt")
+        edges = json.loads((folder / "binning.json").read_text())["edges"]
+        assert len(edges) == numbers["n_bins"] + 1 and edges[0] == 0.0 and edges[-1] == 1.0
+    by_signal = pd.read_csv(multiclass_run / "results/fom_by_signal.csv")
+    assert by_signal["binned_z_test"].gt(0).all() and by_signal["limit_median_test"].gt(0).all()
+    for name in ("limits", "binned_z"):
+        assert (multiclass_run / f"results/plots/{name}.png").stat().st_size > 10_000
 
 
 def test_binary_pipeline_with_preselection_and_equal_weights(binary_run):

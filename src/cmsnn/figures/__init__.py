@@ -1,3 +1,3 @@
-"""Figures: style, inputs, classifier and FOM figures, each module with the entry points
-of its plotting rules.
+"""Figures: style, inputs, classifier, FOM, across-model and binned-likelihood figures,
+each module with the entry points of its plotting rules.
 """

@@ -279,9 +279,10 @@ SUMMARY_COLUMNS = (
         decimals=3,
     ),
     Column(
-        ("fom_optimism",),
-        "the cut-based FOM on validation (where the cut is chosen) minus on test; a "
-        "warning where it exceeds the test FOM's bootstrap error",
+        ("fom_optimism", "fom_optimism_low", "fom_optimism_high"),
+        "the cut-based FOM on validation (where the cut is chosen) minus on test, and its "
+        "interval of ± the two splits' bootstrap errors added in quadrature (independent "
+        "samples); a warning where it exceeds the test FOM's bootstrap error",
         "σ",
         decimals=3,
     ),

@@ -158,6 +158,12 @@ def model_numbers(evaluation, by_signal, binned, binned_by_signal) -> tuple[dict
     )
     optimism = validation - test if None not in (validation, test) else None
     error = numbers.get("fom_test_at_best_cut_stat_error")
+    if optimism is not None:
+        # validation and test are independent samples: their bootstrap errors add in
+        # quadrature (NaN without a bootstrap)
+        errors = [numbers.get(f"fom_{s}_at_best_cut_stat_error") for s in ("validation", "test")]
+        spread = math.hypot(*errors) if None not in errors else math.nan
+        numbers |= {"fom_optimism_low": optimism - spread, "fom_optimism_high": optimism + spread}
     if optimism is not None and error is not None and math.isfinite(error) and optimism > error:
         warnings.append(
             f"the cut-based FOM is {optimism:.2f} higher on validation, where the cut was "
