@@ -123,7 +123,7 @@ def plot_fom_by_signal(
                     markeredgecolor="black",
                     label=f"{point}: seed ensemble",
                 )
-        axes.set_xticks(range(len(order)), [_signal_label(name) for name in order], rotation=20)
+        axes.set_xticks(range(len(order)), [signal_label(name) for name in order], rotation=20)
         axes.tick_params(axis="x", which="minor", bottom=False, top=False)
         axes.set_xlim(-0.6, len(order) - 0.4)
         axes.set_xlabel("Signal point (each alone as the signal)")
@@ -134,7 +134,7 @@ def plot_fom_by_signal(
     return figure
 
 
-def _signal_label(process: str) -> str:
+def signal_label(process: str) -> str:
     return process.removesuffix(".root")
 
 

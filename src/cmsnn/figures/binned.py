@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from cmsnn.dataframes import read_csv_with_names
-from cmsnn.figures.across_models import _signal_label, signal_point_order
+from cmsnn.figures.across_models import signal_label, signal_point_order
 from cmsnn.figures.fom import BESIDE_THE_PANEL
 from cmsnn.figures.style import (
     DEFAULT_LABEL,
@@ -92,7 +92,7 @@ def plot_binned_output(
             baseline, tops = top, [*tops, top]
         band = {"baseline": total - error, "label": "Background MC stat. unc."}
         axes.stairs(total + error, edges, **band, **STAT_BAND_STYLE)
-        one = _signal_label(signal_processes[0]) if len(signal_processes) == 1 else None
+        one = signal_label(signal_processes[0]) if len(signal_processes) == 1 else None
         entry = f"Signal ({one or class_names[0]})"
         entry += f" × {_factor_text(scale)}" if scale != 1 else ""
         axes.stairs(signal["sumw"] * scale, edges, color=SIGNAL_COLOUR, lw=3, label=entry)
@@ -231,7 +231,7 @@ def _by_signal_panels(table: pd.DataFrame, draw, label: ExperimentLabel) -> Figu
             rows = rows.assign(position=rows["signal_process"].map(positions))
             rows = rows.sort_values("position")
             draw(axes, rows, rows["position"].to_numpy(dtype=float))
-            category_ticks(axes, [_signal_label(name) for name in order], [], 30, fontsize=12)
+            category_ticks(axes, [signal_label(name) for name in order], [], 30, fontsize=12)
             axes.set_xlim(-0.5, len(order) - 0.5)
             axes.set_xlabel("Signal point")
             axes.text(
