@@ -723,3 +723,33 @@ def test_the_documented_commands_regenerate_the_documented_tables(
         [sys.executable, "-m", command], capture_output=True, text=True, check=True, cwd="/"
     ).stdout
     assert text[start : text.index(end_marker)] == printed
+
+
+# --- --config on the command line ------------------------------------------------------
+
+
+def test_command_line_values_get_the_schemas_types(tmp_path):
+    """``--config seeds=[1,2]`` and a mapping written in YAML or JSON plan the same jobs
+    as the same values in a config file."""
+    from snakemake_runs import make_workdir, planned_jobs
+
+    workdir = make_workdir(tmp_path / "run", "tiny_binary.yaml")
+    jobs = planned_jobs(
+        workdir, "--config", "seeds=[1,2]", 'grid={"decay_rate": [0.001, 0.01]}',
+        "fom={steps: 50, include_mc_statistics: false}",
+    )  # fmt: skip
+    assert jobs["train_model"] == 4 and jobs["fit_binned_likelihood"] == 6
+    assert not (workdir / "results").exists()
+
+
+def test_a_command_line_value_that_is_not_yaml_names_the_key(tmp_path):
+    from snakemake_runs import make_workdir, snakemake
+
+    workdir = make_workdir(tmp_path / "run", "tiny_binary.yaml")
+    result = snakemake(workdir, "--dry-run", "--config", "seeds=[1,2", check=False)
+    assert result.returncode != 0
+    assert "--config seeds='[1,2' is not valid YAML" in result.stderr + result.stdout
+    result = snakemake(workdir, "--dry-run", "--config", "seeds=[one]", check=False)
+    assert result.returncode != 0
+    assert "seeds" in result.stderr + result.stdout and "integer" in result.stderr + result.stdout
+    assert not (workdir / "results").exists()

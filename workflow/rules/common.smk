@@ -18,7 +18,7 @@ from cmsnn.config.checks import (
     read_process_catalogue,
 )
 from cmsnn.config.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
-from cmsnn.config.schema import resolved_config
+from cmsnn.config.schema import SCHEMA_FILE, command_line_values, load_schema, resolved_config
 from cmsnn.pipeline.code_digest import PackageCode
 from cmsnn.pipeline.hooks import keep_resolved_config, print_failures, print_verdict
 from cmsnn.pipeline.inputs import input_csv_files
@@ -44,6 +44,14 @@ envvars:
     "CMSNN_WORKFLOW_DIR",
 
 
+# `--config seeds=[1,2]` arrives as text: read as YAML where the schema wants a list,
+# a mapping, a number or a boolean.
+if workflow.config_settings.config:
+    config.update(
+        command_line_values(
+            workflow.config_settings.config, load_schema(Path(workflow.basedir) / SCHEMA_FILE)
+        )
+    )
 # Pre-split input brings its own split shares: split.fractions is refused for it (the
 # check needs the config as given, before the schema's defaults fill it in).
 check_presplit_fractions(config)

@@ -76,6 +76,99 @@ def _unknown_key_message(where: str, key, schema: Mapping) -> str:
 SCHEMA_FILE = Path("workflow") / "schemas" / "config.schema.yaml"
 
 
+#: The most characters of a ``--config`` value read as YAML (a list, a mapping): a
+#: command line holds no more, and a longer one is not parsed.
+COMMAND_LINE_VALUE_LIMIT = 10_000
+
+
+def command_line_values(overrides: Mapping, schema: Mapping) -> dict:
+    """The ``--config key=value`` values with the types the schema wants. Snakemake
+    reads ``seeds=[1,2]`` as the list ``['1', '2']``, ``grid={decay_rate: [0.001]}`` as a
+    mapping of texts, and anything it cannot read as text: here each text becomes the
+    number, boolean, list or mapping it spells (YAML, or JSON) where the schema wants
+    one. A section given this way replaces the config file's section (Snakemake's own rule
+    for ``--config``); what it leaves out gets the schema's defaults.
+
+    Args:
+        overrides: Snakemake's ``--config`` values (``workflow.config_settings.config``).
+        schema: the config schema.
+
+    Returns:
+        The overrides with their values typed; a value that cannot be typed is left as
+        it is, for the schema's check to name.
+
+    Raises:
+        ValueError: a value longer than :data:`COMMAND_LINE_VALUE_LIMIT`, or invalid YAML
+            where the schema wants a list or a mapping, naming the key and how to write it.
+
+    >>> schema = {"properties": {"seeds": {"type": "array", "items": {"type": "integer"}},
+    ...                          "results": {"type": "string"}}}
+    >>> command_line_values({"seeds": ["1", "2"], "results": "out"}, schema)
+    {'seeds': [1, 2], 'results': 'out'}
+    """
+    return {
+        key: _typed(value, schema.get("properties", {}).get(key, {}), schema, key)
+        for key, value in overrides.items()
+    }
+
+
+def _typed(value, entry: Mapping, schema: Mapping, key: str):
+    entry = _resolve(entry, schema)
+    wanted = _schema_types(entry, schema)
+    if isinstance(value, str) and wanted and not wanted <= {"string"}:
+        if len(value) > COMMAND_LINE_VALUE_LIMIT:
+            raise ValueError(
+                f"--config {key}=…: {len(value)} characters; give it in a --configfile"
+            )
+        try:
+            parsed = yaml.load(value, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as error:
+            if wanted & {"array", "object"}:
+                raise ValueError(
+                    f"--config {key}={value[:200]!r} is not valid YAML "
+                    f"({str(error).splitlines()[0]}); write lists and mappings as YAML or "
+                    f"JSON, quoted for the shell: --config '{key}=[1, 2]' or "
+                    f"--config '{key}={{name: value}}'"
+                ) from None
+            return value
+        kinds = {"array": list, "object": dict, "number": (int, float), "integer": int,
+                 "boolean": bool, "null": type(None)}  # fmt: skip
+        if any(isinstance(parsed, kinds[kind]) for kind in wanted if kind in kinds):
+            value = parsed
+    if isinstance(value, list):
+        return [_typed(item, entry.get("items", {}), schema, key) for item in value]
+    if isinstance(value, dict):
+        properties = entry.get("properties", {})
+        other = entry.get("additionalProperties")
+        other = other if isinstance(other, dict) else {}
+        return {
+            name: _typed(item, properties.get(name, other), schema, f"{key}.{name}")
+            for name, item in value.items()
+        }
+    return value
+
+
+def _resolve(entry: Mapping, schema: Mapping) -> Mapping:
+    """``entry`` with its ``$ref`` (``#/properties/…``) followed."""
+    while isinstance(entry, Mapping) and "$ref" in entry:
+        target = schema
+        for part in entry["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        entry = target
+    return entry
+
+
+def _schema_types(entry: Mapping, schema: Mapping) -> set[str]:
+    entry = _resolve(entry, schema)
+    types = entry.get("type")
+    found = set(types if isinstance(types, list) else [types] if types else [])
+    for option in entry.get("oneOf", []) + entry.get("anyOf", []):
+        found |= _schema_types(option, schema)
+    if "const" in entry:
+        found.add("string" if isinstance(entry["const"], str) else "number")
+    return found
+
+
 def resolved_config(config: Mapping, workflow_dir, validator_schema=None, cache_file=None) -> dict:
     """The config a run uses: numbers in scientific notation read as numbers, an unknown
     key named with its neighbours, the schema's defaults filled in by Snakemake's own
