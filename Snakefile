@@ -36,6 +36,7 @@ localrules:
     summarise_models,
     plot_seed_spread,
     plot_fom_by_signal,
+    plot_limits,
     tabulate_processes,
     tabulate_cutflow,
     write_model_card,

@@ -95,9 +95,14 @@ SEED_PAGE = [
     ("plot_model", "confusion_png"),
     ("plot_model", "importance_png"),
     ("plot_two_dimensional_classification", "classification_png"),
+    ("plot_binned_output", "binned_output_png"),
     ("evaluate_model", "ks_table"),
 ]
-ENSEMBLE_PAGE = [("plot_ensemble_fom_scan", "fom_png"), ("evaluate_model", "ks_table")]
+ENSEMBLE_PAGE = [
+    ("plot_ensemble_fom_scan", "fom_png"),
+    ("plot_binned_output", "binned_output_png"),
+    ("evaluate_model", "ks_table"),
+]
 MODELS = "2. Models"
 
 
@@ -151,7 +156,7 @@ def test_a_models_page_lists_its_figures_in_reading_order_and_tables_last(declar
         assert all(re.fullmatch(r"\d\. \S.*", label) for label in labels), labels
     seed_labels = [row["labels"]["result"] for row in listed(grouped[MODELS, "P, seed-1"])]
     assert seed_labels[0].startswith("1. training history")
-    assert seed_labels[-1] == "8. KS test table"
+    assert seed_labels[-1] == "9. KS test table"
 
 
 def test_every_reported_file_has_one_label_of_its_own_in_its_subcategory(declared):
@@ -238,11 +243,12 @@ def test_the_built_report_has_one_entry_per_model_in_reading_order(tmp_path):
         files = [next(Path(p).name for p in paths if results[p]["labels"]["result"] == label)
                  for label in labels]  # fmt: skip
         if subcategory.endswith("seed ensemble"):
-            assert files == ["fom_scan.png", "overtraining_ks.csv"]
+            assert files == ["fom_scan.png", "binned_output.png", "overtraining_ks.csv"]
         else:
             assert files == [
                 "training_history.png", "roc.png", "output_distributions.png", "fom_scan.png",
-                "confusion_matrix.png", "importance.png", "overtraining_ks.csv",
+                "confusion_matrix.png", "importance.png", "binned_output.png",
+                "overtraining_ks.csv",
             ]  # fmt: skip
     # the first page: its style, the headline table with a word in every KS flag cell
     first_page = embedded(html, "workflow_desc", "workflow-desc")

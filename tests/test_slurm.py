@@ -39,6 +39,7 @@ PROCESSES = (
 CLUSTER_JOBS = {
     "ingest_csv": 4, "split_events": 1, "preselect": 3,
     "scale_and_balance": 1, "train_model": 1, "predict": 1, "evaluate_model": 1,
+    "fit_binned_likelihood": 1,
 }  # fmt: skip
 #: What both runs make: the design card's target (figures and exports are ordinary jobs
 #: the end-to-end tests cover locally; leaving them out keeps the suite's time).

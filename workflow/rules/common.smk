@@ -9,6 +9,10 @@ from pathlib import Path
 # must not cost the second that importing pandas and pyarrow takes.
 from cmsnn.config.checks import (
     check_classes,
+    check_config_text,
+    check_results_folder,
+    check_sample_names,
+    check_unique_names,
     check_cut_range,
     check_fractions,
     check_known_processes,
@@ -77,6 +81,9 @@ TOY_TABLE, TOY_DESCRIPTION = (
 # description: the embedded data's process table; your own data inherits nothing of it.
 describe_data(config, TOY_DESCRIPTION)
 # Checks the schema cannot express, done now rather than in a job after training.
+check_config_text(config)
+check_results_folder(config["results"], os.getcwd())
+check_unique_names(config["data"]["features"], "data.features", "list each variable once")
 check_fractions(config["split"]["fractions"])
 check_classes(config["classes"])
 if config["preselection"]:
@@ -139,12 +146,17 @@ TOY_PROCESSES = {
     name.removesuffix(".root"): (name, parameters) for name, parameters in TOY_TABLE.items()
 }
 INPUT_CSV = input_csv_files(config["data"], TOY_PROCESSES, PATHS)
+# sample names become wildcards, paths and job arguments (a batch system's shell sees them)
+check_sample_names(INPUT_CSV, f"data.{'csv_files' if SOURCE == 'csv' else SOURCE}")
 #: ``{process name: its config entry}`` of the ROOT ntuples (data.source: root).
 ROOT_PROCESSES = {process["name"]: process for process in config["data"]["root"]["processes"]}
 if SOURCE == "root":
     from cmsnn.ingestion.root_files import check_root_processes, resolve_files
 
     check_root_processes(config["data"]["root"]["processes"], config["data"]["features"])
+    check_sample_names(
+        {name: name for name in ROOT_PROCESSES}, "data.root.processes (the name of each)"
+    )
 #: Every ingested sample: a CSV file, or a process of ROOT files.
 SAMPLES = list(ROOT_PROCESSES) if SOURCE == "root" else list(INPUT_CSV)
 

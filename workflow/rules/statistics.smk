@@ -17,7 +17,7 @@ rule evaluate_model:
             category=MODEL_CATEGORY,
             subcategory=member_subcategory,
             # after the model's figures (common.smk: figure): tables last
-            labels={"result": "8. KS test table"},
+            labels={"result": "9. KS test table"},
         ),
     log:
         f"{RESULTS}/logs/evaluate_model/{{point}}/{{member}}.log",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import fnmatch
 import math
+import re
+import unicodedata
 from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 
@@ -275,3 +277,109 @@ def check_known_processes(config: Mapping, names: Sequence[str] | None) -> None:
         check_headline_signal(config["fom"]["signal_processes"], names, config["classes"])
         if config["classification"] == "multiclass":
             check_every_class_has_a_process(names, config["classes"])
+
+
+#: What a name that becomes a file name, a wildcard and a job's argument may hold: it
+#: reaches shells (a batch system's ``sbatch --wrap``), so nothing a shell reads.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}")
+#: Characters a name shown in the report or on the console may not hold: HTML's markup
+#: (the report writes every job's params into an inline script) and the shell's quotes.
+UNSAFE_IN_NAMES = set("<>&\"'`$\\")
+#: The first characters a spreadsheet reads as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def safe_name(name: str) -> str:
+    """``name`` with every character outside :data:`SAFE_NAME`'s set replaced by ``_``:
+    what a file should be renamed to.
+
+    >>> safe_name("WW$(touch X)")
+    'WW__touch_X_'
+    """
+    fixed = re.sub(r"[^A-Za-z0-9._+-]", "_", name)
+    return fixed if fixed[:1].isalnum() else f"x{fixed}"
+
+
+def check_sample_names(files: Mapping[str, str], key: str) -> None:
+    """Sample names (a file's name without its suffixes) become wildcards, paths and job
+    arguments: they must match :data:`SAFE_NAME`.
+
+    Raises:
+        ValueError: naming the file and what to rename it to.
+    """
+    for sample, path in files.items():
+        if not SAFE_NAME.fullmatch(sample):
+            raise ValueError(
+                f"{key}: the file {path!r} gives the sample name {sample!r}, which holds "
+                "characters a shell or a batch system would read (only letters, digits and "
+                f"._+- are allowed, starting with a letter or digit); rename it, e.g. to "
+                f"{safe_name(sample)!r}"
+            )
+
+
+def name_problem(name: str) -> str | None:
+    """What is wrong with a process or class name that tables, the report and the
+    console show, or None: control characters (a terminal runs them) and HTML or shell
+    markup (:data:`UNSAFE_IN_NAMES`).
+
+    >>> name_problem("ttbar.root") is None, name_problem("a\x1b[2Jb")
+    (True, 'a control character (U+001B)')
+    """
+    for character in name:
+        if unicodedata.category(character).startswith("C"):
+            return f"a control character (U+{ord(character):04X})"
+        if character in UNSAFE_IN_NAMES:
+            return f"the character {character!r}"
+    return None
+
+
+def check_config_text(config: Mapping, where: str = "") -> None:
+    """No text of the config may hold control characters or the sequences that end an
+    HTML script or start a comment (``</``, ``<!--``): the report writes every job's
+    params, config texts among them, into an inline script of its HTML.
+
+    Raises:
+        ValueError: naming the key and what to remove.
+    """
+    items = config.items() if isinstance(config, Mapping) else enumerate(config)
+    for key, value in items:
+        name = f"{where}{key}" if isinstance(config, Mapping) else f"{where[:-1]}[{key}]"
+        if isinstance(value, Mapping | list):
+            check_config_text(value, f"{name}.")
+        elif isinstance(value, str):
+            control = [c for c in value if unicodedata.category(c) == "Cc" and c not in "\t\n"]
+            if control:
+                raise ValueError(
+                    f"{name}: holds the control character U+{ord(control[0]):04X}; remove it"
+                )
+            lowered = value.lower()
+            for sequence in ("</", "<!--"):
+                if sequence in lowered:
+                    raise ValueError(
+                        f"{name}: holds {sequence!r}, which the HTML report would read as "
+                        f"markup ({value[:80]!r}); remove it"
+                    )
+
+
+def check_results_folder(results: str, working_folder) -> None:
+    """``results`` may not be the filesystem root, the working folder or one above it:
+    a run writes and replaces files there.
+
+    Raises:
+        ValueError: naming the key and the folder it resolves to.
+    """
+    folder = (Path(working_folder) / results).resolve()
+    here = Path(working_folder).resolve()
+    if folder == Path(folder.anchor) or folder == here or folder in here.parents:
+        raise ValueError(
+            f"results: {results!r} is {folder}, "
+            + (
+                "the filesystem root"
+                if folder == Path(folder.anchor)
+                else "the working folder"
+                if folder == here
+                else "a folder above the working folder"
+            )
+            + "; a run writes and replaces files in its results folder: give it a folder of "
+            "its own, e.g. results: results"
+        )

@@ -27,7 +27,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from cmsnn.config.checks import assign_classes, check_feature_names, check_unique_names
+from cmsnn.config.checks import (
+    FORMULA_STARTS,
+    assign_classes,
+    check_feature_names,
+    check_unique_names,
+    name_problem,
+)
 from cmsnn.files import atomic_path
 from cmsnn.ingestion.processes import process_table, sum_process_tables
 
@@ -315,6 +321,23 @@ def _check_process_names(
             f"{path} line {_line_of_row(path, row, header)}, column {process_column!r}: "
             "the process name is empty; every event needs its process (e.g. ttbar.root)"
         )
+    for name in pc.unique(table.column("process")).to_pylist():
+        problem = name_problem(name)
+        if problem is not None:
+            row = rows_before + pc.index(table.column("process"), name).as_py()
+            raise ValueError(
+                f"{path} line {_line_of_row(path, row, header)}, column {process_column!r}: "
+                f"the process name {name[:80]!r} holds {problem}, which tables, the report "
+                "and the console would show as it is; rename the process"
+            )
+        if name.startswith(FORMULA_STARTS):
+            # kept as it is (a name must read back exactly); said, since a spreadsheet
+            # opening the tables would read it as a formula
+            log.warning(
+                "%s: the process name %r starts with %r: a spreadsheet opening the tables "
+                "reads it as a formula; rename the process if the tables go to one",
+                path, name, name[0],
+            )  # fmt: skip
 
 
 @contextmanager

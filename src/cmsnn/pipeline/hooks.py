@@ -31,7 +31,17 @@ def keep_resolved_config(config: Mapping, results: str, stream=None) -> list[str
     kept = Path(results) / "config.yaml"
     changed = []
     if kept.is_file():
-        earlier = yaml.safe_load(kept.read_text()) or {}
+        try:
+            earlier = yaml.safe_load(kept.read_text()) or {}
+        except yaml.YAMLError:
+            earlier = None
+        if not isinstance(earlier, Mapping):
+            print(
+                f"WARNING: {kept} is not a config this workflow kept (not a YAML mapping); "
+                "it is replaced by this run's.",
+                file=stream or sys.stderr,
+            )
+            earlier = {}
         changed = sorted(
             key for key in set(earlier) | set(config) if earlier.get(key) != config.get(key)
         )

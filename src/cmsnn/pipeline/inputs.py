@@ -50,9 +50,25 @@ def input_csv_files(data: Mapping, toy_samples: Iterable[str], paths: ResultPath
         if not matches:
             raise ValueError(f"data.csv_files: {pattern!r} matches no file")
         for path in matches:
-            sample = Path(path).stem
+            sample = sample_name(path)
             if files.setdefault(sample, path) != path:
                 raise ValueError(
                     f"data.csv_files: {files[sample]} and {path} share the name {sample!r}"
                 )
     return files
+
+
+#: The compressions the CSV reader reads (pyarrow's), as file suffixes.
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".lz4")
+
+
+def sample_name(path) -> str:
+    """A CSV file's sample name: its name without ``.csv`` and a compression suffix.
+
+    >>> sample_name("data/ttbar.csv.gz"), sample_name("data/W.jets.csv")
+    ('ttbar', 'W.jets')
+    """
+    name = Path(path).name
+    for suffix in COMPRESSED_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name.removesuffix(".csv") if name.endswith(".csv") else Path(name).stem

@@ -145,7 +145,7 @@ FIGURE_LABELS = {
     "confusion": "5. confusion matrix",
     "importance": "6. variable importance",
     "classification": "7. 2-D view of the test events",
-    "binned_output": "9. binned output (binned likelihood)",
+    "binned_output": "8. binned output (binned likelihood)",
     # "3. Across models"
     "spread": "1. seed spread of every grid point",
     "seeds": "2. seeds' FOM scans, {point}",

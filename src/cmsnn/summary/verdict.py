@@ -97,7 +97,20 @@ def verdict_lines(summary_path, results: str = "results", report_command: str = 
         f"Networks: {results}/models/<point>/seed-<seed>/model.onnx and model_card.json",
         f"Report:   {report_command or f'snakemake --report {results}/report.html'}",
     ]
-    return lines
+    return [printable(line) for line in lines]
+
+
+def printable(text: str) -> str:
+    r"""``text`` with its control characters written out (``\x1b``), so that a name from
+    a data file cannot move the cursor or rewrite what the console shows.
+
+    >>> printable("ttbar\x1b[2K")
+    'ttbar\\x1b[2K'
+    """
+    return "".join(
+        character if character.isprintable() else character.encode("unicode_escape").decode()
+        for character in text
+    )
 
 
 def _rounded(value) -> str:

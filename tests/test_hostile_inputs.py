@@ -1,0 +1,123 @@
+"""Hostile inputs stopped at start-up with a message that names them (issue 30's rows):
+file names that would reach a shell, config texts that would reach the report's HTML,
+sizes without bounds, a batch-system expression, results folders that are not a run's
+own, names with control characters; each with a real Snakemake dry run (or the real
+reader), asserting the exit status, the message and that nothing was written."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import yaml
+
+from cmsnn.ingestion.csv_files import ingest_csv_files
+from cmsnn.pipeline.hooks import keep_resolved_config
+from cmsnn.pipeline.inputs import sample_name
+from snakemake_runs import CONFIGS, make_workdir, snakemake
+
+
+def tiny(**changes) -> dict:
+    config = yaml.safe_load((CONFIGS / "tiny_binary.yaml").read_text())
+    return config | changes
+
+
+def refused(workdir, *arguments) -> str:
+    """Snakemake's dry run fails; its output, for the message."""
+    result = snakemake(workdir, "--dry-run", *arguments, check=False)
+    assert result.returncode != 0, result.stdout[-2000:]
+    assert not (workdir / "results").exists()
+    return result.stdout + result.stderr
+
+
+def csv_config(folder, names) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).write_text("Met,Weights,Process\n250,0.1,a.root\n")
+    return tiny(
+        data={"source": "csv", "csv_files": [str(folder / "*")], "features": ["Met"],
+              "header": True},
+    )  # fmt: skip
+
+
+def test_a_file_name_a_shell_would_run_is_refused_with_a_new_name(tmp_path):
+    config = csv_config(tmp_path / "data", ["WW$(touch X).csv"])
+    output = refused(make_workdir(tmp_path / "run", config))
+    assert "WW$(touch X).csv" in output and "rename it, e.g. to 'WW__touch_X_'" in output
+    assert not (tmp_path / "run" / "X").exists()
+
+
+def test_compressed_files_are_named_without_both_suffixes(tmp_path):
+    assert sample_name("d/sig.csv.gz") == "sig" and sample_name("d/bkg.csv.zst") == "bkg"
+    config = csv_config(tmp_path / "data", ["sig.csv.gz"])
+    workdir = make_workdir(tmp_path / "run", config)
+    result = snakemake(workdir, "--dry-run", "results/ingested/sig.parquet", check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("plots", {"status": "</script><svg/onload=alert(1)>"}, "plots.status: holds '</'"),
+        ("plots", {"units": {"Met": "<!--x"}}, "plots.units.Met: holds '<!--'"),
+        ("results", "out\x1b[2J", "results: holds the control character U+001B"),
+    ],
+)
+def test_config_texts_that_would_be_markup_in_the_report_are_refused(tmp_path, key, value,
+                                                                     message):  # fmt: skip
+    output = refused(make_workdir(tmp_path / "run", tiny(**{key: value})))
+    assert message in output
+
+
+def test_a_variable_listed_twice_is_refused(tmp_path):
+    data = {"source": "toy", "toy": {"events_scale": 0.05,
+            "processes": "tests/configs/tiny_processes.yaml"}}  # fmt: skip
+    config = tiny(data=data | {"features": ["Met", "HT", "Met"]})
+    output = refused(make_workdir(tmp_path / "run", config))
+    assert "data.features: the names ['Met'] are used twice" in output
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"fom": {"steps": 1_000_000_000}}, "steps"),
+        ({"fom": {"bootstrap_replicas": 10_000_000}}, "bootstrap_replicas"),
+        ({"plots": {"bins": 1_000_000_000}}, "bins"),
+        ({"training": {"layers": [100000, 100000]}}, "layers"),
+        ({"seeds": list(range(10_000))}, "seeds"),
+        ({"resources": {"training": {"gpu_model": 'A100" || TARGET.Owner == "x'}}}, "gpu_model"),
+    ],
+)
+def test_sizes_and_batch_expressions_beyond_their_bounds_are_refused(tmp_path, change, key):
+    output = refused(make_workdir(tmp_path / "run", tiny(**change)))
+    assert "Error validating config file" in output and key in output
+
+
+@pytest.mark.parametrize(("results", "what"), [("..", "a folder above"), ("/", "root"),
+                                                (".", "the working folder")])  # fmt: skip
+def test_results_may_not_be_the_working_folder_or_above(tmp_path, results, what):
+    workdir = make_workdir(tmp_path / "run", tiny(results=results))
+    result = snakemake(workdir, "--dry-run", check=False)
+    assert result.returncode != 0 and what in result.stdout + result.stderr
+
+
+def test_a_process_name_with_control_characters_or_markup_names_the_line(tmp_path):
+    source = tmp_path / "x.csv"
+    for name, problem in (("ok\x1b[2Jfake", "U+001B"), ("<svg onload=x>", "'<'")):
+        pd.DataFrame({"Met": [1.0, 2.0], "w": [1.0, 1.0], "p": ["a", name]}).to_csv(
+            source, index=False
+        )
+        with pytest.raises(ValueError) as error:
+            ingest_csv_files(
+                csv=source, parquet=tmp_path / "x.parquet", features=["Met"],
+                weight_column="w", process_column="p", header=True,
+                classes=[{"name": "All", "patterns": ["*"]}],
+            )  # fmt: skip
+        assert f"{source} line 3, column 'p'" in str(error.value) and problem in str(error.value)
+        assert not (tmp_path / "x.parquet").exists()
+
+
+def test_a_kept_config_that_is_not_a_mapping_is_replaced_with_a_warning(tmp_path, capsys):
+    (tmp_path / "config.yaml").write_text("- just\n- a list\n")
+    keep_resolved_config({"results": str(tmp_path)}, str(tmp_path))
+    assert "is not a config this workflow kept" in capsys.readouterr().err
+    assert yaml.safe_load((tmp_path / "config.yaml").read_text()) == {"results": str(tmp_path)}
