@@ -67,9 +67,25 @@ def test_conditions_pass_the_preselection_check(text):
 
 
 def test_numbers_compute_as_floats_so_a_huge_power_is_infinite_not_endless():
-    tree = parse_expression("9 ** 9 ** 9 > Met", NAMES)
+    tree = parse_expression("9 ** 300 > Met", NAMES)
     with np.errstate(over="ignore"):
         assert evaluate_expression(tree, COLUMNS).tolist() == [True] * 4
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("9 ** 9 ** 9 > Met", "the power '9 ** 9 ** 9' has the exponent 3.8742e+08"),
+        ("Met > 2 ** (10 ** 4)", "the power '2 ** (10 ** 4)' has the exponent 10000"),
+        ("Met > 'abc'", "the text 'abc' at column 7 is not allowed"),
+        ("process > 'a'", "the text 'a' at column 11 is not allowed"),
+        ("'a' + Met > 1", "the text 'a' at column 1 is not allowed"),
+    ],
+)
+def test_constants_that_cannot_be_computed_or_compared_are_refused(text, named):
+    with pytest.raises(ExpressionError) as error:
+        parse_expression(text, [*NAMES, "process"])
+    assert named in str(error.value)
 
 
 @pytest.mark.parametrize(

@@ -411,6 +411,18 @@ def test_a_process_missing_from_a_split_is_named_with_what_it_costs():
     ]
 
 
+def test_a_process_whose_weights_are_all_zero_is_named():
+    """Such a process counts nowhere: every model's warnings say so (issue 30, row 7)."""
+    sizes = {split: {"a": 10, "zero": 5} for split in SPLITS}
+    _, warnings = shares_of(
+        sizes, presplit=False, weights=lambda p, s, n: np.zeros(n) if p == "zero" else np.ones(n)
+    )
+    assert warnings == [
+        "process zero: all 15 of its weights are zero; it adds nothing to any yield or to "
+        "the training: check its weight column"
+    ]
+
+
 def test_presplit_files_split_by_weight_are_named():
     """The heavy events of a process all in the training file: its share of events is a
     third everywhere, its share of the weights is not, far beyond statistics."""

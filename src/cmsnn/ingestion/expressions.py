@@ -93,11 +93,31 @@ def parse_expression(
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     if objects:
         called |= _awkward_names(tree)
+    texts = _compared_texts(tree)
     for node in ast.walk(tree):
         if objects and _check_object_node(node, text, what, called):
             continue
-        _check_node(node, text, names, what, called)
+        _check_node(node, text, names, what, called, texts)
     return tree
+
+
+#: The columns that hold text: a text constant may only be compared with them.
+TEXT_COLUMNS = ("process",)
+
+
+def _compared_texts(tree: ast.Expression) -> set[int]:
+    """The text constants that a comparison sets against a text column
+    (``process == 'ttbar.root'``): the only place a text may stand."""
+    allowed = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and all(
+            isinstance(op, ast.Eq | ast.NotEq) for op in node.ops
+        ):
+            operands = [node.left, *node.comparators]
+            columns = [o for o in operands if not isinstance(o, ast.Constant)]
+            if columns and all(isinstance(o, ast.Name) and o.id in TEXT_COLUMNS for o in columns):
+                allowed |= {id(o) for o in operands if isinstance(o, ast.Constant)}
+    return allowed
 
 
 def check_condition(tree: ast.Expression, text: str, what: str = "expression") -> None:
@@ -168,7 +188,12 @@ def expression_names(tree: ast.Expression) -> list[str]:
 
 
 def _check_node(
-    node: ast.AST, text: str, names: Collection[str], what: str, called: set[int]
+    node: ast.AST,
+    text: str,
+    names: Collection[str],
+    what: str,
+    called: set[int],
+    texts: Collection[int] = (),
 ) -> None:
     allowed = (
         ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp, ast.Compare,
@@ -180,8 +205,16 @@ def _check_node(
             "numbers, column names, arithmetic, comparisons, and/or/not and "
             f"{', '.join(FUNCTIONS)}"
         )
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in texts:
+        raise ExpressionError(
+            f"{what} {text!r}: the text {node.value!r} at column {node.col_offset + 1} is not "
+            f"allowed: only {', '.join(TEXT_COLUMNS)} is text (compare it with == or !=); "
+            "the variables are numbers, compare them with numbers"
+        )
     if isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str):
         raise ExpressionError(f"{what} {text!r}: the constant {node.value!r} is not allowed")
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        _bounded_power(node, text, what)
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             raise ExpressionError(
@@ -196,6 +229,42 @@ def _check_node(
         raise ExpressionError(
             f"{what} {text!r}: unknown name {node.id!r}; it may use {', '.join(names)}"
         )
+
+
+#: The largest exponent a constant power may have: beyond it a constant cannot be
+#: computed in bounded time (integers) or overflows (floats).
+MAX_CONSTANT_EXPONENT = 1000
+
+
+def _bounded_power(node: ast.BinOp, text: str, what: str) -> None:
+    """A power whose exponent is a constant must have a moderate one (``9**9**9`` would
+    take Python minutes and gigabytes to compute)."""
+    exponent = _constant_value(node.right)
+    if exponent is not None and abs(exponent) > MAX_CONSTANT_EXPONENT:
+        raise ExpressionError(
+            f"{what} {text!r}: the power {_segment(node, text)!r} has the exponent "
+            f"{exponent:.6g}, more than {MAX_CONSTANT_EXPONENT}: it cannot be computed; "
+            "write the number it means"
+        )
+
+
+def _constant_value(node: ast.AST) -> float | None:
+    """The value of a subexpression made of numbers only, computed in floating point
+    with every power's exponent checked first; None where it uses a variable."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        value = _constant_value(node.operand)
+        return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _constant_value(node.left), _constant_value(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, ast.Pow) and abs(right) > MAX_CONSTANT_EXPONENT:
+            return right  # refused by the check of this power
+        with np.errstate(all="ignore"):
+            return float(_BINARY[type(node.op)](np.float64(left), np.float64(right)))
+    return None
 
 
 class _ObjectContext:

@@ -226,6 +226,7 @@ def split_shares(splits: Mapping[str, pa.Table | pd.DataFrame]) -> pd.DataFrame:
 def share_warnings(shares: pd.DataFrame, presplit: bool) -> list[str]:
     """What in the measured shares makes a yield or a training suspect, one sentence each:
 
+    - a process whose weights are all zero (it counts nowhere);
     - a process with no events in a split (its yield is missing there, or the network
       never sees it);
     - pre-split files only (a split made here is random and stratified by construction):
@@ -247,6 +248,11 @@ def share_warnings(shares: pd.DataFrame, presplit: bool) -> list[str]:
     total_events = shares["events"].sum()
     for row in shares.itertuples(index=False):
         row = row._asdict()
+        if row["events"] > 0 and row["sum_of_squared_weights"] == 0:
+            warnings.append(
+                f"process {row['process']}: all {row['events']} of its weights are zero; it "
+                "adds nothing to any yield or to the training: check its weight column"
+            )
         for split in SPLITS:
             if row[f"{split}_events"] == 0:
                 warnings.append(
