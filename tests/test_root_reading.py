@@ -244,3 +244,25 @@ def test_the_real_files_give_uproots_own_counts_and_values(tmp_path):
     assert len(table) == 200
     assert table["weight"].sum() == pytest.approx(831.76)
     np.testing.assert_array_equal(table["n"], ak.to_numpy(ak.sum(jets > 30, axis=1)))
+
+
+@needs_shared_data
+@pytest.mark.parametrize("kept", [0.1, 0.6, 0.95])
+def test_a_file_cut_short_is_named_on_one_line(tmp_path, kept):
+    """A copy cut short (the ROOT directory lies at the end of the file): the message
+    names the file and says what to check, on one line (the console shows a failed job's
+    last line), and no table is left behind."""
+    whole = (SHARED_DATA / "uproot-HZZ.root").read_bytes()
+    cut = tmp_path / "cut.root"
+    cut.write_bytes(whole[: int(len(whole) * kept)])
+    process = {"name": "hzz", "files": [str(cut)], "tree": "events", "variables": {},
+               "selection": "", "weight": "EventWeight"}  # fmt: skip
+    with pytest.raises(ValueError) as error:
+        ingest_root_files(
+            parquet=tmp_path / "hzz.parquet", process=process, features=["NJet"],
+            classes=[{"name": "All", "patterns": ["*"]}],
+        )  # fmt: skip
+    message = str(error.value)
+    assert message.startswith(f"{cut}: ") and "\n" not in message
+    assert "check that" in message and "complete" in message
+    assert not (tmp_path / "hzz.parquet").exists()

@@ -140,7 +140,17 @@ def read_root_process(
         with _open_tree(path, process["tree"]) as tree:
             _check_branches(path, process["tree"], tree, process, features, trees)
             first_entry = 0
-            for chunk in tree.iterate(branches, step_size=step_size, library="ak"):
+            chunks = tree.iterate(branches, step_size=step_size, library="ak")
+            while True:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    break
+                except (OSError, ValueError, KeyError) as error:  # a damaged basket
+                    raise ValueError(
+                        f"{path}: tree {process['tree']!r} cannot be read after entry "
+                        f"{first_entry} ({_one_line(error)}); check that the file is complete"
+                    ) from None
                 columns = {name: chunk[name] for name in branches}
                 yield _events_of_chunk(
                     columns, trees, features, fill_value, scale, process, path, first_entry
@@ -262,8 +272,8 @@ def _open_tree(path: str, name: str):
         )
     except Exception as error:  # uproot raises several types for a file that is not ROOT
         raise ValueError(
-            f"{path}: cannot be opened as a ROOT file ({error}); check that it is a complete "
-            "ROOT file"
+            f"{path}: cannot be opened as a ROOT file ({_one_line(error)}); check that it is "
+            "a complete ROOT file (a copy cut short, a file still being written)"
         ) from None
     with file:
         kinds = {key.split(";")[0]: kind for key, kind in file.classnames().items()}
@@ -305,3 +315,10 @@ def _check_normalisation(process: Mapping) -> None:
             f"data.root process {process['name']!r}: generated_events is only used with a "
             "cross_section; add the cross section in pb, or remove generated_events"
         )
+
+
+def _one_line(error: BaseException, limit: int = 300) -> str:
+    """A library's message on one line and at most ``limit`` characters: the console
+    shows a failed job's last line."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else f"{text[:limit]}…"
