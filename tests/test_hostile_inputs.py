@@ -121,3 +121,24 @@ def test_a_kept_config_that_is_not_a_mapping_is_replaced_with_a_warning(tmp_path
     keep_resolved_config({"results": str(tmp_path)}, str(tmp_path))
     assert "is not a config this workflow kept" in capsys.readouterr().err
     assert yaml.safe_load((tmp_path / "config.yaml").read_text()) == {"results": str(tmp_path)}
+
+
+@pytest.mark.parametrize("column", ["Process", "Met"])
+def test_a_field_of_megabytes_is_named_by_line_in_a_short_message(tmp_path, column):
+    """A 5 MB value (a missing line break or quote) ends in a message of a few hundred
+    characters naming the file, the line and the column, whichever column holds it."""
+    source = tmp_path / "big.csv"
+    rows = ["250,0.1,a.root"] * 1000
+    huge = "x" * 5_000_000
+    rows.append(f"{huge},0.1,a.root" if column == "Met" else f"250,0.1,{huge}")
+    source.write_text("Met,Weights,Process\n" + "\n".join(rows + rows[:10]) + "\n")
+    with pytest.raises(ValueError) as error:
+        ingest_csv_files(
+            csv=source, parquet=tmp_path / "big.parquet", features=["Met"],
+            weight_column="Weights", process_column="Process", header=True,
+            classes=[{"name": "All", "patterns": ["*"]}],
+        )  # fmt: skip
+    message = str(error.value)
+    assert message.startswith(f"{source} line 1002, column {column!r}") and len(message) < 600
+    assert "5,000,000 characters" in message
+    assert not (tmp_path / "big.parquet").exists()

@@ -285,6 +285,8 @@ SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}")
 #: Characters a name shown in the report or on the console may not hold: HTML's markup
 #: (the report writes every job's params into an inline script) and the shell's quotes.
 UNSAFE_IN_NAMES = set("<>&\"'`$\\")
+#: The longest process or class name: a name, not a text.
+MAX_NAME_LENGTH = 200
 #: The first characters a spreadsheet reads as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@")
 
@@ -325,6 +327,8 @@ def name_problem(name: str) -> str | None:
     >>> name_problem("ttbar.root") is None, name_problem("a\x1b[2Jb")
     (True, 'a control character (U+001B)')
     """
+    if len(name) > MAX_NAME_LENGTH:
+        return f"{len(name):,} characters, more than {MAX_NAME_LENGTH} (a missing line break?)"
     for character in name:
         if unicodedata.category(character).startswith("C"):
             return f"a control character (U+{ord(character):04X})"

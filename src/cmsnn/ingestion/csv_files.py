@@ -77,10 +77,7 @@ def read_event_batches(
     rows_before = 0
     with _described_csv_errors(path, names, header, block_size):
         for block in _blocks_of_lines(path, block_size):
-            read_options = pacsv.ReadOptions(column_names=file_columns)
-            table = pacsv.read_csv(
-                pa.py_buffer(block), read_options=read_options, convert_options=convert_options
-            )
+            table = _parsed_block(block, file_columns, convert_options)
             if file_columns is None:
                 file_columns = _header_names(block)
             if table.num_rows == 0:  # a header, or blank lines
@@ -94,6 +91,23 @@ def read_event_batches(
             yield table.set_column(len(names) - 1, "process", process)
     if rows_before == 0:
         raise ValueError(f"{path}: holds no events; remove it from the inputs or fill it")
+
+
+def _parsed_block(block: bytes, columns, convert_options) -> pa.Table:
+    """One block of whole lines parsed, on every core (Arrow splits it into blocks of its
+    own); a field longer than Arrow's block (a very long text) is parsed with one block."""
+    try:
+        read_options = pacsv.ReadOptions(column_names=columns)
+        return pacsv.read_csv(
+            pa.py_buffer(block), read_options=read_options, convert_options=convert_options
+        )
+    except pa.ArrowInvalid as error:
+        if "straddl" not in str(error):
+            raise
+    read_options = pacsv.ReadOptions(column_names=columns, block_size=len(block) + 1)
+    return pacsv.read_csv(
+        pa.py_buffer(block), read_options=read_options, convert_options=convert_options
+    )
 
 
 def _blocks_of_lines(path: Path, block_size: int) -> Iterator[bytes]:
@@ -422,7 +436,7 @@ def _describe_malformed_csv(
                 value = row[positions[name]]
                 if not _is_number(value):
                     return ValueError(
-                        f"{path} line {line}, column {name!r}: {value!r} is not a number"
+                        f"{path} line {line}, column {name!r}: {_quoted(value)} is not a number"
                     )
     return longest
 
@@ -440,3 +454,10 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _quoted(value: str, limit: int = 80) -> str:
+    """A value for a message: at most ``limit`` characters of it, and its length if cut."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}… ({len(value):,} characters)"
