@@ -142,3 +142,26 @@ def test_a_field_of_megabytes_is_named_by_line_in_a_short_message(tmp_path, colu
     assert message.startswith(f"{source} line 1002, column {column!r}") and len(message) < 600
     assert "5,000,000 characters" in message
     assert not (tmp_path / "big.parquet").exists()
+
+
+def test_a_link_planted_in_the_results_folder_is_refused(tmp_path):
+    """Someone who can write into results/ plants a link to a secret where the report
+    reads a table, or where Snakemake writes a benchmark: the run refuses to start."""
+    workdir = make_workdir(tmp_path / "run", tiny())
+    secret = tmp_path / "secret.txt"
+    secret.write_text("a secret")
+    (workdir / "results" / "benchmarks").mkdir(parents=True)
+    (workdir / "results" / "benchmarks" / "summarise_models.tsv").symlink_to(secret)
+    result = snakemake(workdir, "--dry-run", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "holds symbolic links" in output
+    assert "summarise_models.tsv" in output and secret.read_text() == "a secret"
+
+
+@pytest.mark.parametrize(
+    "unit", ["$\\input{/etc/passwd}$", "$" + "\\sqrt{" * 30 + "x" + "}" * 30 + "$"]
+)
+def test_a_unit_that_cannot_be_drawn_as_tex_is_refused_at_start_up(tmp_path, unit):
+    config = tiny(plots={"units": {"Met": unit}})
+    output = refused(make_workdir(tmp_path / "run", config))
+    assert "plots.units.Met:" in output and "cannot be drawn as TeX" in output

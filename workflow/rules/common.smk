@@ -26,7 +26,7 @@ from cmsnn.config.schema import SCHEMA_FILE, command_line_values, load_schema, r
 from cmsnn.pipeline.code_digest import PackageCode
 from cmsnn.pipeline.hooks import keep_resolved_config, print_failures, print_verdict
 from cmsnn.pipeline.inputs import input_csv_files
-from cmsnn.pipeline.paths import Models, ResultPaths
+from cmsnn.pipeline.paths import Models, ResultPaths, check_no_links
 from cmsnn.pipeline.report import (
     MODEL_CATEGORY,
     MODEL_SUBCATEGORY,
@@ -86,6 +86,11 @@ check_results_folder(config["results"], os.getcwd())
 check_unique_names(config["data"]["features"], "data.features", "list each variable once")
 check_fractions(config["split"]["fractions"])
 check_classes(config["classes"])
+if any("$" in text for text in config["plots"]["units"].values()):
+    # (matplotlib: only when a unit is written as TeX)
+    from cmsnn.figures.style import check_math_text
+
+    check_math_text(config["plots"]["units"], "plots.units")
 if config["preselection"]:
     from cmsnn.preprocessing.selection import check_preselection
 
@@ -115,6 +120,8 @@ REPORT_COMMAND = report_command(
 # A report filed in another configuration's results folder would present this run's
 # results under that run's name: refused.
 check_report_target(sys.argv, RESULTS)
+# A link planted in the results folder would be read into the report or written over.
+check_no_links(RESULTS)
 
 
 wildcard_constraints:

@@ -266,3 +266,24 @@ def save(figure, figures: Mapping[str, str], name: str) -> None:
     the plotting rules' outputs, by the names the rules give them."""
     svg = figures.get(f"{name}_svg")
     save_figure(figure, figures[f"{name}_png"], figures[f"{name}_pdf"], svg)
+
+
+def check_math_text(texts: Mapping[str, str], key: str) -> None:
+    """Texts the figures show with matplotlib's TeX (``$…$``) must parse: an unknown
+    command (``\\input``) or a nesting too deep would fail a plotting job after training.
+
+    Raises:
+        ValueError: naming the key, the text (80 characters at most) and the reason.
+    """
+    from matplotlib.mathtext import MathTextParser
+
+    parser = MathTextParser("path")
+    for name, text in texts.items():
+        try:
+            parser.parse(text)
+        except (ValueError, RecursionError) as error:
+            reason = " ".join(str(error).split())[:200] or type(error).__name__
+            raise ValueError(
+                f"{key}.{name}: {text[:80]!r} cannot be drawn as TeX ({reason}); write it "
+                "as plain text, or as TeX that matplotlib knows"
+            ) from None

@@ -6,8 +6,10 @@ Standard library only: ``common.smk`` builds them at every start.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 #: The tutorial's pre-split file names, per split (``<stem>_sig.csv``, ``<stem>_bkg.csv``).
 PRESPLIT_STEMS = {"train": "train", "validation": "val", "test": "test"}
@@ -195,3 +197,25 @@ class Models:
             *(f"{paths.plots}/{name}.{ext}" for name in dataset for ext in both),
             *(f for name in figures for ext in both for f in self.outputs(f"plots/{name}.{ext}")),
         ]
+
+
+def check_no_links(results: str, shown: int = 5) -> None:
+    """No symbolic link inside the results folder: the workflow reads what lies there
+    into its tables and its report, and writes over it (a link would make it read or
+    overwrite the file it points to, anywhere). The folder itself may be a link.
+
+    Raises:
+        ValueError: naming the links (the first ``shown``) and what to do.
+    """
+    links = []
+    for folder, folders, files in os.walk(results):
+        links += [os.path.join(folder, name) for name in (*folders, *files)
+                  if os.path.islink(os.path.join(folder, name))]  # fmt: skip
+        if len(links) >= shown:
+            break
+    if links:
+        raise ValueError(
+            f"results: {Path(results)} holds symbolic links ({', '.join(links[:shown])}); the "
+            "workflow would read their targets into its tables and report, or write over "
+            "them: remove them (only the workflow should write into its results folder)"
+        )
