@@ -200,3 +200,13 @@ def test_no_verdict_without_a_summary_and_failures_name_their_error(tmp_path):
     )
     print_failures([str(main_log)], stream)
     assert "ValueError: data.csv: line 3" in stream.getvalue()
+
+
+def test_a_dry_run_says_how_many_models_the_config_trains(tmp_path):
+    """The start-up names the size of what a config plans, before the job table."""
+    from snakemake_runs import make_workdir, snakemake
+
+    workdir = make_workdir(tmp_path / "run", "tiny_multiclass.yaml")
+    result = snakemake(workdir, "--dry-run", "--config", "seeds=[1,2,3]")
+    assert "cmsnn: 6 models: 2 grid points × 3 seeds, and 2 seed ensembles" in result.stderr
+    assert Models(ResultPaths("r"), ["a"], [1]).plan() == "1 model: 1 grid point × 1 seed"

@@ -107,6 +107,8 @@ TASK = NetworkTask(config["classification"], CLASS_NAMES, config["data"]["featur
 PATHS = ResultPaths(config["results"])
 RESULTS = PATHS.results
 MODELS = Models(PATHS, list(GRID), SEEDS)
+if workflow.is_main_process:  # not in every job's own start on a cluster
+    print(f"cmsnn: {MODELS.plan()} (results in {RESULTS}/)", file=sys.stderr)
 #: The command that builds this run's report, as the end of the run prints it: with the
 #: run's own --configfile files and --config values, so that it reports this run.
 REPORT_COMMAND = report_command(

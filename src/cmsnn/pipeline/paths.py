@@ -152,6 +152,21 @@ class Models:
     def ensemble_points(self) -> list[str]:
         return list(self.points) if len(self.seeds) > 1 else []
 
+    def plan(self) -> str:
+        """What the config trains, for the console at start-up.
+
+        >>> Models(ResultPaths("r"), ["a", "b"], [1, 2, 3]).plan()
+        '6 models: 2 grid points × 3 seeds, and 2 seed ensembles'
+        """
+        models = len(self.points) * len(self.seeds)
+        text = f"{models} model{'s' * (models != 1)}: {len(self.points)} grid point"
+        text += f"{'s' * (len(self.points) != 1)} × {len(self.seeds)} seed"
+        text += "s" * (len(self.seeds) != 1)
+        ensembles = len(self.ensemble_points)
+        return text + (
+            f", and {ensembles} seed ensemble{'s' * (ensembles != 1)}" if ensembles else ""
+        )
+
     def ids(self) -> list[str]:
         return [f"{point}/seed-{seed}" for point in self.points for seed in self.seeds]
 
