@@ -43,6 +43,7 @@ localrules:
 
 
 onstart:
+    record_main_process()
     keep_resolved_config(config, RESULTS)
 
 

@@ -5,17 +5,21 @@ bit for bit on the CPU."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from cmsnn.dataframes import write_parquet
+from snakemake_runs import CONFIGS, ROOT, make_workdir, snakemake
 
 FEATURES = ["x1", "x2", "x3"]
 SETTINGS = {
@@ -135,3 +139,59 @@ def test_a_training_killed_by_sigkill_then_sigterm_resumes_to_the_same_model(tmp
         pd.read_csv(tmp_path / "resumed.csv.history.csv"),
         pd.read_csv(tmp_path / "reference.csv.history.csv"),
     )
+
+
+def training_processes(workdir) -> list[int]:
+    """The processes still running a training job of ``workdir``'s run."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            working = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if "train_model" in command and working == str(workdir):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_run_whose_snakemake_is_killed_resumes_with_the_same_command(tmp_path):
+    """SIGKILL to `snakemake` during training (a closed terminal, a killed session): its
+    training stops at its next epoch and leaves its checkpoint, no process of the run
+    lives on, and the same command finishes the run (the stale locks removed, the
+    unfinished job redone from its checkpoint) with the models and tables of an
+    uninterrupted run, byte for byte."""
+    config = yaml.safe_load((CONFIGS / "tiny_binary.yaml").read_text())
+    config["training"] = {**config["training"], "epochs": 300, "checkpoint_seconds": 0}
+    reference = make_workdir(tmp_path / "reference", config)
+    snakemake(reference, "results/fom_summary.csv")
+
+    workdir = make_workdir(tmp_path / "killed", config)
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+               "--directory", str(workdir), "--cores", "2", "results/fom_summary.csv"]  # fmt: skip
+    main = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    state = workdir / "results/models/decay_rate-0.001/seed-1/checkpoint/state.json"
+    deadline = time.monotonic() + 600
+    while not state.exists() or json.loads(state.read_text())["epochs_done"] < 3:
+        assert main.poll() is None and time.monotonic() < deadline, "training never started"
+        time.sleep(0.1)
+    main.send_signal(signal.SIGKILL)
+    main.wait(timeout=60)
+    deadline = time.monotonic() + 120
+    while training_processes(workdir):
+        assert time.monotonic() < deadline, "the training outlived its Snakemake"
+        time.sleep(0.5)
+    assert state.exists()  # stopped at an epoch's end, saved
+
+    again = snakemake(workdir, "results/fom_summary.csv")  # the same command
+    assert "removed the locks of an earlier run" in again.stderr
+    for name in ("results/fom_summary.csv",
+                 "results/models/decay_rate-0.001/seed-1/predictions_test.csv",
+                 "results/models/decay_rate-0.001/seed-1/history.csv"):  # fmt: skip
+        assert (workdir / name).read_bytes() == (reference / name).read_bytes(), name
+    assert not state.parent.exists()

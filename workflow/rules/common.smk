@@ -24,7 +24,13 @@ from cmsnn.config.checks import (
 from cmsnn.config.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
 from cmsnn.config.schema import SCHEMA_FILE, command_line_values, load_schema, resolved_config
 from cmsnn.pipeline.code_digest import PackageCode
-from cmsnn.pipeline.hooks import keep_resolved_config, print_failures, print_verdict
+from cmsnn.pipeline.hooks import (
+    keep_resolved_config,
+    print_failures,
+    print_verdict,
+    record_main_process,
+    remove_stale_locks,
+)
 from cmsnn.pipeline.inputs import input_csv_files
 from cmsnn.pipeline.paths import Models, ResultPaths, check_no_links
 from cmsnn.pipeline.report import (
@@ -109,6 +115,8 @@ RESULTS = PATHS.results
 MODELS = Models(PATHS, list(GRID), SEEDS)
 if workflow.is_main_process:  # not in every job's own start on a cluster
     print(f"cmsnn: {MODELS.plan()} (results in {RESULTS}/)", file=sys.stderr)
+    # a run killed outright left its locks: the same command resumes it
+    remove_stale_locks()
 #: The command that builds this run's report, as the end of the run prints it: with the
 #: run's own --configfile files and --config values, so that it reports this run.
 REPORT_COMMAND = report_command(

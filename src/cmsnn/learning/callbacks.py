@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from cmsnn.logs import console
+from cmsnn.processes import process_alive, snakemake_ancestor
 
 log = logging.getLogger(__name__)
 
@@ -78,16 +79,32 @@ class KeepBestWeights(keras.callbacks.Callback):
 
 class StopRequest:
     """Remembers a SIGTERM (or SIGINT) so that training stops after the current epoch,
-    once it is saved, instead of dying in the middle of it."""
+    once it is saved, instead of dying in the middle of it; and stops the same way when
+    the Snakemake process that started the job is gone (killed: its job must not train
+    on unseen, and the same command resumes from the checkpoint)."""
 
     def __init__(self):
         self.signal = None
+        self.orphaned = False
         self._previous = {}
+        self._snakemake = snakemake_ancestor()
 
     def __enter__(self):
         for number in (signal.SIGTERM, signal.SIGINT):
             self._previous[number] = signal.signal(number, self._remember)
         return self
+
+    def requested(self) -> bool:
+        """Whether to stop after this epoch: a signal came, or Snakemake is gone."""
+        if self.signal is None and not self.orphaned and self._snakemake is not None:
+            if not process_alive(*self._snakemake):
+                log.warning(
+                    "the Snakemake process that started this job (%d) is gone: stopping "
+                    "after this epoch, once it is saved; the same command resumes it",
+                    self._snakemake[0],
+                )
+                self.orphaned = True
+        return self.signal is not None or self.orphaned
 
     def __exit__(self, *exc):
         for number, handler in self._previous.items():
@@ -101,7 +118,9 @@ class StopRequest:
 
     @property
     def name(self) -> str | None:
-        return None if self.signal is None else signal.Signals(self.signal).name
+        if self.signal is None:
+            return "the end of its Snakemake process" if self.orphaned else None
+        return signal.Signals(self.signal).name
 
 
 class ProgressReport(keras.callbacks.Callback):

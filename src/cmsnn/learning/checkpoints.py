@@ -108,9 +108,10 @@ class SaveOnEpochEnd(keras.callbacks.Callback):
         if self.model.stop_training:  # stopped early: training is complete
             return
         due = time.perf_counter() - self.last_saved >= self.seconds
-        if self.folder is not None and (due or self.stop.signal is not None):
+        stop = self.stop.requested()
+        if self.folder is not None and (due or stop):
             save_checkpoint(self.folder, self.model, self.keeper, epoch + 1, self.fingerprint)
             self.last_saved = time.perf_counter()
-        if self.stop.signal is not None:
+        if stop:
             self.stopped_after = epoch + 1
             self.model.stop_training = True

@@ -6,6 +6,7 @@ Standard library and PyYAML at import; the verdict imports pandas only when jobs
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 
 from cmsnn.files import write_with
 from cmsnn.logs import failure_summary
+from cmsnn.processes import process_alive, this_process
 
 
 def keep_resolved_config(config: Mapping, results: str, stream=None) -> list[str]:
@@ -78,3 +80,38 @@ def print_failures(main_log, stream=None) -> None:
         print("\nWhy the failed jobs failed (last error line of each log):", file=stream)
         for failure in failures:
             print(f"  - {failure}", file=stream)
+
+
+#: Where the main Snakemake process of the run that holds the working folder's locks
+#: says who it is.
+MAIN_PROCESS_FILE = Path(".snakemake") / "cmsnn" / "main_process.json"
+
+
+def record_main_process(path=MAIN_PROCESS_FILE) -> None:
+    """At the start of a run (after Snakemake took its locks): who holds them."""
+    me = this_process()
+    if me is not None:
+        write_with(path, lambda temporary: temporary.write_text(json.dumps(list(me))))
+
+
+def remove_stale_locks(snakemake_folder=".snakemake", path=MAIN_PROCESS_FILE, stream=None):
+    """A run killed outright (SIGKILL, a closed terminal) leaves Snakemake's locks behind,
+    and the next run would stop until ``--unlock``. Where the run that took them is known
+    (:func:`record_main_process`) and gone, they are removed, so that the same command
+    resumes the run. Locks of a running Snakemake, or of an unknown one, stay."""
+    locks = Path(snakemake_folder) / "locks"
+    if not locks.is_dir() or not any(locks.iterdir()):
+        return
+    try:
+        pid, started = json.loads(Path(path).read_text())
+    except (OSError, ValueError, TypeError):
+        return
+    if process_alive(pid, started):
+        return
+    for lock in locks.iterdir():
+        lock.unlink(missing_ok=True)
+    print(
+        f"cmsnn: removed the locks of an earlier run that was stopped outright (process "
+        f"{pid} is gone); its unfinished jobs are redone",
+        file=stream or sys.stderr,
+    )
