@@ -117,6 +117,9 @@ if workflow.is_main_process:  # not in every job's own start on a cluster
     print(f"cmsnn: {MODELS.plan()} (results in {RESULTS}/)", file=sys.stderr)
     # a run killed outright left its locks: the same command resumes it
     remove_stale_locks()
+    # a link planted in the results folder would be read into the report or written
+    # over (checked once per run, not at every job's start on a cluster)
+    check_no_links(RESULTS)
 #: The command that builds this run's report, as the end of the run prints it: with the
 #: run's own --configfile files and --config values, so that it reports this run.
 REPORT_COMMAND = report_command(
@@ -130,8 +133,6 @@ REPORT_COMMAND = report_command(
 # A report filed in another configuration's results folder would present this run's
 # results under that run's name: refused.
 check_report_target(sys.argv, RESULTS)
-# A link planted in the results folder would be read into the report or written over.
-check_no_links(RESULTS)
 
 
 wildcard_constraints:

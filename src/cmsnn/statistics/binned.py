@@ -25,7 +25,7 @@ from cmsnn.statistics.datacard import check_datacard, write_datacard
 from cmsnn.statistics.histograms import fine_edges, rebin, score_histograms, totals
 from cmsnn.statistics.likelihood import BACKGROUND_MODELS, expected_numbers, workspace_spec
 from cmsnn.statistics.yields import signal_process_names
-from cmsnn.vocabulary import WARNING_SEPARATOR, NetworkTask
+from cmsnn.vocabulary import NetworkTask
 
 log = logging.getLogger(__name__)
 
@@ -99,17 +99,21 @@ def signal_numbers(
     without_lowest_bin: bool = False,
 ) -> dict:
     """The expected Z (and limits) of one signal against every background."""
-    backgrounds = _background_processes(histograms, signal_class)
-    classes = histograms[histograms["process"].isin(backgrounds)].groupby("class")["process"]
-    by_class = {name: totals(histograms, list(group.unique())) for name, group in classes}
-    spec = workspace_spec(totals(histograms, signal), by_class, relative_uncertainty, model)
+    spec = _workspace(histograms, signal_class, signal, relative_uncertainty, model)
     numbers = expected_numbers(spec, limits=limits)
     if without_lowest_bin:
         top = histograms[histograms["bin"] > 0].assign(bin=lambda t: t["bin"] - 1)
-        by_class_top = {name: totals(top, list(g.unique())) for name, g in classes}
-        spec_top = workspace_spec(totals(top, signal), by_class_top, relative_uncertainty, model)
+        spec_top = _workspace(top, signal_class, signal, relative_uncertainty, model)
         numbers["z_without_lowest_bin"] = expected_numbers(spec_top, limits=False)["z"]
     return numbers | {"workspace": spec}
+
+
+def _workspace(histograms, signal_class, signal, relative_uncertainty, model) -> dict:
+    """The workspace of ``signal`` against every background class of ``histograms``."""
+    backgrounds = _background_processes(histograms, signal_class)
+    classes = histograms[histograms["process"].isin(backgrounds)].groupby("class")["process"]
+    by_class = {name: totals(histograms, list(group.unique())) for name, group in classes}
+    return workspace_spec(totals(histograms, signal), by_class, relative_uncertainty, model)
 
 
 def signal_row(
@@ -313,7 +317,3 @@ def _background_processes(histograms: pd.DataFrame, signal_class: str) -> list[s
 def _plain(value):
     value = float(value) if isinstance(value, np.floating | np.integer) else value
     return None if isinstance(value, float) and not np.isfinite(value) else value
-
-
-def warnings_text(warnings: Sequence[str]) -> str:
-    return WARNING_SEPARATOR.join(warnings)

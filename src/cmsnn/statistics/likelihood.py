@@ -23,7 +23,7 @@ median expected limit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import pyhf
@@ -249,13 +249,3 @@ class _precise_fits:
     def __exit__(self, *exc):
         pyhf.set_backend(*self.previous)
         return False
-
-
-def yields_of(spec: Mapping) -> dict[str, list[float]]:
-    """``{sample: nominal yields}`` of a workspace's channel (for the datacard check)."""
-    return {s["name"]: list(s["data"]) for s in spec["channels"][0]["samples"]}
-
-
-def signal_names(processes: Sequence[str]) -> str:
-    """The name of a signal of several processes, for tables."""
-    return "+".join(sorted(processes))
