@@ -4,7 +4,13 @@
 # and every model exported as ONNX with its model card.
 from snakemake.utils import min_version
 
+from cmsnn.config.size import check_config_file
+
 min_version("9.0")
+
+# Snakemake merges a config file's mappings into the config at `configfile:`, copying
+# every alias: one of nested aliases is refused here, before that merge.
+check_config_file("config.yaml")
 
 
 configfile: "config.yaml"

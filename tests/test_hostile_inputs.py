@@ -6,6 +6,9 @@ reader), asserting the exit status, the message and that nothing was written."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 import yaml
@@ -165,3 +168,58 @@ def test_a_unit_that_cannot_be_drawn_as_tex_is_refused_at_start_up(tmp_path, uni
     config = tiny(plots={"units": {"Met": unit}})
     output = refused(make_workdir(tmp_path / "run", config))
     assert "plots.units.Met:" in output and "cannot be drawn as TeX" in output
+
+
+def alias_bomb(kind: str) -> str:
+    """Nine levels of nine aliases (the "billion laughs"): 387 million values expanded,
+    of lists or of mappings, under ``plots.status``."""
+    if kind == "lists":
+        lines = ["a0: &a0 [" + ", ".join(["lol"] * 9) + "]"]
+        lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    else:
+        lines = ["a0: &a0 {" + ", ".join(f"k{j}: lol" for j in range(9)) + "}"]
+        lines += [
+            f"a{i}: &a{i} {{" + ", ".join(f"k{j}: *a{i - 1}" for j in range(9)) + "}"
+            for i in range(1, 10)
+        ]
+    return "\n".join(lines) + "\nplots: {status: *a9}\n"
+
+
+@pytest.mark.parametrize("kind", ["lists", "mappings"])
+def test_a_config_of_nested_aliases_is_refused_at_once(tmp_path, kind):
+    workdir = make_workdir(tmp_path / "run", {})
+    (workdir / "config.yaml").write_text(alias_bomb(kind))
+    output = refused(workdir)
+    assert "config.yaml: its aliases expand to more than 100,000 values" in output
+
+
+def test_a_configfile_of_nested_aliases_is_refused_at_once(tmp_path):
+    """Lists of aliases pass Snakemake's own merge of ``--configfile``; the workflow's
+    first check refuses them, naming the file."""
+    workdir = make_workdir(tmp_path / "run", tiny())
+    (tmp_path / "shared.yaml").write_text(alias_bomb("lists"))
+    output = refused(workdir, "--configfile", str(tmp_path / "shared.yaml"))
+    assert f"{tmp_path / 'shared.yaml'}: its aliases expand to more than 100,000" in output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (alias_bomb("mappings"), "its aliases expand to more than 100,000 values (at a5)"),
+        ("grid: &g {decay_rate: [0.001], more: *g}\n", "a value holds itself (at grid.more)"),
+        ("plots: " + "[" * 5000 + "]" * 5000 + "\n", "it nests deeper than 20 levels"),
+    ],
+)
+def test_a_config_snakemake_would_choke_on_is_named_by_the_checker(tmp_path, text, message):
+    """Mappings of aliases keep Snakemake's own ``--configfile`` merge busy before the
+    workflow can look: the README says to check a config you did not write with
+    ``python -m cmsnn.config FILE`` first."""
+    (tmp_path / "shared.yaml").write_text(text)
+    (tmp_path / "fine.yaml").write_text(yaml.safe_dump(tiny()))
+    check = [sys.executable, "-m", "cmsnn.config"]
+    result = subprocess.run([*check, tmp_path / "shared.yaml"], capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 1 and message in result.stderr
+    result = subprocess.run([*check, tmp_path / "fine.yaml"], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode == 0 and "safe to give to Snakemake" in result.stdout

@@ -23,6 +23,7 @@ from cmsnn.config.checks import (
 )
 from cmsnn.config.grid import PREPROCESSING_KEYS, canonical, expand_grid, point_settings
 from cmsnn.config.schema import SCHEMA_FILE, command_line_values, load_schema, resolved_config
+from cmsnn.config.size import check_config_size
 from cmsnn.pipeline.code_digest import PackageCode
 from cmsnn.pipeline.hooks import (
     keep_resolved_config,
@@ -62,6 +63,9 @@ if workflow.config_settings.config:
             workflow.config_settings.config, load_schema(Path(workflow.basedir) / SCHEMA_FILE)
         )
     )
+# Before anything walks the config: nested YAML aliases (in config.yaml, a --configfile
+# or --config) would keep every check below busy for hours.
+check_config_size(config, workflow.configfiles)
 # Pre-split input brings its own split shares: split.fractions is refused for it (the
 # check needs the config as given, before the schema's defaults fill it in).
 check_presplit_fractions(config)
