@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
+import numpy as np
 import pytest
 
 from cmsnn.ingestion.toydata import TUTORIAL_FEATURES
@@ -227,3 +229,36 @@ def test_settings_keras_or_numpy_would_refuse_fail_the_schema(config, message):
 
     with pytest.raises(WorkflowError, match=re.escape(message)):
         validate(config, str(ROOT / "workflow/schemas/config.schema.yaml"))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB filesystem (tmpfs) at ``tmp_path/small``, unmounted afterwards."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
+                             capture_output=True, text=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {mounted.stderr.strip()}")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_is_named_on_the_console(tmp_path, small_disk):
+    """The results folder's disk fills while a job writes: the console says so ("No
+    space left on device", the job's log) though the log itself could not take the
+    traceback, and the end of the run names the full disk, never "(the log is empty)"."""
+    rng = np.random.default_rng(1)
+    rows = [",".join(f"{value:.9f}" for value in rng.random(len(TUTORIAL_FEATURES)))
+            + ",0.5,TTJets_DiLept.root" for _ in range(40_000)]  # fmt: skip
+    (tmp_path / "ttbar.csv").write_text("\n".join(rows) + "\n")
+    config = {"results": str(small_disk / "results"),
+              "data": {"source": "csv", "csv_files": [str(tmp_path / "*.csv")]}}  # fmt: skip
+    workdir = make_workdir(tmp_path / "run", config)
+    result = snakemake(workdir, str(small_disk / "results/ingested/ttbar.parquet"), check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "ingest_csv/ttbar.log: OSError" in output and "No space left on device" in output
+    summary = output[output.index("Why the failed jobs failed") :]
+    assert "No space left on device" in summary and "the log is empty: free space" in summary
+    assert not (small_disk / "results/ingested/ttbar.parquet").exists()

@@ -61,7 +61,9 @@ def test_compressed_files_are_named_without_both_suffixes(tmp_path):
     ("key", "value", "message"),
     [
         ("plots", {"status": "</script><svg/onload=alert(1)>"}, "plots.status: holds '</'"),
-        ("plots", {"units": {"Met": "<!--x"}}, "plots.units.Met: holds '<!--'"),
+        ("plots", {"experiment": "<img src=x onerror=alert(1)>"}, "plots.experiment: holds '<i'"),
+        ("preselection", "Met<HT", "preselection: holds '<H'"),
+        ("plots", {"units": {"Met": "<!--x"}}, "plots.units.Met: holds '<!'"),
         ("results", "out\x1b[2J", "results: holds the control character U+001B"),
     ],
 )
@@ -223,3 +225,21 @@ def test_a_config_snakemake_would_choke_on_is_named_by_the_checker(tmp_path, tex
     result = subprocess.run([*check, tmp_path / "fine.yaml"], capture_output=True, text=True,
                             timeout=120)  # fmt: skip
     assert result.returncode == 0 and "safe to give to Snakemake" in result.stdout
+
+
+def test_a_results_folder_no_run_wrote_is_refused_unless_allowed(tmp_path):
+    """``results`` pointed at a folder of someone's own files: refused, naming the folder
+    and its files, with both ways on; the config key lets it through; a folder a run of
+    the workflow started (its kept config.yaml) is the run's own."""
+    workdir = make_workdir(tmp_path / "run", tiny(results="thesis"))
+    (workdir / "thesis").mkdir()
+    (workdir / "thesis" / "chapter1.tex").write_text("my thesis")
+    result = snakemake(workdir, "--dry-run", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "results: thesis holds files no run" in output
+    assert "chapter1.tex" in output and "results_may_hold_other_files: true" in output
+    assert sorted(p.name for p in (workdir / "thesis").iterdir()) == ["chapter1.tex"]
+    allowed = snakemake(workdir, "--dry-run", "--config", "results_may_hold_other_files=true")
+    assert allowed.returncode == 0
+    (workdir / "thesis" / "config.yaml").write_text(yaml.safe_dump(tiny(results="thesis")))
+    assert snakemake(workdir, "--dry-run").returncode == 0

@@ -42,7 +42,7 @@ def test_last_error_line():
         == "ValueError: bad.csv line 2, column 'x': 'abc' is not a number"
     )
     assert last_error_line("step 1\nKilled\n") == "Killed"
-    assert last_error_line("") == "(the log is empty)"
+    assert last_error_line("") == ""
 
 
 def test_failure_summary(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -202,11 +203,29 @@ def test_no_verdict_without_a_summary_and_failures_name_their_error(tmp_path):
     assert "ValueError: data.csv: line 3" in stream.getvalue()
 
 
-def test_a_dry_run_says_how_many_models_the_config_trains(tmp_path):
-    """The start-up names the size of what a config plans, before the job table."""
+@pytest.mark.parametrize(
+    ("config", "changes"),
+    [
+        ("tiny_multiclass.yaml", ["seeds=[1,2,3]"]),
+        ("tiny_binary.yaml", ["grid={decay_rate: [0.001], scaling: [minmax, standard]}"]),
+        ("../../config.yaml", []),
+        ("../../config.tutorial.yaml", []),
+        ("../../config.toy2d.yaml", []),
+    ],
+)
+def test_a_dry_run_says_how_many_models_and_jobs_the_config_makes(tmp_path, config, changes):
+    """The start-up names the size of what a config plans, before Snakemake's DAG: its
+    job count is the one Snakemake's dry run finds from scratch (the embedded data,
+    ensembles or none, a preselection, two scalings, the 2-D views)."""
     from snakemake_runs import make_workdir, snakemake
 
-    workdir = make_workdir(tmp_path / "run", "tiny_multiclass.yaml")
-    result = snakemake(workdir, "--dry-run", "--config", "seeds=[1,2,3]")
-    assert "cmsnn: 6 models: 2 grid points × 3 seeds, and 2 seed ensembles" in result.stderr
+    workdir = make_workdir(tmp_path / "run", config)
+    arguments = ["--config", *changes] if changes else []
+    result = snakemake(workdir, "--dry-run", *arguments)
+    planned = re.search(r"^cmsnn: (.*), ([\d,]+) jobs from scratch", result.stderr, re.M)
+    total = re.search(r"^total +(\d+)$", result.stdout + result.stderr, re.M)
+    assert planned and total, result.stderr[-3000:]
+    assert int(planned.group(2).replace(",", "")) == int(total.group(1))
+    if config == "tiny_multiclass.yaml":
+        assert planned.group(1) == "6 models: 2 grid points × 3 seeds, and 2 seed ensembles"
     assert Models(ResultPaths("r"), ["a"], [1]).plan() == "1 model: 1 grid point × 1 seed"

@@ -15,14 +15,16 @@ import re
 import subprocess
 import sys
 from collections import defaultdict
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import snakemake.report as snakemake_report
+import yaml
 
 from cmsnn.summary.verdict import headline_table
-from snakemake_runs import ROOT, make_workdir, snakemake
+from snakemake_runs import CONFIGS, ROOT, make_workdir, snakemake
 
 #: What the report shows of each rule's reported files, for given wildcards: printed as
 #: JSON by a fresh Python process (parsing a Snakefile changes the working directory
@@ -227,9 +229,36 @@ def embedded(html: str, variable: str, script: str | None = None):
     return json.loads(re.search(pattern, html, flags=re.S).group(1))
 
 
+class MarkupOf(HTMLParser):
+    """Every element of a page (tag and attributes) and every script's text."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.elements, self.scripts, self._in_script = [], [], False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+
+
+#: Config texts the start-up lets through, as hostile as they may be: quotes,
+#: ampersands, a ``<`` that starts no tag, words of event handlers and URL schemes.
+ALLOWED_BUT_HOSTILE = "Private & 'work' \"x\" a < b onerror=alert(1) javascript:alert(1) ${x}"
+
+
 @pytest.mark.slow
 def test_the_built_report_has_one_entry_per_model_in_reading_order(tmp_path):
-    workdir = make_workdir(tmp_path, "tiny_multiclass.yaml")
+    config = yaml.safe_load((CONFIGS / "tiny_multiclass.yaml").read_text())
+    config["plots"] = config.get("plots", {}) | {"status": ALLOWED_BUT_HOSTILE}
+    workdir = make_workdir(tmp_path, config)
     snakemake(workdir)
     snakemake(workdir, "--report", "results/report.html")
     html = (workdir / "results/report.html").read_text()
@@ -255,3 +284,16 @@ def test_the_built_report_has_one_entry_per_model_in_reading_order(tmp_path):
     assert "<style>" in first_page and ".prose.max-w-lg" in first_page
     headline = pd.read_csv(workdir / "results/fom_summary_headline.csv", keep_default_na=False)
     assert set(headline["KS flag"]) <= {"yes", "no"}
+    # the first page's figures are images (no results file's markup in the page), and no
+    # config text made an element, an event handler or a script of its own
+    first = MarkupOf(first_page)
+    images = [attrs["src"] for tag, attrs in first.elements if tag == "img"]
+    assert len(images) == 2 and all(src.startswith("data:image/svg+xml") for src in images)
+    assert not any(tag == "svg" for tag, _ in first.elements)
+    page = MarkupOf(html)
+    assert not [(tag, name) for tag, attrs in page.elements for name in attrs
+                if name.startswith("on")]  # fmt: skip
+    urls = [str(value).lower() for _, attrs in page.elements for value in attrs.values()]
+    assert not [url for url in urls if url.startswith("javascript:")]
+    assert ALLOWED_BUT_HOSTILE not in html  # only ever JSON-escaped, inside data
+    assert json.dumps(ALLOWED_BUT_HOSTILE)[1:-1] in "".join(page.scripts)

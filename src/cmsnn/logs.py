@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
 import logging
 import os
 import re
 import sys
+import traceback
 from pathlib import Path
 
 #: How Snakemake's main log names a failed job's own log.
@@ -62,6 +64,40 @@ def redirect_output_to_log(log_path: str | os.PathLike) -> None:
         force=True,
     )
     atexit.register(remove_harmless_lines_from_output)
+    _unwritten_log_note(log_path).unlink(missing_ok=True)  # an earlier run's
+    sys.excepthook = _traceback_to_log_or_console(str(log_path))
+
+
+def _traceback_to_log_or_console(log_path: str):
+    """An excepthook: the traceback goes to the log; where the log cannot take it (the
+    disk is full), its last line goes to the console, with why, instead of nowhere."""
+
+    def excepthook(kind, error, trace):
+        text = "".join(traceback.format_exception(kind, error, trace))
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except OSError as failure:
+            reason = f"{last_error_line(text)[:500]} (the log could not take it: {failure})"
+            console().write(f"{log_path}: {reason}\n")
+            console().flush()
+            try:  # for the end of the run's summary (the working folder: another disk?)
+                unwritten = _unwritten_log_note(log_path)
+                unwritten.parent.mkdir(parents=True, exist_ok=True)
+                unwritten.write_text(reason)
+            except OSError:
+                pass
+
+    return excepthook
+
+
+#: Where a job notes the error its log could not take (a full disk), for the summary.
+UNWRITTEN_LOGS = Path(".snakemake") / "cmsnn" / "unwritten_logs"
+
+
+def _unwritten_log_note(log_path: str | os.PathLike, directory=".") -> Path:
+    name = hashlib.sha256(os.path.abspath(Path(directory) / log_path).encode()).hexdigest()
+    return Path(directory) / UNWRITTEN_LOGS / name[:32]
 
 
 #: The job's stream before :func:`redirect_output_to_log` (None before it).
@@ -90,6 +126,13 @@ def remove_harmless_lines_from_output() -> None:
 
     It is rewritten through descriptor 1 itself (which shares its offset with 2), so
     whatever a library prints while the process tears down still lands after it."""
+    try:
+        _rewrite_output_without_harmless_lines()
+    except OSError:  # (a full disk): the log stays as it is
+        pass
+
+
+def _rewrite_output_without_harmless_lines() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os.lseek(1, 0, os.SEEK_SET)
@@ -119,7 +162,7 @@ def last_error_line(log_text: str) -> str:
     traceback, otherwise the last line with text."""
     lines = [line.strip() for line in log_text.splitlines() if line.strip()]
     errors = [line for line in lines if _ERROR_LINE.match(line)]
-    return (errors or lines or ["(the log is empty)"])[-1]
+    return (errors or lines or [""])[-1]
 
 
 def failure_summary(main_logs, directory=".") -> list[str]:
@@ -136,6 +179,19 @@ def failure_summary(main_logs, directory=".") -> list[str]:
             last_error_line(log_path.read_text(errors="replace"))
             if log_path.is_file()
             else "(no log was written)"
-        )
+        ) or _empty_log_reason(_unwritten_log_note(path, directory))
         summary.append(f"{path}: {reason}")
     return summary
+
+
+def _empty_log_reason(note: Path) -> str:
+    """Why a failed job's log is empty: what the job noted when its log could not take
+    its error (a full disk), else that the job died before printing (killed: out of
+    memory, a batch system's limit)."""
+    try:
+        return f"{note.read_text()} (the log is empty: free space, then run the same command)"
+    except OSError:
+        return (
+            "(the log is empty: the job ended before printing anything; killed, e.g. for "
+            "memory? Its error, if it printed one, is on the console above)"
+        )

@@ -33,7 +33,7 @@ from cmsnn.pipeline.hooks import (
     remove_stale_locks,
 )
 from cmsnn.pipeline.inputs import input_csv_files
-from cmsnn.pipeline.paths import Models, ResultPaths, check_no_links
+from cmsnn.pipeline.paths import Models, ResultPaths, check_no_links, check_results_own
 from cmsnn.pipeline.report import (
     MODEL_CATEGORY,
     MODEL_SUBCATEGORY,
@@ -118,12 +118,13 @@ PATHS = ResultPaths(config["results"])
 RESULTS = PATHS.results
 MODELS = Models(PATHS, list(GRID), SEEDS)
 if workflow.is_main_process:  # not in every job's own start on a cluster
-    print(f"cmsnn: {MODELS.plan()} (results in {RESULTS}/)", file=sys.stderr)
     # a run killed outright left its locks: the same command resumes it
     remove_stale_locks()
     # a link planted in the results folder would be read into the report or written
     # over (checked once per run, not at every job's start on a cluster)
     check_no_links(RESULTS)
+    # ... and a folder that was never a results folder would be read and written over
+    check_results_own(RESULTS, config["results_may_hold_other_files"])
 #: The command that builds this run's report, as the end of the run prints it: with the
 #: run's own --configfile files and --config values, so that it reports this run.
 REPORT_COMMAND = report_command(
@@ -220,6 +221,18 @@ PREPARED_DIRS = {
     point: PATHS.prepared.format(**{key: settings[key] for key in PREPROCESSING_KEYS})
     for point, settings in POINT_SETTINGS.items()
 }
+if workflow.is_main_process:
+    PLANNED_JOBS = MODELS.jobs(
+        samples=len(SAMPLES),
+        generated=SOURCE == "toy",
+        preselection=bool(config["preselection"]),
+        preparations=len(set(PREPARED_DIRS.values())),
+        two_dimensional=len(config["data"]["features"]) == 2,
+    )
+    print(
+        f"cmsnn: {MODELS.plan()}, {PLANNED_JOBS:,} jobs from scratch (results in {RESULTS}/)",
+        file=sys.stderr,
+    )
 
 
 def prepared_file(name):

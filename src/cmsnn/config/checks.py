@@ -337,13 +337,20 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+#: What starts HTML markup: a tag (``<a``, ``</``), a comment or declaration (``<!``), a
+#: processing instruction (``<?``).
+MARKUP_START = re.compile(r"<[A-Za-z/!?]")
+
+
 def check_config_text(config: Mapping, where: str = "") -> None:
-    """No text of the config may hold control characters or the sequences that end an
-    HTML script or start a comment (``</``, ``<!--``): the report writes every job's
-    params, config texts among them, into an inline script of its HTML.
+    """No text of the config may hold a control character or start HTML markup (``<``
+    right before a letter, ``/``, ``!`` or ``?``): Snakemake's report writes every job's
+    params, config texts among them, into an inline script of its HTML without escaping
+    ``</script>``, and a text that cannot form a tag stays text wherever it lands. An
+    expression's ``a<b`` is written ``a < b``.
 
     Raises:
-        ValueError: naming the key and what to remove.
+        ValueError: naming the key and what to change.
     """
     items = config.items() if isinstance(config, Mapping) else enumerate(config)
     for key, value in items:
@@ -356,13 +363,12 @@ def check_config_text(config: Mapping, where: str = "") -> None:
                 raise ValueError(
                     f"{name}: holds the control character U+{ord(control[0]):04X}; remove it"
                 )
-            lowered = value.lower()
-            for sequence in ("</", "<!--"):
-                if sequence in lowered:
-                    raise ValueError(
-                        f"{name}: holds {sequence!r}, which the HTML report would read as "
-                        f"markup ({value[:80]!r}); remove it"
-                    )
+            markup = MARKUP_START.search(value)
+            if markup:
+                raise ValueError(
+                    f"{name}: holds {markup.group()!r}, which the HTML report would read as "
+                    f"markup ({value[:80]!r}); remove it, or put a space after '<'"
+                )
 
 
 def check_results_folder(results: str, working_folder) -> None:

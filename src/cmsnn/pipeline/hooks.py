@@ -15,6 +15,7 @@ import yaml
 
 from cmsnn.files import write_with
 from cmsnn.logs import failure_summary
+from cmsnn.pipeline.paths import KEPT_CONFIG
 from cmsnn.processes import process_alive, this_process
 
 
@@ -30,7 +31,7 @@ def keep_resolved_config(config: Mapping, results: str, stream=None) -> list[str
     Returns:
         The top-level keys in which the kept config differed (empty for none).
     """
-    kept = Path(results) / "config.yaml"
+    kept = Path(results) / KEPT_CONFIG
     changed = []
     if kept.is_file():
         try:

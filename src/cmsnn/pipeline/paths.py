@@ -6,6 +6,7 @@ Standard library only: ``common.smk`` builds them at every start.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -167,6 +168,41 @@ class Models:
             f", and {ensembles} seed ensemble{'s' * (ensembles != 1)}" if ensembles else ""
         )
 
+    def jobs(
+        self,
+        samples: int,
+        generated: bool,
+        preselection: bool,
+        preparations: int,
+        two_dimensional: bool,
+    ) -> int:
+        """How many jobs the default target makes from scratch, without building the
+        DAG (a grid of 1000 points has 30,000 jobs; Snakemake's own count comes only
+        after its DAG). ``tests/test_pipeline.py`` holds it to Snakemake's dry run.
+
+        Args:
+            samples: ingested samples (CSV files or ROOT processes).
+            generated: the samples are generated first (the embedded toy data).
+            preselection: the splits are preselected (one job per split).
+            preparations: distinct scaling and balancing settings of the grid.
+            two_dimensional: the 2-D views are drawn (two input variables).
+
+        >>> Models(ResultPaths("r"), ["a", "b"], [1, 2, 3]).jobs(13, True, False, 1, False)
+        100
+        """
+        models, ensembles = len(self.points) * len(self.seeds), len(self.ensemble_points)
+        data = samples * (1 + generated) + 1 + 3 * preselection + preparations
+        data += 3 + two_dimensional  # process table, cutflow, input figures (2-D samples)
+        # per model: train, predict, rank inputs, export, card, figures (2-D view)
+        per_model = 6 + two_dimensional
+        # per model and ensemble: evaluate, binned fit, its figure; per ensemble: the
+        # average and its FOM-scan figure
+        per_member = 3
+        across = 5  # summary, FOM by signal, limits, seed spread, the default target
+        return (
+            data + models * per_model + (models + ensembles) * per_member + 2 * ensembles + across
+        )
+
     def ids(self) -> list[str]:
         return [f"{point}/seed-{seed}" for point in self.points for seed in self.seeds]
 
@@ -212,6 +248,32 @@ class Models:
             *(f"{paths.plots}/{name}.{ext}" for name in dataset for ext in both),
             *(f for name in figures for ext in both for f in self.outputs(f"plots/{name}.{ext}")),
         ]
+
+
+#: The file every run keeps in its results folder (the resolved config, written at the
+#: run's start): a folder without it was never a results folder of this workflow.
+KEPT_CONFIG = "config.yaml"
+
+
+def check_results_own(results: str, other_files_allowed: bool, shown: int = 5) -> None:
+    """A results folder that already holds files must be one a run of this workflow
+    started (it keeps :data:`KEPT_CONFIG` there), unless the config allows otherwise: the
+    workflow reads what lies there into its tables and report, and replaces it.
+
+    Raises:
+        ValueError: naming the folder, some of its files and the two ways on.
+    """
+    folder = Path(results)
+    if other_files_allowed or not folder.is_dir() or (folder / KEPT_CONFIG).exists():
+        return
+    held = sorted(itertools.islice((entry.name for entry in os.scandir(folder)), shown + 1))
+    if held:
+        raise ValueError(
+            f"results: {folder} holds files no run of this workflow wrote (no {KEPT_CONFIG}; "
+            f"{', '.join(held[:shown])}{', …' if len(held) > shown else ''}): a run reads "
+            "and replaces what lies in its results folder. Give this configuration a new "
+            "folder (results: …), or set results_may_hold_other_files: true"
+        )
 
 
 def check_no_links(results: str, shown: int = 5) -> None:
