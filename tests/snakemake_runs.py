@@ -41,10 +41,12 @@ def snakemake(
     cwd: Path | None = None,
     snakefile: Path = ROOT / "Snakefile",
     python: Path | str = sys.executable,
+    memory_limit_mb: int | None = None,
 ) -> subprocess.CompletedProcess:
     """Run Snakemake on the project's Snakefile (or ``snakefile``) in ``workdir``;
     output is captured. ``python`` is the interpreter that runs it (another
-    environment's, e.g. the HTCondor tests' own).
+    environment's, e.g. the HTCondor tests' own). ``memory_limit_mb`` bounds the address
+    space of Snakemake and its jobs.
 
     ``cwd`` is where Snakemake starts (and looks for ``--profile NAME``). A run silent
     for :data:`INACTIVITY_TIMEOUT` seconds is killed with its jobs, never left hanging."""
@@ -55,6 +57,8 @@ def snakemake(
         "--cores", "2",
         *arguments,
     ]  # fmt: skip
+    if memory_limit_mb:  # the address space of Snakemake and its jobs (util-linux)
+        command = ["prlimit", f"--as={memory_limit_mb << 20}", *command]
     result = run_watched(command, workdir, env=env, cwd=cwd)
     if check and result.returncode != 0:
         raise AssertionError(

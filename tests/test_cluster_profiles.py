@@ -9,8 +9,10 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -175,6 +177,60 @@ def test_slurm_profile_is_found_from_the_repository_root(tmp_path):
             assert resources["gpu"] == "1" and resources["slurm_partition"] == "gpu"
     for resources in plan["ingest_csv"]:
         assert "gpu" not in resources
+
+
+def stand_in_slurm(folder: Path) -> tuple[Path, Path]:
+    """Slurm's commands as stand-ins on a PATH of their own: ``sbatch`` writes each
+    argument it is given on a line of the record (and gives job id 1), the others say
+    nothing. Returns the PATH folder and the record."""
+    folder.mkdir()
+    record = folder / "sbatch_arguments.txt"
+    for command in ("sbatch", "squeue", "sacct", "sinfo", "scontrol", "scancel"):
+        script = "#!/bin/sh\n"
+        if command == "sbatch":
+            script += f'for a in "$@"; do printf "%s\\n" "$a" >> "{record}"; done\necho 1\n'
+        (folder / command).write_text(script)
+        (folder / command).chmod(0o755)
+    return folder, record
+
+
+def test_a_data_file_name_never_reaches_sbatch_as_a_command(tmp_path):
+    """A CSV file named ``WW$(touch X).csv``, run with the shipped slurm-gpu profile: the
+    Slurm plugin puts a job's wildcards inside ``sbatch --wrap="…"``, which a shell
+    reads. The name is refused at start-up: sbatch is never called, nothing is run."""
+    bin_folder, record = stand_in_slurm(tmp_path / "bin")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "WW$(touch X).csv").write_text("250,0.1,WW.root\n")
+    config = {"data": {"source": "csv", "csv_files": [str(data / "*.csv")],
+                       "features": ["Met"]}}  # fmt: skip
+    workdir = make_workdir(tmp_path / "run", config)
+    env = os.environ | {"PATH": f"{bin_folder}:{os.environ['PATH']}"}
+    result = snakemake(workdir, "--profile", "slurm-gpu", "--jobs", "1", cwd=ROOT, env=env,
+                       check=False)  # fmt: skip
+    assert result.returncode != 0 and "rename it, e.g. to 'WW__touch_X_'" in result.stderr
+    assert not record.exists()  # sbatch never called
+    assert not (ROOT / "X").exists() and not (workdir / "X").exists()
+    assert not (workdir / "results").exists()
+
+    # The same run with a safe name: the stand-in sbatch is called, and the name
+    # reaches it as it is, inside the job's command
+    (data / "WW$(touch X).csv").rename(data / "W+W-jets.csv")
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+               "--directory", str(workdir), "--profile", "slurm-gpu", "--jobs", "1"]  # fmt: skip
+    run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not record.exists() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)  # (sbatch writes its arguments one by one)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    arguments = record.read_text().splitlines()
+    wrapped = next(a for a in arguments if a.startswith("--wrap"))
+    assert "W+W-jets" in wrapped and "ingest_csv" in wrapped
 
 
 def test_conda_environments_pin_what_pyproject_pins():

@@ -24,9 +24,10 @@ def tiny(**changes) -> dict:
     return config | changes
 
 
-def refused(workdir, *arguments) -> str:
+def refused(workdir, *arguments, memory_limit_mb: int | None = None) -> str:
     """Snakemake's dry run fails; its output, for the message."""
-    result = snakemake(workdir, "--dry-run", *arguments, check=False)
+    result = snakemake(workdir, "--dry-run", *arguments, check=False,
+                       memory_limit_mb=memory_limit_mb)  # fmt: skip
     assert result.returncode != 0, result.stdout[-2000:]
     assert not (workdir / "results").exists()
     return result.stdout + result.stderr
@@ -89,12 +90,39 @@ def test_a_variable_listed_twice_is_refused(tmp_path):
         ({"plots": {"bins": 1_000_000_000}}, "bins"),
         ({"training": {"layers": [100000, 100000]}}, "layers"),
         ({"seeds": list(range(10_000))}, "seeds"),
+        ({"data": {"toy": {"events_scale": 1e6}}}, "events_scale"),
         ({"resources": {"training": {"gpu_model": 'A100" || TARGET.Owner == "x'}}}, "gpu_model"),
     ],
 )
 def test_sizes_and_batch_expressions_beyond_their_bounds_are_refused(tmp_path, change, key):
-    output = refused(make_workdir(tmp_path / "run", tiny(**change)))
+    """Under a memory limit (1.5 GiB of address space): refused by the schema, naming the
+    key, before anything is allocated for them."""
+    output = refused(make_workdir(tmp_path / "run", tiny(**change)), memory_limit_mb=1536)
     assert "Error validating config file" in output and key in output
+
+
+def test_a_device_among_the_csv_files_is_refused_and_a_file_without_lines_is_named(tmp_path):
+    """``/dev/zero`` among the CSV files: refused at start-up. A file of 200 MB without a
+    line break, read under a memory limit: named, with its first line, in a short
+    message (memory does not grow with a line's length)."""
+    config = tiny(data={"source": "csv", "csv_files": ["/dev/zero"], "features": ["Met"]})
+    output = refused(make_workdir(tmp_path / "run", config))
+    assert "data.csv_files: '/dev/zero' matches '/dev/zero', which is not a file" in output
+    source = tmp_path / "zeros.csv"
+    with source.open("wb") as file:
+        file.truncate(200 << 20)  # (sparse: reads as 200 MB of zero bytes)
+    code = (
+        "from cmsnn.ingestion.csv_files import ingest_csv_files\n"
+        f"ingest_csv_files(csv={str(source)!r}, parquet={str(tmp_path / 'z.parquet')!r}, "
+        "features=['Met'], weight_column='Weights', process_column='Process', "
+        "header=False, classes=[{'name': 'All', 'patterns': ['*']}])"
+    )
+    result = subprocess.run(["prlimit", f"--as={1536 << 20}", sys.executable, "-c", code],
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    message = result.stderr.strip().splitlines()[-1]
+    assert result.returncode != 0 and message.startswith(f"ValueError: {source} line 1: ")
+    assert "without a line break; is it a CSV file?" in message and len(message) < 400
+    assert not (tmp_path / "z.parquet").exists()
 
 
 @pytest.mark.parametrize(("results", "what"), [("..", "a folder above"), ("/", "root"),

@@ -141,8 +141,9 @@ def test_a_training_killed_by_sigkill_then_sigterm_resumes_to_the_same_model(tmp
     )
 
 
-def training_processes(workdir) -> list[int]:
-    """The processes still running a training job of ``workdir``'s run."""
+def run_processes(workdir) -> list[str]:
+    """The processes of ``workdir``'s run still alive (any whose working folder it is:
+    Snakemake, its jobs, their children), each as its command line."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -152,25 +153,34 @@ def training_processes(workdir) -> list[int]:
             working = os.readlink(entry / "cwd")
         except OSError:
             continue
-        if "train_model" in command and working == str(workdir):
-            found.append(int(entry.name))
+        if working == str(workdir) and command:
+            found.append(command)
     return found
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_run(tmp_path_factory):
+    """A tiny binary run of 300 epochs (a checkpoint after each), run to its end."""
+    config = yaml.safe_load((CONFIGS / "tiny_binary.yaml").read_text())
+    config["training"] = {**config["training"], "epochs": 300, "checkpoint_seconds": 0}
+    reference = make_workdir(tmp_path_factory.mktemp("uninterrupted"), config)
+    snakemake(reference, "results/fom_summary.csv")
+    return reference, config
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
-def test_a_run_whose_snakemake_is_killed_resumes_with_the_same_command(tmp_path):
-    """SIGKILL to `snakemake` during training (a closed terminal, a killed session): its
-    training stops at its next epoch and leaves its checkpoint, no process of the run
-    lives on, and the same command finishes the run (the stale locks removed, the
-    unfinished job redone from its checkpoint) with the models and tables of an
-    uninterrupted run, byte for byte."""
-    config = yaml.safe_load((CONFIGS / "tiny_binary.yaml").read_text())
-    config["training"] = {**config["training"], "epochs": 300, "checkpoint_seconds": 0}
-    reference = make_workdir(tmp_path / "reference", config)
-    snakemake(reference, "results/fom_summary.csv")
-
-    workdir = make_workdir(tmp_path / "killed", config)
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_a_run_whose_snakemake_is_stopped_resumes_with_the_same_command(
+    tmp_path, uninterrupted_run, stop
+):
+    """SIGKILL to `snakemake` during training (a closed terminal, a killed session), or
+    SIGINT (Ctrl-C): its training stops at its next epoch and leaves its checkpoint, no
+    process of the run lives on, and the same command finishes the run (stale locks
+    removed, the unfinished job redone from its checkpoint) with the models and tables
+    of an uninterrupted run, byte for byte."""
+    reference, config = uninterrupted_run
+    workdir = make_workdir(tmp_path / "stopped", config)
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
                "--directory", str(workdir), "--cores", "2", "results/fom_summary.csv"]  # fmt: skip
     main = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL,
@@ -180,16 +190,17 @@ def test_a_run_whose_snakemake_is_killed_resumes_with_the_same_command(tmp_path)
     while not state.exists() or json.loads(state.read_text())["epochs_done"] < 3:
         assert main.poll() is None and time.monotonic() < deadline, "training never started"
         time.sleep(0.1)
-    main.send_signal(signal.SIGKILL)
-    main.wait(timeout=60)
+    main.send_signal(stop)
+    main.wait(timeout=120)
     deadline = time.monotonic() + 120
-    while training_processes(workdir):
-        assert time.monotonic() < deadline, "the training outlived its Snakemake"
+    while alive := run_processes(workdir):
+        assert time.monotonic() < deadline, f"outlived their Snakemake: {alive}"
         time.sleep(0.5)
     assert state.exists()  # stopped at an epoch's end, saved
 
     again = snakemake(workdir, "results/fom_summary.csv")  # the same command
-    assert "removed the locks of an earlier run" in again.stderr
+    if stop == signal.SIGKILL:
+        assert "removed the locks of an earlier run" in again.stderr
     for name in ("results/fom_summary.csv",
                  "results/models/decay_rate-0.001/seed-1/predictions_test.csv",
                  "results/models/decay_rate-0.001/seed-1/history.csv"):  # fmt: skip

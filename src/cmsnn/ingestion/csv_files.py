@@ -364,9 +364,28 @@ def _csv_rows(path: Path) -> Iterator[Iterator[list[str]]]:
     csv.field_size_limit(sys.maxsize)
     try:
         with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as stream:
-            yield csv.reader(stream)
+            yield csv.reader(_bounded_lines(stream, path))
     finally:
         csv.field_size_limit(previous_limit)
+
+
+#: The longest line the description of a malformed file reads (characters): longer
+#: than any line the reader could parse, short enough to hold in memory.
+LONGEST_LINE_READ = 2 * BLOCK_SIZE
+
+
+def _bounded_lines(stream, path: Path, limit: int = LONGEST_LINE_READ) -> Iterator[str]:
+    """The lines of ``stream``, each read to at most ``limit`` characters: a file without
+    line breaks (a binary file, ``/dev/zero``) is named instead of filling the memory."""
+    number = 0
+    while line := stream.readline(limit + 1):
+        number += 1
+        if len(line) > limit:
+            raise ValueError(
+                f"{path} line {number}: longer than {limit:,} characters without a line "
+                "break; is it a CSV file? Remove it from data.csv_files, or break its lines"
+            )
+        yield line
 
 
 def _line_of_row(path: Path, row: int, header: bool) -> int:

@@ -25,8 +25,9 @@ def input_csv_files(data: Mapping, toy_samples: Iterable[str], paths: ResultPath
         One entry per sample, named by its file's stem; none for ROOT ntuples.
 
     Raises:
-        ValueError: a pattern matches no file, two files share a stem, or a pre-split
-            file is missing; the message names the key and the files.
+        ValueError: a pattern matches no file or something that is not a file, two
+            files share a stem, or a pre-split file is missing; the message names the
+            key and the files.
     """
     source = data["source"]
     if source == "root":
@@ -50,6 +51,11 @@ def input_csv_files(data: Mapping, toy_samples: Iterable[str], paths: ResultPath
         if not matches:
             raise ValueError(f"data.csv_files: {pattern!r} matches no file")
         for path in matches:
+            if not Path(path).is_file():  # a folder, a device (/dev/zero), a pipe
+                raise ValueError(
+                    f"data.csv_files: {pattern!r} matches {path!r}, which is not a file; "
+                    "give patterns that match CSV files only"
+                )
             sample = sample_name(path)
             if files.setdefault(sample, path) != path:
                 raise ValueError(
