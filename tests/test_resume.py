@@ -160,9 +160,9 @@ def run_processes(workdir) -> list[str]:
 
 @pytest.fixture(scope="module")
 def uninterrupted_run(tmp_path_factory):
-    """A tiny binary run of 300 epochs (a checkpoint after each), run to its end."""
+    """A tiny binary run of 150 epochs (a checkpoint after each), run to its end."""
     config = yaml.safe_load((CONFIGS / "tiny_binary.yaml").read_text())
-    config["training"] = {**config["training"], "epochs": 300, "checkpoint_seconds": 0}
+    config["training"] = {**config["training"], "epochs": 150, "checkpoint_seconds": 0}
     reference = make_workdir(tmp_path_factory.mktemp("uninterrupted"), config)
     snakemake(reference, "results/fom_summary.csv")
     return reference, config
@@ -170,33 +170,41 @@ def uninterrupted_run(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
-@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+@pytest.mark.parametrize(
+    "stop", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM], ids=["SIGKILL", "SIGINT", "SIGTERM"]
+)
 def test_a_run_whose_snakemake_is_stopped_resumes_with_the_same_command(
     tmp_path, uninterrupted_run, stop
 ):
     """SIGKILL to `snakemake` during training (a closed terminal, a killed session), or
-    SIGINT (Ctrl-C): its training stops at its next epoch and leaves its checkpoint, no
-    process of the run lives on, and the same command finishes the run (stale locks
-    removed, the unfinished job redone from its checkpoint) with the models and tables
-    of an uninterrupted run, byte for byte."""
+    SIGINT to its process group (Ctrl-C): its training stops at its next epoch and
+    leaves its checkpoint. SIGTERM to `snakemake` (a polite stop): Snakemake lets the
+    running training finish and starts nothing new. Either way no process of the run
+    lives on, and the same command finishes the run (stale locks removed, an unfinished
+    job redone from its checkpoint) with the models and tables of an uninterrupted run,
+    byte for byte."""
     reference, config = uninterrupted_run
     workdir = make_workdir(tmp_path / "stopped", config)
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
                "--directory", str(workdir), "--cores", "2", "results/fom_summary.csv"]  # fmt: skip
     main = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
+                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     state = workdir / "results/models/decay_rate-0.001/seed-1/checkpoint/state.json"
     deadline = time.monotonic() + 600
     while not state.exists() or json.loads(state.read_text())["epochs_done"] < 3:
         assert main.poll() is None and time.monotonic() < deadline, "training never started"
         time.sleep(0.1)
-    main.send_signal(stop)
+    if stop == signal.SIGINT:  # Ctrl-C: the terminal signals the whole foreground group
+        os.killpg(main.pid, signal.SIGINT)
+    else:  # Snakemake alone is killed; its jobs are left to notice
+        main.send_signal(stop)
     main.wait(timeout=120)
     deadline = time.monotonic() + 120
     while alive := run_processes(workdir):
         assert time.monotonic() < deadline, f"outlived their Snakemake: {alive}"
         time.sleep(0.5)
-    assert state.exists()  # stopped at an epoch's end, saved
+    if stop != signal.SIGTERM:
+        assert state.exists()  # stopped at an epoch's end, saved
 
     again = snakemake(workdir, "results/fom_summary.csv")  # the same command
     if stop == signal.SIGKILL:
