@@ -369,17 +369,15 @@ def _csv_rows(path: Path) -> Iterator[Iterator[list[str]]]:
         csv.field_size_limit(previous_limit)
 
 
-#: The longest line the description of a malformed file reads (characters): longer
-#: than any line the reader could parse, short enough to hold in memory.
+#: The longest line read to describe a malformed file (characters): longer than any line
+#: the reader could parse, short enough to hold in memory.
 LONGEST_LINE_READ = 2 * BLOCK_SIZE
 
 
 def _bounded_lines(stream, path: Path, limit: int = LONGEST_LINE_READ) -> Iterator[str]:
     """The lines of ``stream``, each read to at most ``limit`` characters: a file without
     line breaks (a binary file, ``/dev/zero``) is named instead of filling the memory."""
-    number = 0
-    while line := stream.readline(limit + 1):
-        number += 1
+    for number, line in enumerate(iter(lambda: stream.readline(limit + 1), ""), start=1):
         if len(line) > limit:
             raise ValueError(
                 f"{path} line {number}: longer than {limit:,} characters without a line "
