@@ -29,7 +29,6 @@ MEMORY_PER_INPUT_MB = {
     "permutation_importance": 15,
     "average_seed_predictions": 1,
     "evaluate_model": 2,
-    "export_onnx": 2,
     "plot_model": 2,
 }
 
