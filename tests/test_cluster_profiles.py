@@ -22,7 +22,7 @@ from packaging.requirements import Requirement
 
 from snakemake_runs import ROOT, make_workdir, snakemake
 
-GPU_RULES = ("train_model", "predict", "permutation_importance")
+GPU_RULES = ("train_model",)  # predictions and importance: ONNX Runtime on the CPU
 #: HTCondor's executor plugin lives here, not in the test install: its bindings warn
 #: "CONDOR_CONFIG is unset" at every Snakemake start off an HTCondor submit node.
 HTCONDOR_VENV = ROOT / ".cache" / "htcondor-venv"
@@ -171,11 +171,10 @@ def test_slurm_profile_is_found_from_the_repository_root(tmp_path):
     # Typed as a user would, from the repository root: the name alone finds the profile.
     result = snakemake(workdir, "--dry-run", "--profile", "slurm-gpu", cwd=ROOT)
     plan = planned_resources(result.stdout + result.stderr)
-    for rule in ("train_model", "predict"):
-        assert len(plan[rule]) == 6, rule
-        for resources in plan[rule]:
-            assert resources["gpu"] == "1" and resources["slurm_partition"] == "gpu"
-    for resources in plan["ingest_csv"]:
+    assert len(plan["train_model"]) == 6
+    for resources in plan["train_model"]:
+        assert resources["gpu"] == "1" and resources["slurm_partition"] == "gpu"
+    for resources in plan["ingest_csv"] + plan["predict"] + plan["permutation_importance"]:
         assert "gpu" not in resources
 
 
@@ -240,8 +239,8 @@ def test_conda_environments_pin_what_pyproject_pins():
     training = {"tensorflow-cpu", "keras"}
     for name, expected_extra in (
         ("data", set()),
-        ("training", training),
-        ("export", training | {"tf2onnx", "onnx", "onnxruntime"}),
+        ("training", training | {"tf2onnx", "onnx", "onnxruntime"}),
+        ("inference", {"onnxruntime"}),
     ):
         environment = yaml.safe_load((ROOT / "envs" / f"{name}.yaml").read_text())
         conda = [d for d in environment["dependencies"] if isinstance(d, str)]
@@ -267,7 +266,7 @@ def _number(text: str):
     return int(text) if text.isdigit() else text
 
 
-@pytest.mark.parametrize("name", ["data", "training", "export"])
+@pytest.mark.parametrize("name", ["data", "training", "inference"])
 def test_a_conda_environment_installs_the_package_from_the_workflow_folder(tmp_path, name):
     """Snakemake builds the environment from a copy of the file elsewhere: the package's
     path comes from CMSNN_WORKFLOW_DIR (set by the workflow), which pip expands."""

@@ -447,7 +447,7 @@ def test_overriding_one_resource_keeps_the_kinds_other_defaults():
     assert resources["training"] == {
         "threads": 1, "mem_mb": 8000, "runtime": 120, "disk_mb": 2000, "gpu": 1, "gpu_model": None
     }  # fmt: skip
-    assert resources["prediction"]["gpu"] == 1 and resources["prediction"]["runtime"] == 30
+    assert resources["prediction"]["gpu"] == 0 and resources["prediction"]["runtime"] == 30
     assert resources["light"] == {
         "threads": 1, "mem_mb": 2000, "runtime": 20, "disk_mb": 2000, "gpu": 0, "gpu_model": None
     }  # fmt: skip

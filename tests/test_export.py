@@ -16,13 +16,13 @@ use_keras_backend("tensorflow", 1)
 
 import keras  # noqa: E402
 
-from cmsnn.dataframes import write_parquet  # noqa: E402
 from cmsnn.files import write_json  # noqa: E402
+from cmsnn.learning import export as exporting  # noqa: E402
 from cmsnn.learning.export import (  # noqa: E402
     ONNX_TOLERANCE,
-    check_onnx_against_predictions,
+    check_onnx_against_network,
+    export_checked_onnx,
     export_onnx,
-    export_onnx_files,
     onnx_scores,
     write_model_card_files,
 )
@@ -69,55 +69,45 @@ def test_the_onnx_model_of_raw_inputs_equals_scaling_then_network(
     assert not list(tmp_path.glob(".model.*"))
 
 
-def test_the_rule_keeps_a_checked_model_and_removes_a_wrong_one(tmp_path, events):
+def test_the_training_keeps_a_checked_model_and_removes_a_wrong_one(tmp_path, events,
+                                                                     monkeypatch):  # fmt: skip
     scaler = fit_scaler(events, "quantile")
     model = network(3, "softmax")
-    model.save(tmp_path / "model.keras")
-    write_json(scaler, tmp_path / "scaler.json")
-    write_parquet(events, tmp_path / "test.parquet")
-    scores = model.predict(apply_scaler(scaler, events), verbose=0)
     columns = ["score_Signal", "score_Top", "score_W"]
-    pd.DataFrame(scores, columns=columns).to_csv(tmp_path / "predictions.csv", index=False)
+    raw = events.to_numpy(np.float32)
     outputs = {"onnx": tmp_path / "model.onnx", "check": tmp_path / "check.json"}
-    arguments = {
-        "model": tmp_path / "model.keras",
-        "scaler": tmp_path / "scaler.json",
-        "test_events": tmp_path / "test.parquet",
-        "task": NetworkTask("multiclass", ["Signal", "Top", "W"], FEATURES),
-    }
-    export_onnx_files(**arguments, predictions=tmp_path / "predictions.csv", **outputs)
+    export_checked_onnx(model, scaler, raw, **outputs, score_columns=columns, threads=1)
     check = json.loads(outputs["check"].read_text())
     assert check["output_columns"] == columns
     assert check["check"]["events"] == len(events)
     assert check["check"]["largest_absolute_difference"] <= ONNX_TOLERANCE
+    assert "Keras network" in check["check"]["against"]
     assert check["versions"]["tf2onnx"] and check["versions"]["onnxruntime"]
 
-    # predictions from other weights: the check fails and no model is left
-    shifted = pd.DataFrame(np.roll(scores, 1, axis=0), columns=columns)
-    shifted.to_csv(tmp_path / "wrong.csv", index=False)
+    # a check that fails (here: no difference tolerated) leaves no model behind
     outputs["check"].unlink()
-    with pytest.raises(ValueError, match=r"differs from the pipeline's predictions by .* at test"):
-        export_onnx_files(**arguments, predictions=tmp_path / "wrong.csv", **outputs)
+    monkeypatch.setattr(exporting, "ONNX_TOLERANCE", -1.0)
+    with pytest.raises(ValueError, match=r"differs from the Keras network by .* at validation"):
+        export_checked_onnx(model, scaler, raw, **outputs, score_columns=columns, threads=1)
     assert not outputs["onnx"].exists() and not outputs["check"].exists()
 
 
 def test_the_check_compares_every_output_of_every_event(tmp_path, events):
+    """The exported model against a network whose last output moved by twice the
+    tolerance: the check names that output."""
     scaler = fit_scaler(events, "standard")
-    model = network(1, "sigmoid")
+    model = network(3, "linear")
     export_onnx(model, scaler, tmp_path / "model.onnx")
-    scores = model.predict(apply_scaler(scaler, events), verbose=0)[:, 0]
-    predictions = pd.DataFrame({"score_Signal": scores})
+    raw, columns = events.to_numpy(np.float32), ["score_Signal", "score_Top", "score_W"]
     assert (
-        check_onnx_against_predictions(
-            tmp_path / "model.onnx", events, predictions, FEATURES, ["score_Signal"]
-        )
+        check_onnx_against_network(tmp_path / "model.onnx", model, scaler, raw, columns)
         <= ONNX_TOLERANCE
     )
-    predictions.loc[len(events) - 1, "score_Signal"] += 2 * ONNX_TOLERANCE
-    with pytest.raises(ValueError, match=f"at test event {len(events) - 1}, score_Signal"):
-        check_onnx_against_predictions(
-            tmp_path / "model.onnx", events, predictions, FEATURES, ["score_Signal"]
-        )
+    kernel, bias = model.layers[-1].get_weights()
+    bias[2] += 2 * ONNX_TOLERANCE
+    model.layers[-1].set_weights([kernel, bias])
+    with pytest.raises(ValueError, match="at validation event .*, score_W"):
+        check_onnx_against_network(tmp_path / "model.onnx", model, scaler, raw, columns)
 
 
 def test_the_model_card_says_how_to_use_the_model(tmp_path, events):

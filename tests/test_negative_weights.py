@@ -153,7 +153,11 @@ def test_the_policy_is_logged_and_counted_in_training_json_and_the_summary(tmp_p
         train_model_files(
             train=outputs["train"],
             validation=outputs["validation"],
+            scaler=tmp_path / "scaler.json",
+            validation_events=sources["validation"],
             model=model,
+            onnx=tmp_path / "model" / "model.onnx",
+            check=tmp_path / "model" / "onnx_check.json",
             history=tmp_path / "model" / "history.csv",
             facts=tmp_path / "model" / "training.json",
             task=TASK,

@@ -77,7 +77,7 @@ def gpu_config(folder) -> dict:
     config["data"]["toy"] = {"processes": str(processes), "events_scale": 0.1}
     config["resources"] = {
         "training": {"threads": 2, "mem_mb": 2000, "runtime": 10, "gpu": 1},
-        "prediction": {"threads": 1, "mem_mb": 2000, "runtime": 10, "gpu": 1},
+        "prediction": {"threads": 1, "mem_mb": 2000, "runtime": 10, "gpu": 0},
         "light": {"threads": 1, "mem_mb": 1000, "runtime": 10},
     }
     return config

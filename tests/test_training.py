@@ -100,14 +100,13 @@ def test_predictions_have_one_score_per_output_and_the_event_columns():
 
 #: The modules that import TensorFlow/Keras when imported (cmsnn/__init__.py says so).
 NETWORK_MODULES = {
-    "learning.callbacks", "learning.checkpoints", "learning.model", "learning.prediction",
-    "learning.training",
+    "learning.callbacks", "learning.checkpoints", "learning.model", "learning.training",
 }  # fmt: skip
 
 
 def test_exactly_the_network_modules_import_tensorflow():
     """Every other module of the package, imported together, loads no TensorFlow, Keras
-    or JAX (importance and export import them only inside their entry points); each
+    or JAX (the export imports them only where it builds the Keras model of raw inputs); each
     network module alone does."""
     modules = package_modules()
     light = [f"cmsnn.{module}" for module in modules if module not in NETWORK_MODULES]

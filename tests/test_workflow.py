@@ -259,7 +259,6 @@ def test_changing_one_decay_rate_reruns_only_that_grid_point(multiclass_run):
         "summarise_models": 1,
         "plot_seed_spread": 1,
         "plot_fom_by_signal": 1,
-        "export_onnx": 2,
         "write_model_card": 2,
         "fit_binned_likelihood": 3,
         "plot_binned_output": 3,

@@ -1,10 +1,16 @@
 rule train_model:
-    """One network per grid point and seed; the best validation-loss epoch is kept."""
+    """One network per grid point and seed; the best validation-loss epoch is kept, and
+    exported with its input scaling as ONNX (checked against Keras on the validation
+    split) for the analysis and for every later job of the model."""
     input:
         train=prepared_split("train"),
         validation=prepared_split("validation"),
+        scaler=prepared_file("scaler.json"),
+        validation_events=selected_split("validation"),
     output:
         model=f"{PATHS.model}/model.keras",
+        onnx=f"{PATHS.model}/model.onnx",
+        check=f"{PATHS.model}/onnx_check.json",
         history=f"{PATHS.model}/history.csv",
         facts=f"{PATHS.model}/training.json",
     log:
@@ -27,12 +33,11 @@ rule train_model:
 
 
 rule predict:
-    """Network outputs for every event of every split, with weight, process and class."""
+    """Network outputs for every event of every split, with weight, process and class:
+    the exported model run by ONNX Runtime on the events' raw variables."""
     input:
-        model=f"{PATHS.model}/model.keras",
-        train=prepared_split("train"),
-        validation=prepared_split("validation"),
-        test=prepared_split("test"),
+        **{split: selected_split(split) for split in SPLITS},
+        model=f"{PATHS.model}/model.onnx",
     output:
         **{split: f"{PATHS.model}/predictions_{split}.csv" for split in SPLITS},
     log:
@@ -40,14 +45,13 @@ rule predict:
     benchmark:
         f"{RESULTS}/benchmarks/predict/{{point}}/seed-{{seed}}.tsv"
     conda:
-        "../../envs/training.yaml"
+        "../../envs/inference.yaml"
     threads: config["resources"]["prediction"]["threads"]
     resources:
         **job_resources(config["resources"]["prediction"], "predict"),
     params:
         code=code_version("learning.prediction"),
         task=TASK,
-        backend=config["training"]["backend"],
     script:
         "../scripts/predict.py"
 
@@ -55,8 +59,8 @@ rule predict:
 rule permutation_importance:
     """Drop in validation AUC when each input variable is shuffled, ranked."""
     input:
-        model=f"{PATHS.model}/model.keras",
-        validation=prepared_split("validation"),
+        model=f"{PATHS.model}/model.onnx",
+        validation=selected_split("validation"),
     output:
         table=f"{PATHS.model}/importance.csv",
     log:
@@ -64,7 +68,7 @@ rule permutation_importance:
     benchmark:
         f"{RESULTS}/benchmarks/permutation_importance/{{point}}/seed-{{seed}}.tsv"
     conda:
-        "../../envs/training.yaml"
+        "../../envs/inference.yaml"
     threads: config["resources"]["prediction"]["threads"]
     resources:
         **job_resources(config["resources"]["prediction"], "permutation_importance"),
@@ -73,7 +77,6 @@ rule permutation_importance:
         task=TASK,
         repeats=config["importance"]["repeats"],
         seed=config["importance"]["seed"],
-        backend=config["training"]["backend"],
     script:
         "../scripts/permutation_importance.py"
 
@@ -101,34 +104,6 @@ rule average_seed_predictions:
         code=code_version("learning.ensemble"),
     script:
         "../scripts/average_seed_predictions.py"
-
-
-rule export_onnx:
-    """The network with its input scaling folded in, as ONNX for the analysis (CMSSW's
-    ONNXRuntime), checked with ONNX Runtime against the test split's predictions."""
-    input:
-        model=f"{PATHS.model}/model.keras",
-        scaler=prepared_file("scaler.json"),
-        test_events=selected_split("test"),
-        predictions=f"{PATHS.model}/predictions_test.csv",
-    output:
-        onnx=f"{PATHS.model}/model.onnx",
-        check=f"{PATHS.model}/onnx_check.json",
-    log:
-        f"{RESULTS}/logs/export_onnx/{{point}}/seed-{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/export_onnx/{{point}}/seed-{{seed}}.tsv"
-    conda:
-        "../../envs/export.yaml"
-    # A CPU job: tracing and checking a small network needs no GPU.
-    threads: config["resources"]["light"]["threads"]
-    resources:
-        **job_resources(config["resources"]["light"], "export_onnx"),
-    params:
-        code=code_version("learning.export"),
-        task=TASK,
-    script:
-        "../scripts/export_onnx.py"
 
 
 rule write_model_card:

@@ -2,10 +2,6 @@ from cmsnn.logs import redirect_output_to_log
 
 redirect_output_to_log(snakemake.log[0])
 
-from cmsnn.learning.backend import use_keras_backend
-
-use_keras_backend(snakemake.params.backend, snakemake.threads)
-
 from cmsnn.learning.prediction import predict_files
 from cmsnn.vocabulary import SPLITS
 

@@ -11,7 +11,11 @@ from cmsnn.learning.training import train_model_files
 train_model_files(
     train=snakemake.input.train,
     validation=snakemake.input.validation,
+    scaler=snakemake.input.scaler,
+    validation_events=snakemake.input.validation_events,
     model=snakemake.output.model,
+    onnx=snakemake.output.onnx,
+    check=snakemake.output.check,
     history=snakemake.output.history,
     facts=snakemake.output.facts,
     task=snakemake.params.task,

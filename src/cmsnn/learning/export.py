@@ -10,6 +10,11 @@ it the variables as they are in its ntuples, in the configured order:
   knots it reaches, and the score interpolated from that knot with a gather, exactly as
   ``numpy.interp`` does it.
 
+The export happens in the training job, the one job of a model that loads Keras and its
+backend: it is checked there against the Keras network on every validation event, and
+every later job (predictions, permutation importance) runs the exported model with ONNX
+Runtime, so what the analysis gets is what the pipeline's own numbers come from.
+
 Converter: Keras 3's own ``Model.export(format="onnx")``, which runs tf2onnx on the
 traced TensorFlow function (tf2onnx is the converter CMS and the ONNX project maintain
 for TensorFlow; Keras calls it with the opset and input signature of the model, so no
@@ -26,8 +31,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import pyarrow.parquet as pq
 
 from cmsnn.files import read_json, write_json, write_with
 from cmsnn.preprocessing.scaling import quantile_knots
@@ -142,44 +145,92 @@ def export_onnx(network, scaler: Mapping, output) -> None:
                                                       verbose=False))  # fmt: skip
 
 
-def onnx_scores(onnx_path, raw_features: np.ndarray) -> np.ndarray:
-    """The ONNX model's outputs for raw input variables, with ONNX Runtime (CPU)."""
+def onnx_session(onnx_path, threads: int = 1):
+    """An ONNX Runtime session of ``onnx_path`` on the CPU with ``threads`` threads."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = onnxruntime.InferenceSession(
-        str(onnx_path), options, providers=["CPUExecutionProvider"]
-    )
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+
+
+def onnx_scores(onnx, raw_features: np.ndarray, threads: int = 1) -> np.ndarray:
+    """The ONNX model's outputs for raw input variables, with ONNX Runtime (CPU), in
+    batches of :data:`CHECK_BATCH` events.
+
+    Args:
+        onnx: the model's path, or a session of it (:func:`onnx_session`).
+        raw_features: events x variables, float32.
+        threads: ONNX Runtime's threads (when given a path).
+    """
+    session = onnx if hasattr(onnx, "run") else onnx_session(onnx, threads)
     name = session.get_inputs()[0].name
     batches = [
         session.run(None, {name: raw_features[start : start + CHECK_BATCH]})[0]
         for start in range(0, len(raw_features), CHECK_BATCH)
     ]
+    if not batches:
+        return np.zeros((0, session.get_outputs()[0].shape[-1]), np.float32)
     return np.concatenate(batches).reshape(len(raw_features), -1)
 
 
-def check_onnx_against_predictions(
-    onnx_path, events: pd.DataFrame, predictions: pd.DataFrame, features, score_columns
+def check_onnx_against_network(
+    onnx_path, network, scaler: Mapping, raw_events: np.ndarray, score_columns, threads: int = 1
 ) -> float:
-    """The largest absolute difference between the ONNX model on the raw ``events`` and
-    the pipeline's ``predictions`` of the same events; raises if above the tolerance."""
-    raw = events[list(features)].to_numpy(dtype=np.float32)
-    expected = predictions[list(score_columns)].to_numpy(dtype=np.float64)
-    if len(raw) != len(expected):
-        raise ValueError(
-            f"{len(raw)} test events but {len(expected)} predictions: rerun the prediction"
-        )
-    difference = np.abs(onnx_scores(onnx_path, raw) - expected)
+    """The largest absolute difference between ONNX Runtime's outputs of the exported
+    model and Keras' of the network behind its scaling, on the same raw events; raises
+    if above the tolerance.
+
+    Args:
+        onnx_path: the exported model.
+        network: the trained Keras network (scaled inputs).
+        scaler: its inputs' scaling (JSON document).
+        raw_events: events x variables in the configured order, unscaled.
+        score_columns: the outputs' names, for the message.
+        threads: ONNX Runtime's threads.
+    """
+    expected = np.asarray(
+        raw_input_model(network, scaler).predict(raw_events, batch_size=CHECK_BATCH, verbose=0)
+    ).reshape(len(raw_events), -1)
+    difference = np.abs(onnx_scores(onnx_path, raw_events, threads) - expected)
     worst = float(difference.max()) if difference.size else 0.0
     if not worst <= ONNX_TOLERANCE:
         row, column = np.unravel_index(np.argmax(difference), difference.shape)
         raise ValueError(
-            f"{onnx_path}: the ONNX model differs from the pipeline's predictions by {worst:.3g} "
-            f"(more than {ONNX_TOLERANCE}) at test event {row}, {score_columns[column]}; the "
-            "export is wrong, do not use it"
+            f"{onnx_path}: the ONNX model differs from the Keras network by {worst:.3g} "
+            f"(more than {ONNX_TOLERANCE}) at validation event {row}, {score_columns[column]}; "
+            "the export is wrong, do not use it"
         )
     return worst
+
+
+def export_checked_onnx(
+    network, scaler: Mapping, raw_events: np.ndarray, onnx, check, score_columns, threads: int
+) -> None:
+    """Export the network behind its scaling as ONNX and check it with ONNX Runtime
+    against Keras on ``raw_events`` (the validation split); a model that fails the
+    check is not kept. Writes the check's record (JSON) to ``check``."""
+    export_onnx(network, scaler, onnx)
+    try:
+        worst = check_onnx_against_network(onnx, network, scaler, raw_events, score_columns,
+                                           threads)  # fmt: skip
+    except BaseException:
+        Path(onnx).unlink(missing_ok=True)  # never leave an unchecked model
+        raise
+    log.info("%s: ONNX Runtime matches the Keras network to %.3g (tolerance %g)",
+             onnx, worst, ONNX_TOLERANCE)  # fmt: skip
+    record = {
+        "output_columns": list(score_columns),
+        "check": {
+            "against": "the Keras network on every event of the validation split",
+            "events": len(raw_events),
+            "largest_absolute_difference": worst,
+            "tolerance": ONNX_TOLERANCE,
+        },
+        "versions": package_versions(),
+    }
+    write_json(record, check)
 
 
 def model_card(
@@ -245,56 +296,6 @@ def _distribution_version(package: str) -> str | None:
         return importlib.metadata.version(f"{package}-cpu")
     except importlib.metadata.PackageNotFoundError:
         return None
-
-
-def export_onnx_files(
-    *, model, scaler, test_events, predictions, onnx, check, task: NetworkTask, threads: int = 1
-) -> None:
-    """Entry point of rule ``export_onnx``: export one model to ONNX and check it with
-    ONNX Runtime on the test split against the pipeline's predictions.
-
-    Args:
-        model, scaler: the trained Keras model and its inputs' scaling (JSON).
-        test_events, predictions: the test split's events and the model's predictions.
-        onnx: the ONNX model to write; a model that fails the check is not kept.
-        check: the record of the check and of the converter's versions (JSON).
-        task: what the network is asked.
-        threads: the job's threads.
-    """
-    from cmsnn.learning.model import limit_threads
-    from cmsnn.learning.prediction import load_network
-
-    model_path, scaler_path, test_events_path, predictions_path = (
-        model,
-        scaler,
-        test_events,
-        predictions,
-    )
-    outputs = {"onnx": onnx, "check": check}
-    limit_threads(threads)
-    scaler = read_json(scaler_path)
-    columns = task.score_columns
-    export_onnx(load_network(model_path), scaler, outputs["onnx"])
-    # only the columns the check compares: the test split is the largest file
-    predictions = pd.read_csv(predictions_path, usecols=columns)
-    events = pq.read_table(test_events_path, columns=scaler["features"]).to_pandas()
-    try:
-        worst = check_onnx_against_predictions(
-            outputs["onnx"], events, predictions, scaler["features"], columns
-        )
-    except BaseException:
-        Path(outputs["onnx"]).unlink(missing_ok=True)  # never leave an unchecked model
-        raise
-    log.info("%s: ONNX Runtime matches the predictions to %.3g (tolerance %g)",
-             outputs["onnx"], worst, ONNX_TOLERANCE)  # fmt: skip
-    check = {
-        "against": "the pipeline's predictions of the test split (predictions_test.csv)",
-        "events": len(predictions),
-        "largest_absolute_difference": worst,
-        "tolerance": ONNX_TOLERANCE,
-    }
-    record = {"output_columns": columns, "check": check, "versions": package_versions()}
-    write_json(record, outputs["check"])
 
 
 def write_model_card_files(

@@ -27,7 +27,8 @@ def permutation_importance(
     """Drop in the weighted signal AUC per shuffled feature, most important first.
 
     ``predict`` maps a float32 feature array to the network's outputs (columns as
-    ``score_columns``); ``events`` holds the scaled features, ``weight`` and ``class``.
+    ``score_columns``); ``events`` holds the features ``predict`` expects, ``weight`` and
+    ``class``.
     The table has ``feature``, ``auc_drop`` (mean over ``repeats`` shuffles) and
     ``auc_drop_std``.
     """
@@ -58,24 +59,19 @@ def _auc(predict, x, events, score_columns, signal_class) -> float:
 def permutation_importance_files(
     *, model, validation, table, task: NetworkTask, repeats: int, seed: int, threads: int
 ) -> None:
-    """Entry point of rule ``permutation_importance``: one model and its validation
-    events in, the table of input variables ranked by the AUC their shuffling costs out."""
-    model_path, validation_path, output = model, validation, table
-    features = task.features
-    # Imported here, not at the top, so that importing this module (and the pure
-    # function above, tested so) needs no TensorFlow.
-    from cmsnn.learning.model import limit_threads
-    from cmsnn.learning.prediction import PREDICTION_BATCH_SIZE, load_network
+    """Entry point of rule ``permutation_importance``: the exported model (ONNX) and the
+    validation events (unscaled: shuffling a variable before or after its per-variable
+    scaling is the same) in, the table of input variables ranked by the AUC their
+    shuffling costs out."""
+    from cmsnn.learning.prediction import onnx_network
 
-    limit_threads(threads)
-    model = load_network(model_path)
-    table = permutation_importance(
-        lambda x: model.predict(x, batch_size=PREDICTION_BATCH_SIZE, verbose=0),
-        read_parquet(validation_path),
-        features,
+    ranked = permutation_importance(
+        onnx_network(model, threads),
+        read_parquet(validation),
+        task.features,
         task.score_columns,
         task.signal_class,
         repeats,
         seed,
     )
-    write_csv(table, output)
+    write_csv(ranked, table)

@@ -1,20 +1,21 @@
-"""Network outputs per event, with what the figure of merit needs beside them."""
+"""Network outputs per event, with what the figure of merit needs beside them.
+
+The outputs come from the exported model (``model.onnx``: the input scaling and the
+network) run by ONNX Runtime on the events' raw variables, so a prediction job starts no
+TensorFlow, and every event the pipeline quotes a number for is one the exported model
+was run on.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-import keras
 import numpy as np
 import pandas as pd
 
 from cmsnn.dataframes import read_parquet, write_predictions_csv
-from cmsnn.learning.model import limit_threads
+from cmsnn.learning.export import onnx_scores, onnx_session
 from cmsnn.vocabulary import EVENT_COLUMNS, EVENT_ID_COLUMNS, SCORE_PREFIX, NetworkTask
-
-#: Events per forward pass when predicting: large batches are faster, and the outputs do
-#: not depend on the batch size.
-PREDICTION_BATCH_SIZE = 8192
 
 
 def score_columns(classification: str, class_names: Sequence[str]) -> list[str]:
@@ -24,17 +25,23 @@ def score_columns(classification: str, class_names: Sequence[str]) -> list[str]:
 
 
 def predict_events(
-    model: keras.Model,
+    network: Callable[[np.ndarray], np.ndarray],
     events: pd.DataFrame,
     features: Sequence[str],
     classification: str,
     class_names: Sequence[str],
 ) -> pd.DataFrame:
-    """The network's outputs for ``events`` (scaled features), beside the original
-    (unscaled) weight, the process and the true class; multi-class adds the
-    ``predicted_class`` (the output with the highest score)."""
+    """The network's outputs for ``events``, beside their weight, process and true
+    class; multi-class adds the ``predicted_class`` (the output with the highest score).
+
+    Args:
+        network: maps float32 events x variables to the outputs: the exported model
+            (:func:`onnx_network`, raw variables) or a Keras network (scaled ones).
+        events: the events, with the variables ``network`` expects.
+        features, classification, class_names: what the network is asked.
+    """
     x = events[list(features)].to_numpy(dtype=np.float32)
-    scores = np.asarray(model.predict(x, batch_size=PREDICTION_BATCH_SIZE, verbose=0))
+    scores = np.asarray(network(x)).reshape(len(x), -1)
     predictions = pd.DataFrame(scores, columns=score_columns(classification, class_names))
     if classification == "multiclass":
         predictions["predicted_class"] = np.asarray(class_names, dtype=object)[
@@ -46,9 +53,10 @@ def predict_events(
     return predictions
 
 
-def load_network(model_path) -> keras.Model:
-    """A trained network saved by the training step."""
-    return keras.saving.load_model(model_path)
+def onnx_network(onnx, threads: int = 1) -> Callable[[np.ndarray], np.ndarray]:
+    """The exported model as a function of raw variables (ONNX Runtime, CPU)."""
+    session = onnx_session(onnx, threads)
+    return lambda x: onnx_scores(session, x)
 
 
 def predict_files(
@@ -62,14 +70,14 @@ def predict_files(
     """Entry point of rule ``predict``: one model's scores for every event of every split.
 
     Args:
-        model: the trained Keras model.
-        events: ``{split: prepared Parquet file}``.
+        model: the exported model (ONNX: the input scaling and the network).
+        events: ``{split: Parquet file of the split's events}``, unscaled (the network
+            sees what the preselection kept).
         predictions: ``{split: prediction CSV}`` to write, for the same splits.
         task: what the network is asked.
         threads: the job's threads.
     """
-    limit_threads(threads)
-    network = load_network(model)
+    network = onnx_network(model, threads)
     for split, source in events.items():
         scores = predict_events(
             network, read_parquet(source), task.features, task.classification, task.class_names

@@ -29,9 +29,10 @@ from pathlib import Path
 import keras
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from cmsnn.dataframes import read_parquet, write_csv
-from cmsnn.files import write_json, write_with
+from cmsnn.files import read_json, write_json, write_with
 from cmsnn.learning.backend import batch_job_environment, unused_gpu_warning
 from cmsnn.learning.callbacks import (
     HISTORY_COLUMNS,
@@ -42,6 +43,7 @@ from cmsnn.learning.callbacks import (
     TrainingInterrupted,
 )
 from cmsnn.learning.checkpoints import SaveOnEpochEnd, resume_checkpoint, training_fingerprint
+from cmsnn.learning.export import export_checked_onnx
 from cmsnn.learning.facts import unconverged_warning
 from cmsnn.learning.model import build_model, limit_threads
 from cmsnn.logs import console
@@ -227,7 +229,11 @@ def train_model_files(
     *,
     train,
     validation,
+    scaler,
+    validation_events,
     model,
+    onnx,
+    check,
     history,
     facts,
     task: NetworkTask,
@@ -242,8 +248,13 @@ def train_model_files(
 
     Args:
         train, validation: the prepared (scaled, balanced) Parquet files.
+        scaler: the scaling of the network's inputs (JSON), folded into the export.
+        validation_events: the validation split's events before scaling (Parquet), on
+            which the exported model is checked against the Keras network.
         model, history, facts: the outputs: the Keras model, the per-epoch history CSV
             and the training's facts (JSON: settings, kept epoch, warnings, versions).
+        onnx, check: the exported model of the raw variables (ONNX, for the analysis and
+            for every later job) and the record of its check (JSON).
         task: what the network is asked (classification, classes, input variables).
         settings: the grid point's training settings.
         seed: the seed; the same seed gives the same model, bit for bit on the CPU.
@@ -287,6 +298,18 @@ def train_model_files(
     if unconverged := unconverged_warning(facts):  # the summary says it too
         log.warning(unconverged)
     write_with(model_output, model.save)
+    # Exported here, where Keras is loaded anyway: predictions and importance then run it
+    # with ONNX Runtime, and no other job of the model starts TensorFlow.
+    raw_validation = pq.read_table(validation_events, columns=list(features)).to_pandas()
+    export_checked_onnx(
+        model,
+        read_json(scaler),
+        raw_validation.to_numpy(dtype=np.float32),
+        onnx,
+        check,
+        task.score_columns,
+        threads,
+    )
     write_csv(history, history_output)
     write_json(
         {

@@ -188,13 +188,13 @@ class Models:
             two_dimensional: the 2-D views are drawn (two input variables).
 
         >>> Models(ResultPaths("r"), ["a", "b"], [1, 2, 3]).jobs(13, True, False, 1, False)
-        100
+        94
         """
         models, ensembles = len(self.points) * len(self.seeds), len(self.ensemble_points)
         data = samples * (1 + generated) + 1 + 3 * preselection + preparations
         data += 3 + two_dimensional  # process table, cutflow, input figures (2-D samples)
-        # per model: train, predict, rank inputs, export, card, figures (2-D view)
-        per_model = 6 + two_dimensional
+        # per model: train (and export), predict, rank inputs, card, figures (2-D view)
+        per_model = 5 + two_dimensional
         # per model and ensemble: evaluate, binned fit, its figure; per ensemble: the
         # average and its FOM-scan figure
         per_member = 3

@@ -36,7 +36,6 @@ MEMORY_PER_INPUT_MB = {
     "train_model": 13,
     "predict": 9.5,
     "permutation_importance": 16.5,
-    "export_onnx": 2,
     "write_model_card": 0,
     "average_seed_predictions": 1,
     "evaluate_model": 2,
