@@ -69,27 +69,35 @@ def test_the_onnx_model_of_raw_inputs_equals_scaling_then_network(
     assert not list(tmp_path.glob(".model.*"))
 
 
-def test_the_training_keeps_a_checked_model_and_removes_a_wrong_one(tmp_path, events,
-                                                                     monkeypatch):  # fmt: skip
+def test_the_training_keeps_checked_models_and_removes_wrong_ones(tmp_path, events,
+                                                                  monkeypatch):  # fmt: skip
+    """Both exports (the network behind its scaling, and the bare network) agree with
+    Keras on every event; the bare network on the scaled events gives what the full
+    model gives on the raw ones."""
     scaler = fit_scaler(events, "quantile")
     model = network(3, "softmax")
     columns = ["score_Signal", "score_Top", "score_W"]
     raw = events.to_numpy(np.float32)
-    outputs = {"onnx": tmp_path / "model.onnx", "check": tmp_path / "check.json"}
-    export_checked_onnx(model, scaler, raw, **outputs, score_columns=columns, threads=1)
+    scaled = np.asarray(apply_scaler(scaler, events), dtype=np.float32)
+    outputs = {name: tmp_path / name for name in ("model.onnx", "network.onnx", "check.json")}
+    outputs = dict(zip(("onnx", "network", "check"), outputs.values(), strict=True))
+    export_checked_onnx(model, scaler, raw, scaled, outputs, columns, threads=1)
     check = json.loads(outputs["check"].read_text())
     assert check["output_columns"] == columns
     assert check["check"]["events"] == len(events)
     assert check["check"]["largest_absolute_difference"] <= ONNX_TOLERANCE
+    assert check["network_check"]["largest_absolute_difference"] <= ONNX_TOLERANCE
     assert "Keras network" in check["check"]["against"]
     assert check["versions"]["tf2onnx"] and check["versions"]["onnxruntime"]
+    from_scaled = onnx_scores(outputs["network"], scaled)
+    np.testing.assert_allclose(from_scaled, onnx_scores(outputs["onnx"], raw), atol=2e-5)
 
     # a check that fails (here: no difference tolerated) leaves no model behind
     outputs["check"].unlink()
     monkeypatch.setattr(exporting, "ONNX_TOLERANCE", -1.0)
     with pytest.raises(ValueError, match=r"differs from the Keras network by .* at validation"):
-        export_checked_onnx(model, scaler, raw, **outputs, score_columns=columns, threads=1)
-    assert not outputs["onnx"].exists() and not outputs["check"].exists()
+        export_checked_onnx(model, scaler, raw, scaled, outputs, columns, threads=1)
+    assert not any(path.exists() for path in outputs.values())
 
 
 def test_the_check_compares_every_output_of_every_event(tmp_path, events):

@@ -157,6 +157,7 @@ def test_the_policy_is_logged_and_counted_in_training_json_and_the_summary(tmp_p
             validation_events=sources["validation"],
             model=model,
             onnx=tmp_path / "model" / "model.onnx",
+            network=tmp_path / "model" / "network.onnx",
             check=tmp_path / "model" / "onnx_check.json",
             history=tmp_path / "model" / "history.csv",
             facts=tmp_path / "model" / "training.json",

@@ -10,6 +10,7 @@ rule train_model:
     output:
         model=f"{PATHS.model}/model.keras",
         onnx=f"{PATHS.model}/model.onnx",
+        network=f"{PATHS.model}/network.onnx",
         check=f"{PATHS.model}/onnx_check.json",
         history=f"{PATHS.model}/history.csv",
         facts=f"{PATHS.model}/training.json",
@@ -59,8 +60,8 @@ rule predict:
 rule permutation_importance:
     """Drop in validation AUC when each input variable is shuffled, ranked."""
     input:
-        model=f"{PATHS.model}/model.onnx",
-        validation=selected_split("validation"),
+        model=f"{PATHS.model}/network.onnx",
+        validation=prepared_split("validation"),
     output:
         table=f"{PATHS.model}/importance.csv",
     log:

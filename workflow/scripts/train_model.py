@@ -15,6 +15,7 @@ train_model_files(
     validation_events=snakemake.input.validation_events,
     model=snakemake.output.model,
     onnx=snakemake.output.onnx,
+    network=snakemake.output.network,
     check=snakemake.output.check,
     history=snakemake.output.history,
     facts=snakemake.output.facts,

@@ -176,24 +176,26 @@ def onnx_scores(onnx, raw_features: np.ndarray, threads: int = 1) -> np.ndarray:
 
 
 def check_onnx_against_network(
-    onnx_path, network, scaler: Mapping, raw_events: np.ndarray, score_columns, threads: int = 1
-) -> float:
-    """The largest absolute difference between ONNX Runtime's outputs of the exported
-    model and Keras' of the network behind its scaling, on the same raw events; raises
-    if above the tolerance.
+    onnx_path, network, scaler: Mapping | None, events: np.ndarray, score_columns,
+    threads: int = 1,
+) -> float:  # fmt: skip
+    """The largest absolute difference between ONNX Runtime's outputs of an exported
+    model and Keras' of the network, on the same events; raises if above the tolerance.
 
     Args:
         onnx_path: the exported model.
         network: the trained Keras network (scaled inputs).
-        scaler: its inputs' scaling (JSON document).
-        raw_events: events x variables in the configured order, unscaled.
+        scaler: its inputs' scaling (JSON document), when the export takes raw variables
+            (``None``: the export is the bare network, of scaled inputs).
+        events: events x variables in the configured order, as the export takes them.
         score_columns: the outputs' names, for the message.
         threads: ONNX Runtime's threads.
     """
-    expected = np.asarray(
-        raw_input_model(network, scaler).predict(raw_events, batch_size=CHECK_BATCH, verbose=0)
-    ).reshape(len(raw_events), -1)
-    difference = np.abs(onnx_scores(onnx_path, raw_events, threads) - expected)
+    keras_model = network if scaler is None else raw_input_model(network, scaler)
+    expected = np.asarray(keras_model.predict(events, batch_size=CHECK_BATCH, verbose=0)).reshape(
+        len(events), -1
+    )
+    difference = np.abs(onnx_scores(onnx_path, events, threads) - expected)
     worst = float(difference.max()) if difference.size else 0.0
     if not worst <= ONNX_TOLERANCE:
         row, column = np.unravel_index(np.argmax(difference), difference.shape)
@@ -206,31 +208,59 @@ def check_onnx_against_network(
 
 
 def export_checked_onnx(
-    network, scaler: Mapping, raw_events: np.ndarray, onnx, check, score_columns, threads: int
+    network,
+    scaler: Mapping,
+    raw_events: np.ndarray,
+    scaled_events: np.ndarray,
+    outputs: Mapping[str, str],
+    score_columns,
+    threads: int,
 ) -> None:
-    """Export the network behind its scaling as ONNX and check it with ONNX Runtime
-    against Keras on ``raw_events`` (the validation split); a model that fails the
-    check is not kept. Writes the check's record (JSON) to ``check``."""
-    export_onnx(network, scaler, onnx)
-    try:
-        worst = check_onnx_against_network(onnx, network, scaler, raw_events, score_columns,
-                                           threads)  # fmt: skip
-    except BaseException:
-        Path(onnx).unlink(missing_ok=True)  # never leave an unchecked model
-        raise
-    log.info("%s: ONNX Runtime matches the Keras network to %.3g (tolerance %g)",
-             onnx, worst, ONNX_TOLERANCE)  # fmt: skip
+    """Export the network as ONNX twice, each checked with ONNX Runtime against Keras on
+    the validation split; a model that fails its check is not kept.
+
+    Args:
+        network, scaler: the trained Keras network and its inputs' scaling.
+        raw_events, scaled_events: the validation events' variables, before and after
+            the scaling.
+        outputs: ``onnx`` (the network behind its scaling: raw variables in, for the
+            analysis and the predictions), ``network`` (the bare network, scaled
+            variables in: the permutation importance shuffles the prepared inputs with
+            it, without running the quantile map 17 × repeats times) and ``check`` (the
+            record of both checks, JSON).
+        score_columns: the outputs' names.
+        threads: ONNX Runtime's threads.
+    """
+    checks = {}
+    for name, scaling, events in (("onnx", scaler, raw_events),
+                                  ("network", None, scaled_events)):  # fmt: skip
+        path = outputs[name]
+        if scaling is None:
+            write_with(path, lambda temporary: network.export(str(temporary), format="onnx",
+                                                              verbose=False))  # fmt: skip
+        else:
+            export_onnx(network, scaling, path)
+        try:
+            checks[name] = check_onnx_against_network(path, network, scaling, events,
+                                                      score_columns, threads)  # fmt: skip
+        except BaseException:
+            for written in (outputs["onnx"], outputs["network"]):
+                Path(written).unlink(missing_ok=True)  # never leave an unchecked model
+            raise
+        log.info("%s: ONNX Runtime matches the Keras network to %.3g (tolerance %g)",
+                 path, checks[name], ONNX_TOLERANCE)  # fmt: skip
     record = {
         "output_columns": list(score_columns),
         "check": {
             "against": "the Keras network on every event of the validation split",
             "events": len(raw_events),
-            "largest_absolute_difference": worst,
+            "largest_absolute_difference": checks["onnx"],
             "tolerance": ONNX_TOLERANCE,
         },
+        "network_check": {"largest_absolute_difference": checks["network"]},
         "versions": package_versions(),
     }
-    write_json(record, check)
+    write_json(record, outputs["check"])
 
 
 def model_card(

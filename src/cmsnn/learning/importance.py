@@ -59,10 +59,9 @@ def _auc(predict, x, events, score_columns, signal_class) -> float:
 def permutation_importance_files(
     *, model, validation, table, task: NetworkTask, repeats: int, seed: int, threads: int
 ) -> None:
-    """Entry point of rule ``permutation_importance``: the exported model (ONNX) and the
-    validation events (unscaled: shuffling a variable before or after its per-variable
-    scaling is the same) in, the table of input variables ranked by the AUC their
-    shuffling costs out."""
+    """Entry point of rule ``permutation_importance``: the exported bare network (ONNX, of
+    scaled variables) and the prepared validation events in, the table of input
+    variables ranked by the AUC their shuffling costs out."""
     from cmsnn.learning.prediction import onnx_network
 
     ranked = permutation_importance(

@@ -233,6 +233,7 @@ def train_model_files(
     validation_events,
     model,
     onnx,
+    network,
     check,
     history,
     facts,
@@ -253,8 +254,9 @@ def train_model_files(
             which the exported model is checked against the Keras network.
         model, history, facts: the outputs: the Keras model, the per-epoch history CSV
             and the training's facts (JSON: settings, kept epoch, warnings, versions).
-        onnx, check: the exported model of the raw variables (ONNX, for the analysis and
-            for every later job) and the record of its check (JSON).
+        onnx, network, check: the exported model of the raw variables (ONNX, for the
+            analysis and the predictions), the bare network of scaled variables (ONNX,
+            for the permutation importance) and the record of their checks (JSON).
         task: what the network is asked (classification, classes, input variables).
         settings: the grid point's training settings.
         seed: the seed; the same seed gives the same model, bit for bit on the CPU.
@@ -305,8 +307,8 @@ def train_model_files(
         model,
         read_json(scaler),
         raw_validation.to_numpy(dtype=np.float32),
-        onnx,
-        check,
+        validation[list(features)].to_numpy(dtype=np.float32),
+        {"onnx": onnx, "network": network, "check": check},
         task.score_columns,
         threads,
     )
