@@ -81,7 +81,10 @@ def test_the_training_keeps_checked_models_and_removes_wrong_ones(tmp_path, even
     scaled = np.asarray(apply_scaler(scaler, events), dtype=np.float32)
     outputs = {name: tmp_path / name for name in ("model.onnx", "network.onnx", "check.json")}
     outputs = dict(zip(("onnx", "network", "check"), outputs.values(), strict=True))
-    export_checked_onnx(model, scaler, raw, scaled, outputs, columns, threads=1)
+    write_json(scaler, tmp_path / "scaler.json")
+    model.save(tmp_path / "model.keras")
+    saved = (tmp_path / "scaler.json", tmp_path / "model.keras")
+    export_checked_onnx(model, *saved, raw, scaled, outputs, columns, threads=1)
     check = json.loads(outputs["check"].read_text())
     assert check["output_columns"] == columns
     assert check["check"]["events"] == len(events)
@@ -96,7 +99,7 @@ def test_the_training_keeps_checked_models_and_removes_wrong_ones(tmp_path, even
     outputs["check"].unlink()
     monkeypatch.setattr(exporting, "ONNX_TOLERANCE", -1.0)
     with pytest.raises(ValueError, match=r"differs from the Keras network by .* at validation"):
-        export_checked_onnx(model, scaler, raw, scaled, outputs, columns, threads=1)
+        export_checked_onnx(model, *saved, raw, scaled, outputs, columns, threads=1)
     assert not any(path.exists() for path in outputs.values())
 
 

@@ -26,7 +26,10 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import logging
+import os
 import platform
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -207,9 +210,25 @@ def check_onnx_against_network(
     return worst
 
 
+def write_exports(network, scaler: Mapping, onnx, bare_network) -> None:
+    """Write the network behind its scaling (``onnx``) and the bare network
+    (``bare_network``) as ONNX, atomically."""
+    export_onnx(network, scaler, onnx)
+    write_with(bare_network, lambda temporary: network.export(str(temporary), format="onnx",
+                                                              verbose=False))  # fmt: skip
+
+
+def write_exports_of_saved_model(model_file, scaler_file, onnx, bare_network) -> None:
+    """:func:`write_exports` of a saved Keras model, in a process on TensorFlow."""
+    import keras
+
+    write_exports(keras.saving.load_model(model_file), read_json(scaler_file), onnx, bare_network)
+
+
 def export_checked_onnx(
     network,
-    scaler: Mapping,
+    scaler_file,
+    model_file,
     raw_events: np.ndarray,
     scaled_events: np.ndarray,
     outputs: Mapping[str, str],
@@ -220,7 +239,11 @@ def export_checked_onnx(
     the validation split; a model that fails its check is not kept.
 
     Args:
-        network, scaler: the trained Keras network and its inputs' scaling.
+        network: the trained Keras network.
+        scaler_file, model_file: its inputs' scaling (JSON) and the network as saved
+            (Keras on JAX exports ONNX only through jax2onnx, which the project does not
+            install: a network trained on JAX is exported from the saved file by
+            TensorFlow, in a process of its own).
         raw_events, scaled_events: the validation events' variables, before and after
             the scaling.
         outputs: ``onnx`` (the network behind its scaling: raw variables in, for the
@@ -231,24 +254,40 @@ def export_checked_onnx(
         score_columns: the outputs' names.
         threads: ONNX Runtime's threads.
     """
-    checks = {}
-    for name, scaling, events in (("onnx", scaler, raw_events),
-                                  ("network", None, scaled_events)):  # fmt: skip
-        path = outputs[name]
-        if scaling is None:
-            write_with(path, lambda temporary: network.export(str(temporary), format="onnx",
-                                                              verbose=False))  # fmt: skip
+    import keras
+
+    scaler = read_json(scaler_file)
+    try:
+        if keras.backend.backend() == "tensorflow":
+            write_exports(network, scaler, outputs["onnx"], outputs["network"])
         else:
-            export_onnx(network, scaling, path)
-        try:
-            checks[name] = check_onnx_against_network(path, network, scaling, events,
-                                                      score_columns, threads)  # fmt: skip
-        except BaseException:
-            for written in (outputs["onnx"], outputs["network"]):
-                Path(written).unlink(missing_ok=True)  # never leave an unchecked model
-            raise
+            code = (
+                "from cmsnn.learning.export import write_exports_of_saved_model as export\n"
+                f"export({str(model_file)!r}, {str(scaler_file)!r}, "
+                f"{str(outputs['onnx'])!r}, {str(outputs['network'])!r})"
+            )
+            exported = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True,
+                env=os.environ | {"KERAS_BACKEND": "tensorflow"},
+            )  # fmt: skip
+            if exported.returncode != 0:
+                raise RuntimeError(f"the export with TensorFlow failed:\n{exported.stderr[-3000:]}")
+        checks = {
+            name: check_onnx_against_network(
+                outputs[name], network, scaling, events, score_columns, threads
+            )  # fmt: skip
+            for name, scaling, events in (
+                ("onnx", scaler, raw_events),
+                ("network", None, scaled_events),
+            )  # fmt: skip
+        }
+    except BaseException:
+        for written in (outputs["onnx"], outputs["network"]):
+            Path(written).unlink(missing_ok=True)  # never leave an unchecked model
+        raise
+    for name, worst in checks.items():
         log.info("%s: ONNX Runtime matches the Keras network to %.3g (tolerance %g)",
-                 path, checks[name], ONNX_TOLERANCE)  # fmt: skip
+                 outputs[name], worst, ONNX_TOLERANCE)  # fmt: skip
     record = {
         "output_columns": list(score_columns),
         "check": {

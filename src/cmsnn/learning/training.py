@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from cmsnn.dataframes import read_parquet, write_csv
-from cmsnn.files import read_json, write_json, write_with
+from cmsnn.files import write_json, write_with
 from cmsnn.learning.backend import batch_job_environment, unused_gpu_warning
 from cmsnn.learning.callbacks import (
     HISTORY_COLUMNS,
@@ -305,7 +305,8 @@ def train_model_files(
     raw_validation = pq.read_table(validation_events, columns=list(features)).to_pandas()
     export_checked_onnx(
         model,
-        read_json(scaler),
+        scaler,
+        model_output,
         raw_validation.to_numpy(dtype=np.float32),
         validation[list(features)].to_numpy(dtype=np.float32),
         {"onnx": onnx, "network": network, "check": check},
