@@ -20,14 +20,13 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 import yaml
+from measured import run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAIN_SNAKEFILE = Path(__file__).with_name("plain_jobs.smk")
@@ -46,18 +45,10 @@ def dry_run(workdir: Path, *arguments: str, snakefile: Path) -> dict:
         sys.executable, "-m", "snakemake", "--snakefile", str(snakefile),
         "--directory", str(workdir), "--dry-run", *arguments,
     ]  # fmt: skip
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.stdout.close()
-    if status != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{output[-3000:]}")
+    usage, wall, output = run_measured(command, ROOT)
     return {
         "cpu_s": usage.ru_utime + usage.ru_stime,
-        "wall_s": time.perf_counter() - started,
+        "wall_s": wall,
         "peak_mib": usage.ru_maxrss / 1024,
         "jobs": int(re.search(r"^total +(\d+)$", output, re.M).group(1)),
     }

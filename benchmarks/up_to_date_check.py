@@ -24,14 +24,13 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 import yaml
+from measured import run_measured
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = "results/fom_summary.csv"
@@ -83,16 +82,7 @@ def snakemake(
         sys.executable, "-m", "snakemake", "--snakefile", str(snakefile),
         "--directory", str(workdir), "--cores", "2", *arguments,
     ]  # fmt: skip
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.stdout.close()
-    wall = time.perf_counter() - started
-    if status != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{output[-3000:]}")
+    usage, wall, output = run_measured(command, ROOT)
     return usage.ru_utime + usage.ru_stime, wall, output
 
 

@@ -33,6 +33,14 @@ def refused(workdir, *arguments, memory_limit_mb: int | None = None) -> str:
     return result.stdout + result.stderr
 
 
+def ingest_met(source, parquet, weight_column="Weights", process_column="Process") -> None:
+    """The real CSV ingestion of a file with a header and the one variable ``Met``."""
+    ingest_csv_files(
+        csv=source, parquet=parquet, features=["Met"], weight_column=weight_column,
+        process_column=process_column, header=True, classes=[{"name": "All", "patterns": ["*"]}],
+    )  # fmt: skip
+
+
 def csv_config(folder, names) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:
@@ -140,11 +148,7 @@ def test_a_process_name_with_control_characters_or_markup_names_the_line(tmp_pat
             source, index=False
         )
         with pytest.raises(ValueError) as error:
-            ingest_csv_files(
-                csv=source, parquet=tmp_path / "x.parquet", features=["Met"],
-                weight_column="w", process_column="p", header=True,
-                classes=[{"name": "All", "patterns": ["*"]}],
-            )  # fmt: skip
+            ingest_met(source, tmp_path / "x.parquet", weight_column="w", process_column="p")
         assert f"{source} line 3, column 'p'" in str(error.value) and problem in str(error.value)
         assert not (tmp_path / "x.parquet").exists()
 
@@ -166,11 +170,7 @@ def test_a_field_of_megabytes_is_named_by_line_in_a_short_message(tmp_path, colu
     rows.append(f"{huge},0.1,a.root" if column == "Met" else f"250,0.1,{huge}")
     source.write_text("Met,Weights,Process\n" + "\n".join(rows + rows[:10]) + "\n")
     with pytest.raises(ValueError) as error:
-        ingest_csv_files(
-            csv=source, parquet=tmp_path / "big.parquet", features=["Met"],
-            weight_column="Weights", process_column="Process", header=True,
-            classes=[{"name": "All", "patterns": ["*"]}],
-        )  # fmt: skip
+        ingest_met(source, tmp_path / "big.parquet")
     message = str(error.value)
     assert message.startswith(f"{source} line 1002, column {column!r}") and len(message) < 600
     assert "5,000,000 characters" in message
