@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -100,7 +101,8 @@ def test_predictions_have_one_score_per_output_and_the_event_columns():
 
 #: The modules that import TensorFlow/Keras when imported (cmsnn/__init__.py says so).
 NETWORK_MODULES = {
-    "learning.callbacks", "learning.checkpoints", "learning.model", "learning.training",
+    "learning.callbacks", "learning.checkpoints", "learning.epochs", "learning.model",
+    "learning.training",
 }  # fmt: skip
 
 
@@ -116,24 +118,77 @@ def test_exactly_the_network_modules_import_tensorflow():
         assert "keras" in modules_loaded_with([f"cmsnn.{module}"], watched), module
 
 
-def test_batches_follow_each_epochs_seeded_order_with_a_partial_last_batch():
-    from cmsnn.learning.callbacks import EpochShuffle, epoch_order
-    from cmsnn.learning.training import training_batches
+@pytest.mark.parametrize("classification", ["binary", "multiclass"])
+def test_a_compiled_epoch_is_kerass_own_steps_over_the_seeded_batches(classification):
+    """Two compiled epochs give the weights, loss and accuracy of Keras' own
+    ``train_on_batch`` and ``evaluate`` over the same batches (each epoch's seeded order,
+    the last batch partial), with L2, the learning-rate decay and weights; dropout is off
+    here because its masks are drawn in another order."""
+    import keras
 
-    x = np.arange(22, dtype=np.float32).reshape(11, 2)
-    y, w = np.arange(11, dtype=np.float32), np.linspace(1, 2, 11, dtype=np.float32)
-    shuffler = EpochShuffle(11, seed=5, shuffle=True)
-    dataset = training_batches(x, y, w, 4, shuffler)
-    assert int(dataset.cardinality()) == 3
-    for epoch in (0, 1, 7):
-        shuffler.on_epoch_begin(epoch)
-        order = epoch_order(11, 5, epoch, True)
-        batches = [[part.numpy() for part in batch] for batch in dataset]
-        assert [len(batch[0]) for batch in batches] == [4, 4, 3]
-        np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), x[order])
-        np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), y[order])
-        np.testing.assert_array_equal(np.concatenate([b[2] for b in batches]), w[order])
-    assert not np.array_equal(epoch_order(11, 5, 0, True), epoch_order(11, 5, 1, True))
+    from cmsnn.learning.callbacks import epoch_order
+    from cmsnn.learning.epochs import CompiledEpochs
+    from cmsnn.learning.model import build_model, learning_rate_schedule
+    from cmsnn.learning.training import _arrays
+
+    settings = SETTINGS | {"dropout": 0.0}
+    train, validation = events(203, 1), events(90, 2)  # 203 = 3 batches of 64 + 11
+    n_classes = 3
+    x, y, w = _arrays(train, FEATURES, classification, n_classes)
+    x_val, y_val, w_val = _arrays(validation, FEATURES, classification, n_classes)
+    keras.utils.set_random_seed(3)
+    compiled = build_model(3, n_classes, classification, settings)
+    by_batch = keras.models.clone_model(compiled)
+    by_batch.set_weights(compiled.get_weights())
+    by_batch.compile(optimizer=keras.optimizers.Adam(learning_rate_schedule(settings)),
+                     loss=compiled.loss, weighted_metrics=["accuracy"])  # fmt: skip
+    epochs = CompiledEpochs(compiled, classification, 64, (x, y, w), (x_val, y_val, w_val))
+    for epoch in range(2):
+        order = epoch_order(len(x), seed=5, epoch=epoch, shuffle=True)
+        logs = epochs.train(order)
+        losses, accuracies, sizes, weights = [], [], [], []
+        for start in range(0, len(x), 64):
+            batch = order[start : start + 64]
+            result = by_batch.train_on_batch(x[batch], y[batch], sample_weight=w[batch],
+                                             return_dict=True)  # fmt: skip
+            losses.append(float(result["loss"])), accuracies.append(float(result["accuracy"]))
+            sizes.append(len(batch)), weights.append(w[batch].sum())
+        assert sizes == [64, 64, 64, 11]
+        # train_on_batch reports each batch's; fit the size- (weight-) weighted means
+        assert logs["loss"] == pytest.approx(np.average(losses, weights=sizes), rel=1e-5)
+        assert logs["accuracy"] == pytest.approx(np.average(accuracies, weights=weights), rel=1e-5)
+        for mine, theirs in zip(compiled.get_weights(), by_batch.get_weights(), strict=True):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-6)
+    evaluated = by_batch.evaluate(x_val, y_val, sample_weight=w_val, batch_size=len(x_val),
+                                  return_dict=True, verbose=0)  # fmt: skip
+    validated = epochs.validate()
+    assert validated["val_loss"] == pytest.approx(evaluated["loss"], rel=1e-5)
+    assert validated["val_accuracy"] == pytest.approx(evaluated["accuracy"], rel=1e-5)
+
+
+def test_the_jax_backend_runs_the_same_compiled_epochs_and_is_reproducible():
+    """The JAX engine (``jax.jit`` over ``lax.scan``) passes the same comparison with
+    Keras' own steps, and one seed gives the same model bit for bit (a process of its
+    own: Keras' backend is fixed at import)."""
+    root = Path(__file__).resolve().parents[1]
+    environment = {**os.environ, "KERAS_BACKEND": "jax"}
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
+                    "tests/test_training.py", "-k", "compiled_epoch_is_kerass_own_steps"],
+                   check=True, timeout=600, cwd=root, env=environment)  # fmt: skip
+    code = """
+import keras, numpy as np
+from tests.test_training import FEATURES, SETTINGS, events
+from cmsnn.learning.training import train_model
+assert keras.backend.backend() == "jax"
+train, validation = events(400, 1), events(200, 2)
+runs = [train_model(train, validation, FEATURES, SETTINGS, "multiclass", 3, seed=7) for _ in "ab"]
+assert runs[0][1].equals(runs[1][1])
+for a, b in zip(runs[0][0].get_weights(), runs[1][0].get_weights(), strict=True):
+    np.testing.assert_array_equal(a, b)
+"""
+    environment["PYTHONPATH"] = f"{root}{os.pathsep}{root / 'tests'}"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=600, cwd=root,
+                   env=environment)  # fmt: skip
 
 
 def test_xla_compiled_training_is_reproducible_per_seed():
@@ -148,7 +203,6 @@ configure_backend(1, jit_compile=True)
 settings = SETTINGS | {"jit_compile": True}
 train, validation = events(400, 1), events(200, 2)
 runs = [train_model(train, validation, FEATURES, settings, "multiclass", 3, seed=7) for _ in "ab"]
-assert all(model.jit_compile for model, _, _ in runs), "not compiled with XLA"
 assert runs[0][1].equals(runs[1][1])
 for a, b in zip(runs[0][0].get_weights(), runs[1][0].get_weights(), strict=True):
     np.testing.assert_array_equal(a, b)

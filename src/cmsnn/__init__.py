@@ -17,8 +17,8 @@ One subpackage per family of pipeline stages, in the order the data flows:
 
 Beside them: ``vocabulary`` (the names every stage shares), ``files`` and
 ``dataframes`` (atomic writers and readers) and ``logs``. A rule script calls exactly
-one entry point. Only ``learning.model``, ``learning.training``, ``learning.callbacks``,
-``learning.checkpoints`` and ``learning.prediction`` import TensorFlow/Keras when
+one entry point. Only ``learning.model``, ``learning.training``, ``learning.epochs``,
+``learning.callbacks`` and ``learning.checkpoints`` import TensorFlow/Keras when
 imported; ``learning.importance`` and ``learning.export`` import them inside the entry
 points that need the network (``tests/test_training.py`` checks this list).
 """

@@ -172,23 +172,6 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
-class EpochShuffle(keras.callbacks.Callback):
-    """The order of the training events in the epoch being trained (see
-    :func:`epoch_order`); :func:`training_batches` asks it at every epoch's start."""
-
-    def __init__(self, n_events: int, seed: int, shuffle: bool):
-        super().__init__()
-        self.n_events, self.seed, self.shuffle = n_events, seed, shuffle
-        self.epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def order(self) -> np.ndarray:
-        order = epoch_order(self.n_events, self.seed, self.epoch, self.shuffle)
-        return order.astype(np.int64, copy=False)  # (already int64 where numpy's int is)
-
-
 class TrainingInterrupted(RuntimeError):
     """Training stopped on a signal after saving a checkpoint; rerun the job to resume."""
 

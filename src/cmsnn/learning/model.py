@@ -15,17 +15,15 @@ def build_model(
     n_classes: int,
     classification: str,
     settings: Mapping,
-    steps_per_execution: int = 1,
 ) -> keras.Model:
     """A compiled dense network for ``n_features`` inputs.
 
     ``settings`` holds ``layers`` (units per hidden layer), ``activation``,
-    ``initializer``, ``dropout``, ``l2``, ``learning_rate``, ``decay_rate`` and
-    optionally ``jit_compile`` (XLA). Binary
+    ``initializer``, ``dropout``, ``l2``, ``learning_rate`` and ``decay_rate``. Binary
     mode ends in one sigmoid unit with binary cross-entropy, multi-class mode in a
     softmax over the classes with categorical cross-entropy; both are weighted by the
-    events' training weights through ``sample_weight``. ``steps_per_execution``
-    batches run in one compiled call (the training step gives a whole epoch's).
+    events' training weights. The model is compiled for its optimizer and loss, which
+    the training's compiled epochs use (:mod:`cmsnn.learning.epochs`).
     """
     regularizer = keras.regularizers.L2(settings["l2"]) if settings["l2"] > 0 else None
     inputs = keras.Input(shape=(n_features,), name="features")
@@ -51,10 +49,6 @@ def build_model(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate_schedule(settings)),
         loss=loss,
         weighted_metrics=["accuracy"],
-        # Many batches inside one compiled call: the same steps in the same order
-        # (bit-identical results) without Python between them.
-        steps_per_execution=steps_per_execution,
-        jit_compile=settings.get("jit_compile", False),
     )
     return model
 

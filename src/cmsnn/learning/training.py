@@ -2,9 +2,10 @@
 
 The weights of the epoch with the lowest weighted validation loss are kept (the
 tutorial's ``ModelCheckpoint(save_best_only=True)``), and the per-epoch history is
-written as CSV. The same seed gives the same model: Keras' seeds are set, the
-backend's operations are made deterministic, and the events are shuffled every epoch
-by a permutation drawn from the seed and the epoch number alone.
+written as CSV. Each epoch is one compiled call (:mod:`cmsnn.learning.epochs`); between
+epochs run Keras callbacks, as in ``fit``. The same seed gives the same model: Keras'
+seeds are set, the backend's operations are deterministic, and the events are shuffled
+every epoch by a permutation drawn from the seed and the epoch number alone.
 
 Training can be resumed: at the end of an epoch, at most every 30 s (so that saving
 costs little even for short epochs), the model (with the optimizer's state, hence the
@@ -36,13 +37,14 @@ from cmsnn.files import write_json, write_with
 from cmsnn.learning.backend import batch_job_environment, unused_gpu_warning
 from cmsnn.learning.callbacks import (
     HISTORY_COLUMNS,
-    EpochShuffle,
     KeepBestWeights,
     ProgressReport,
     StopRequest,
     TrainingInterrupted,
+    epoch_order,
 )
 from cmsnn.learning.checkpoints import SaveOnEpochEnd, resume_checkpoint, training_fingerprint
+from cmsnn.learning.epochs import CompiledEpochs
 from cmsnn.learning.export import export_checked_onnx
 from cmsnn.learning.facts import unconverged_warning
 from cmsnn.learning.model import build_model, limit_threads
@@ -57,14 +59,13 @@ from cmsnn.vocabulary import NetworkTask
 log = logging.getLogger(__name__)
 
 
-def configure_backend(threads: int, jit_compile: bool = False) -> str:
+def configure_backend(threads: int, jit_compile: bool = True) -> str:
     """Use ``threads`` CPU threads and deterministic operations on Keras' backend.
 
-    Without ``jit_compile`` TensorFlow's own op determinism is enabled; Keras will not
-    compile with XLA under it, so with ``jit_compile`` XLA's kernels give the
-    determinism instead (those of the CPU are; on a GPU, XLA's deterministic-ops flag
-    is set). Returns a description of the device the model will train on (a GPU when
-    the job was given one, otherwise the CPU).
+    With ``jit_compile`` (the epochs compiled with XLA) XLA's kernels give the
+    determinism (those of the CPU are; on a GPU, XLA's deterministic-ops flag is set);
+    without, TensorFlow's own op determinism is enabled. Returns a description of the
+    device the model will train on (a GPU when the job was given one, else the CPU).
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -77,7 +78,7 @@ def configure_backend(threads: int, jit_compile: bool = False) -> str:
             ).strip()
         else:
             tf.config.experimental.enable_op_determinism()
-        log.info("training step compiled with XLA: %s", "yes" if jit_compile else "no")
+        log.info("training epochs compiled with XLA: %s", "yes" if jit_compile else "no")
         log.info(
             "TensorFlow threads: intra-op %d, inter-op %d",
             tf.config.threading.get_intra_op_parallelism_threads(),
@@ -113,7 +114,6 @@ def train_model(
     classification: str,
     n_classes: int,
     seed: int,
-    verbose: int = 0,
     checkpoint_dir=None,
     checkpoint_seconds: float = 30.0,
     progress_seconds: float | None = None,
@@ -122,7 +122,7 @@ def train_model(
     """Train one network; returns the model (best epoch's weights), history and facts.
 
     ``seed`` fixes the initial weights, the dropout masks and the shuffling; every epoch
-    is logged (``epoch 3/40: loss …``); ``verbose`` is Keras' own printing (0: none).
+    is logged (``epoch 3/40: loss …``).
     With ``checkpoint_dir`` the state after an epoch is saved there (at most every
     ``checkpoint_seconds``, and always on a SIGTERM) and a saved state of the same
     training is resumed; the folder is removed when training completes. With
@@ -138,36 +138,29 @@ def train_model(
     )
     model, first_epoch = resume_checkpoint(checkpoint_dir, fingerprint, keeper)
     if model is None:
-        # a whole epoch per compiled call: no Python between its batches
-        batches_per_epoch = -(-len(x_train) // settings["batch_size"])
-        model = build_model(len(features), n_classes, classification, settings, batches_per_epoch)
+        model = build_model(len(features), n_classes, classification, settings)
     model.summary(print_fn=log.info)
-    if settings.get("jit_compile") and not model.jit_compile:
-        log.warning(
-            "Keras declined to compile with XLA (TensorFlow's op determinism is on in this "
-            "process: configure_backend(threads, jit_compile=True) leaves it off)"
-        )
-    shuffler = EpochShuffle(len(x_train), seed, settings["shuffle"])
+    epochs = CompiledEpochs(
+        model,
+        classification,
+        settings["batch_size"],
+        (x_train, y_train, w_train),
+        (x_val, y_val, w_val),
+        jit_compile=settings.get("jit_compile", True),
+    )
     stop = StopRequest()
     saver = SaveOnEpochEnd(checkpoint_dir, keeper, fingerprint, checkpoint_seconds, stop)
-    callbacks = [shuffler, keeper, saver]
+    callbacks = [keeper, saver]
     if progress_seconds is not None:
         callbacks.append(ProgressReport(name, settings["epochs"], progress_seconds, keeper))
     started = time.perf_counter()
     with stop:
-        if first_epoch < settings["epochs"]:
-            # One fit for every epoch: its setup (data pipelines, callbacks, the
-            # validation iterator) costs as much as a short epoch.
-            model.fit(
-                training_batches(x_train, y_train, w_train, settings["batch_size"], shuffler),
-                validation_data=(x_val, y_val, w_val),
-                validation_batch_size=settings["batch_size"],
-                initial_epoch=first_epoch,
-                epochs=settings["epochs"],
-                shuffle=False,  # the order is the shuffler's
-                callbacks=callbacks,
-                verbose=verbose,
-            )
+        run_epochs(
+            epochs,
+            keras.callbacks.CallbackList(callbacks, model=model),
+            range(first_epoch, settings["epochs"]),
+            lambda epoch: epoch_order(len(x_train), seed, epoch, settings["shuffle"]),
+        )
     if saver.stopped_after is not None:
         raise TrainingInterrupted(
             f"stopped by {stop.name} after epoch {saver.stopped_after}; "
@@ -193,36 +186,21 @@ def train_model(
     return model, pd.DataFrame(keeper.history, columns=HISTORY_COLUMNS), facts
 
 
-def training_batches(x, y, weights, batch_size: int, shuffler: EpochShuffle):
-    """The training events as ``fit`` batches them (``batch_size`` events, the last
-    batch partial), in the order ``shuffler`` gives for each epoch: one pipeline for
-    every epoch, as Keras builds for arrays, but with the project's own shuffling."""
-    import tensorflow as tf
-
-    n_events = len(x)
-    n_full = n_events // batch_size
-
-    def epoch_batches(_):
-        order = tf.numpy_function(shuffler.order, [], tf.int64, stateful=True)
-        order.set_shape([n_events])
-        full = tf.reshape(order[: n_full * batch_size], [n_full, batch_size])
-        batches = tf.data.Dataset.from_tensor_slices(full)
-        if n_events % batch_size:
-            batches = batches.concatenate(
-                tf.data.Dataset.from_tensors(order[n_full * batch_size :])
-            )
-        return batches
-
-    def gather(indices, arrays):
-        return tuple(tf.gather(array, indices, axis=0) for array in arrays)
-
-    # Keras iterates anew every epoch, after on_epoch_begin: the order is drawn then.
-    indices = tf.data.Dataset.range(1).flat_map(epoch_batches)
-    arrays = tf.data.Dataset.from_tensors((x, y, weights)).repeat()
-    dataset = tf.data.Dataset.zip((indices, arrays))
-    dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-    n_batches = n_full + bool(n_events % batch_size)
-    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
+def run_epochs(epochs: CompiledEpochs, callbacks, numbers: range, order_of) -> None:
+    """Train the epochs ``numbers`` (0-based), each over the events in ``order_of(epoch)``,
+    calling the Keras ``callbacks`` around each as ``fit`` would, with the training's and
+    the validation's loss and accuracy; stops where a callback sets ``stop_training``."""
+    model = callbacks.model
+    model.stop_training = False
+    callbacks.on_train_begin()
+    for epoch in numbers:
+        callbacks.on_epoch_begin(epoch)
+        logs = epochs.train(order_of(epoch))
+        logs |= epochs.validate()
+        callbacks.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    callbacks.on_train_end()
 
 
 def train_model_files(
@@ -268,7 +246,7 @@ def train_model_files(
     classification, class_names, features = task.classification, task.class_names, task.features
     train_path, validation_path = train, validation
     model_output, history_output, facts_output = model, history, facts
-    device = configure_backend(threads, settings.get("jit_compile", False))
+    device = configure_backend(threads, settings.get("jit_compile", True))
     batch_job = batch_job_environment()
     log.info("training on %s", device)
     log.info("batch job: %s", batch_job or "none (local run)")
