@@ -12,9 +12,9 @@ per class enter the ratio as a factor. The optimal AUC is the weighted AUC of th
 ratio on the same test events the networks are scored on.
 
 Each recipe trains with the project's own pieces (``fit_scaler``, ``balance_class_weights``,
-``build_model``, ``epoch_order``: the steps of ``train_model``), one epoch per ``fit``
-call (``train_model`` runs all epochs in one call; here the test AUC is computed after
-every epoch, outside the timed part). The table gives,
+``build_model``, ``epoch_order``: the steps of ``train_model``), one epoch per
+compiled call with its validation, as ``train_model`` runs them (``CompiledEpochs``); the
+test AUC is computed after every epoch, outside the timed part. The table gives,
 per recipe, the training seconds and epochs until the test AUC first comes within 0.01 of
 the optimum, the best AUC reached, and the ratio of times. Writes
 ``benchmarks/time_to_quality.csv``::
@@ -169,6 +169,7 @@ def run_recipe(
 
     from cmsnn.config.grid import point_settings
     from cmsnn.learning.callbacks import epoch_order
+    from cmsnn.learning.epochs import CompiledEpochs
     from cmsnn.learning.model import build_model
     from cmsnn.learning.prediction import score_columns
     from cmsnn.learning.training import _arrays
@@ -192,6 +193,7 @@ def run_recipe(
     x, y, w = _arrays(prepared["train"], features, classification, len(classes))
     validation = _arrays(prepared["validation"], features, classification, len(classes))
     model = build_model(len(features), len(classes), classification, settings)
+    epochs = CompiledEpochs(model, classification, settings["batch_size"], (x, y, w), validation)
     x_test = prepared["test"][features].to_numpy(np.float32)
     signal_column = (
         0
@@ -202,11 +204,8 @@ def run_recipe(
     for epoch in range(max_epochs):
         order = epoch_order(len(x), 1, epoch, True)
         started = time.perf_counter()
-        model.fit(
-            x[order], y[order], sample_weight=w[order], validation_data=validation,
-            initial_epoch=epoch, epochs=epoch + 1, batch_size=settings["batch_size"],
-            shuffle=False, verbose=0,
-        )  # fmt: skip
+        epochs.train(order)
+        epochs.validate()
         seconds += time.perf_counter() - started
         scores = model.predict(x_test, batch_size=8192, verbose=0)[:, signal_column]
         auc = weighted_auc(splits["test"], scores)

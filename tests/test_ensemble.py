@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cmsnn.dataframes import read_csv_with_names
 from cmsnn.learning.ensemble import average_predictions, average_seed_predictions_files
 
 CLASSES = ["Signal", "Wjets", "TTbar"]
@@ -59,7 +60,8 @@ def test_binary_ensemble():
 def test_members_with_other_events_are_refused():
     first, second = member_predictions(1), member_predictions(2)
     second.loc[7, "process"] = "other.root"
-    with pytest.raises(ValueError, match=r"b and a differ in column 'process' at row 9"):
+    message = r"b and a differ in column 'process' at event 7 \(row 9 of the prediction CSV\)"
+    with pytest.raises(ValueError, match=message):
         average_predictions([first, second], ["a", "b"])
     with pytest.raises(ValueError, match="do not hold the same events"):
         average_predictions([first, member_predictions(2).iloc[:-1]], ["a", "b"])
@@ -70,15 +72,17 @@ def test_average_seed_predictions_files(tmp_path):
     for split in ("train", "test"):
         paths = []
         for seed in (1, 2):
-            path = tmp_path / f"seed-{seed}_{split}.csv"
-            member_predictions(seed + len(split)).to_csv(path, index=False)
+            path = tmp_path / f"seed-{seed}_{split}.parquet"
+            member_predictions(seed + len(split)).to_parquet(path, index=False)
             paths.append(str(path))
         sources[split] = paths
-    outputs = {split: tmp_path / "ensemble" / f"predictions_{split}.csv" for split in sources}
-    average_seed_predictions_files(members=sources, ensemble=outputs)
+    outputs = {split: tmp_path / "ensemble" / f"predictions_{split}.parquet" for split in sources}
+    tables = {split: path.with_suffix(".csv") for split, path in outputs.items()}
+    average_seed_predictions_files(members=sources, ensemble=outputs, ensemble_csv=tables)
     for split, paths in sources.items():
-        written = pd.read_csv(outputs[split])
-        members = [pd.read_csv(path) for path in paths]
+        written = pd.read_parquet(outputs[split])
+        pd.testing.assert_frame_equal(read_csv_with_names(tables[split]), written)
+        members = [pd.read_parquet(path) for path in paths]
         np.testing.assert_allclose(
             written["score_Wjets"], (members[0]["score_Wjets"] + members[1]["score_Wjets"]) / 2
         )

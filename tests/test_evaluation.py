@@ -138,8 +138,8 @@ def test_evaluate_model_files(tmp_path, classification):
     sources, frames = {}, {}
     for split in SPLITS:
         frames[split] = random_predictions(rng, 400, classification)
-        sources[split] = tmp_path / f"predictions_{split}.csv"
-        frames[split].to_csv(sources[split], index=False)
+        sources[split] = tmp_path / f"predictions_{split}.parquet"
+        frames[split].to_parquet(sources[split], index=False)
     scan_path = tmp_path / "out" / "fom_scan.csv"
     numbers_path = tmp_path / "out" / "evaluation.json"
     by_signal_path = tmp_path / "out" / "fom_by_signal.csv"
@@ -281,8 +281,8 @@ def test_a_signal_point_whose_fom_means_nothing_warns_in_the_models_own_list(tmp
     for split in SPLITS:
         frame = random_predictions(rng, 400, "binary")
         unseen = frame[frame["class"] == "Signal"].assign(process="far.root", score_Signal=0.1)
-        sources[split] = tmp_path / f"predictions_{split}.csv"
-        pd.concat([frame, unseen]).to_csv(sources[split], index=False)
+        sources[split] = tmp_path / f"predictions_{split}.parquet"
+        pd.concat([frame, unseen]).to_parquet(sources[split], index=False)
     outputs = {
         name: tmp_path / "out" / file
         for name, file in (
@@ -294,7 +294,8 @@ def test_a_signal_point_whose_fom_means_nothing_warns_in_the_models_own_list(tmp
     }
     options = FOM_OPTIONS | {"signal_processes": ["sig.root"]}
     sources["shares"] = tmp_path / "shares.csv"
-    write_shares({split: pd.read_csv(sources[split]) for split in SPLITS}, sources["shares"], True)
+    tables = {split: pd.read_parquet(sources[split]) for split in SPLITS}
+    write_shares(tables, sources["shares"], True)
     evaluate_model_files(
         predictions={split: sources[split] for split in SPLITS},
         shares=sources["shares"],

@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cmsnn.dataframes import write_csv, write_predictions_csv
+from cmsnn.dataframes import (
+    read_csv_with_names,
+    read_predictions,
+    write_csv,
+    write_predictions,
+    write_predictions_csv,
+)
 from cmsnn.files import atomic_path, remove_stale_partials
 
 
@@ -77,3 +83,27 @@ def test_predictions_written_by_pyarrow_read_back_as_pandas_writes_them(tmp_path
     assert (pd.read_csv(fast)["score_Signal"] == expected["score_Signal"]).all()
     # written atomically: no partial file left beside them
     assert sorted(path.name for path in tmp_path.iterdir()) == ["fast.csv", "pandas.csv"]
+
+
+def test_predictions_are_written_as_parquet_for_the_rules_and_the_same_table_as_csv(tmp_path):
+    """The Parquet file the later rules read and the CSV beside it for people hold the
+    same table: every score and weight to the last bit, names kept as text."""
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(
+        {
+            "score_Signal": rng.random(500, dtype=np.float32),
+            "predicted_class": rng.choice(["Signal", "NA"], 500),
+            "weight": 10 ** rng.uniform(-9, 3, 500) * rng.choice([-1, 1], 500),
+            "process": rng.choice(["550", "TTJets.root"], 500),
+            "class": rng.choice(["Signal", "NA"], 500),
+            "source_entry": np.arange(500, dtype=np.int64),
+        }
+    )
+    parquet, csv = tmp_path / "predictions_test.parquet", tmp_path / "predictions_test.csv"
+    write_predictions(frame, parquet, csv)
+    from_parquet = read_predictions(parquet)
+    pd.testing.assert_frame_equal(from_parquet, frame)
+    from_csv = read_csv_with_names(csv).astype({"score_Signal": np.float32})
+    pd.testing.assert_frame_equal(from_csv, frame, check_dtype=False, check_exact=True)
+    kept = read_predictions(parquet, columns=lambda column: column != "source_entry")
+    assert list(kept.columns) == list(frame.columns[:-1])

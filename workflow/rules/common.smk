@@ -251,7 +251,7 @@ def member_outputs(filename):
 
 def member_predictions(split):
     """The predictions of every seed of the wildcards' grid point, for the ensemble."""
-    return member_outputs(f"predictions_{split}.csv")
+    return member_outputs(f"predictions_{split}.parquet")
 
 
 def figure(name, stem, caption, category, subcategory):

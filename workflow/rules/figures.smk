@@ -42,9 +42,9 @@ rule plot_model:
     input:
         history=f"{PATHS.model}/history.csv",
         facts=f"{PATHS.model}/training.json",
-        predictions_train=f"{PATHS.model}/predictions_train.csv",
-        predictions_validation=f"{PATHS.model}/predictions_validation.csv",
-        predictions_test=f"{PATHS.model}/predictions_test.csv",
+        predictions_train=f"{PATHS.model}/predictions_train.parquet",
+        predictions_validation=f"{PATHS.model}/predictions_validation.parquet",
+        predictions_test=f"{PATHS.model}/predictions_test.parquet",
         scan=f"{PATHS.model}/fom_scan.csv",
         evaluation=f"{PATHS.model}/evaluation.json",
         ks_table=f"{PATHS.model}/overtraining_ks.csv",
@@ -239,7 +239,7 @@ rule plot_two_dimensional_classification:
     """Test events drawn as correctly classified or misclassified (two input variables)."""
     input:
         events=selected_split("test"),
-        predictions=f"{PATHS.model}/predictions_test.csv",
+        predictions=f"{PATHS.model}/predictions_test.parquet",
     output:
         **figure(
             "classification",

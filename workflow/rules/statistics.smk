@@ -3,9 +3,9 @@ rule evaluate_model:
     statistics and the bootstrap error), the chosen cut of every signal process, and the
     overtraining (KS) test; for a seed or a seed ensemble."""
     input:
-        train=f"{PATHS.member}/predictions_train.csv",
-        validation=f"{PATHS.member}/predictions_validation.csv",
-        test=f"{PATHS.member}/predictions_test.csv",
+        train=f"{PATHS.member}/predictions_train.parquet",
+        validation=f"{PATHS.member}/predictions_validation.parquet",
+        test=f"{PATHS.member}/predictions_test.parquet",
         shares=PATHS.split_shares,
     output:
         scan=f"{PATHS.member}/fom_scan.csv",
@@ -44,8 +44,8 @@ rule fit_binned_likelihood:
     for pyhf and a Combine datacard. Its own rule: the statistics options rerun only it
     and what reads it."""
     input:
-        validation=f"{PATHS.member}/predictions_validation.csv",
-        test=f"{PATHS.member}/predictions_test.csv",
+        validation=f"{PATHS.member}/predictions_validation.parquet",
+        test=f"{PATHS.member}/predictions_test.parquet",
         shares=PATHS.split_shares,
     output:
         histograms=f"{PATHS.member}/binned/histograms.csv",

@@ -8,4 +8,5 @@ from cmsnn.vocabulary import SPLITS
 average_seed_predictions_files(
     members={split: snakemake.input[split] for split in SPLITS},
     ensemble={split: snakemake.output[split] for split in SPLITS},
+    ensemble_csv={split: snakemake.output[f"{split}_csv"] for split in SPLITS},
 )

@@ -9,6 +9,7 @@ predict_files(
     model=snakemake.input.model,
     events={split: snakemake.input[split] for split in SPLITS},
     predictions={split: snakemake.output[split] for split in SPLITS},
+    predictions_csv={split: snakemake.output[f"{split}_csv"] for split in SPLITS},
     task=snakemake.params.task,
     threads=snakemake.threads,
 )

@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-from cmsnn.dataframes import read_parquet
+from cmsnn.dataframes import read_parquet, read_predictions
 from cmsnn.figures.fom import draw_fom_scans
 from cmsnn.figures.style import (
     DEFAULT_LABEL,
@@ -235,10 +235,10 @@ def _ks_text(ks: pd.DataFrame, class_name: str) -> str:
     return f", KS D = {statistic:.3f}, p = {shown_p}"
 
 
-def read_predictions(path) -> pd.DataFrame:
+def predictions_to_draw(path) -> pd.DataFrame:
     """A prediction file without the columns that say where each event came from (no
-    figure needs them; as text they weigh more than the scores)."""
-    return pd.read_csv(path, usecols=lambda column: column not in EVENT_ID_COLUMNS)
+    figure needs them)."""
+    return read_predictions(path, columns=lambda column: column not in EVENT_ID_COLUMNS)
 
 
 def plot_model_files(
@@ -260,7 +260,7 @@ def plot_model_files(
     """Entry point of rule ``plot_model``: every figure of one model.
 
     Args:
-        predictions: ``{split: prediction CSV}``.
+        predictions: ``{split: prediction Parquet file}``.
         facts, history: the training's facts (JSON) and history (CSV).
         ks_table, scan, evaluation: the evaluation's KS table (quoted on the output
             distributions), FOM scan and numbers.
@@ -277,7 +277,7 @@ def plot_model_files(
     classification, class_names = task.classification, task.class_names
     outputs = figures
     label_settings, label = label, experiment_label(label)
-    predictions = {split: read_predictions(predictions[split]) for split in SPLITS}
+    predictions = {split: predictions_to_draw(predictions[split]) for split in SPLITS}
     facts = read_json(facts)
     history = pd.read_csv(history)
     save(plot_training_history(history, facts["best_epoch"], label), outputs, "history")
@@ -313,7 +313,7 @@ def plot_two_dimensional_classification_files(
     ``figures``: ``{<name>_png, <name>_pdf: path}`` of each figure drawn."""
     events_path, predictions_path, outputs = events, predictions, figures
     events = read_parquet(events_path)
-    predictions = pd.read_csv(predictions_path)
+    predictions = read_predictions(predictions_path)
     if len(events) != len(predictions):
         raise ValueError(f"{events_path} and {predictions_path} hold different events")
     is_signal = (events["class"] == signal_class).to_numpy()

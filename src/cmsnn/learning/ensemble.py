@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cmsnn.dataframes import read_csv_with_names, write_predictions_csv
+from cmsnn.dataframes import read_predictions, write_predictions
 from cmsnn.vocabulary import EVENT_COLUMNS, SCORE_PREFIX
 
 
@@ -38,14 +38,18 @@ def average_predictions(
 
 
 def average_seed_predictions_files(
-    *, members: Mapping[str, Sequence[str]], ensemble: Mapping[str, str]
+    *,
+    members: Mapping[str, Sequence[str]],
+    ensemble: Mapping[str, str],
+    ensemble_csv: Mapping[str, str],
 ) -> None:
     """Entry point of rule ``average_seed_predictions``: ``members`` (``{split: [each
-    seed's prediction CSV]}``) in, the seed ensemble's CSV per split (``ensemble``) out."""
+    seed's prediction Parquet file]}``) in, the seed ensemble's predictions per split out
+    (``ensemble``: Parquet, for the later rules; ``ensemble_csv``: the same as CSV)."""
     for split, paths in members.items():
-        tables = [read_csv_with_names(path) for path in paths]
+        tables = [read_predictions(path) for path in paths]
         averaged = average_predictions(tables, [str(path) for path in paths])
-        write_predictions_csv(averaged, ensemble[split])
+        write_predictions(averaged, ensemble[split], ensemble_csv[split])
 
 
 def _check_same_events(first, member, first_name, name, scores) -> None:
@@ -58,9 +62,9 @@ def _check_same_events(first, member, first_name, name, scores) -> None:
         if not member[column].equals(first[column]):
             row = int(np.argmax(member[column].to_numpy() != first[column].to_numpy()))
             raise ValueError(
-                f"{name} and {first_name} differ in column {column!r} at row {row + 2} of "
-                "the CSV: the members of an ensemble must predict the same events in the "
-                "same order; rerun their predictions"
+                f"{name} and {first_name} differ in column {column!r} at event {row} (row "
+                f"{row + 2} of the prediction CSV): the members of an ensemble must predict "
+                "the same events in the same order; rerun their predictions"
             )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cmsnn.dataframes import read_parquet, write_predictions_csv
+from cmsnn.dataframes import read_parquet, write_predictions
 from cmsnn.learning.export import onnx_scores, onnx_session
 from cmsnn.vocabulary import EVENT_COLUMNS, EVENT_ID_COLUMNS, SCORE_PREFIX, NetworkTask
 
@@ -64,6 +64,7 @@ def predict_files(
     model,
     events: Mapping[str, str],
     predictions: Mapping[str, str],
+    predictions_csv: Mapping[str, str],
     task: NetworkTask,
     threads: int = 1,
 ) -> None:
@@ -73,7 +74,9 @@ def predict_files(
         model: the exported model (ONNX: the input scaling and the network).
         events: ``{split: Parquet file of the split's events}``, unscaled (the network
             sees what the preselection kept).
-        predictions: ``{split: prediction CSV}`` to write, for the same splits.
+        predictions: ``{split: prediction Parquet file}`` to write, for the same
+            splits: what the workflow's later rules read.
+        predictions_csv: ``{split: prediction CSV}``: the same as CSV, for people.
         task: what the network is asked.
         threads: the job's threads.
     """
@@ -82,4 +85,4 @@ def predict_files(
         scores = predict_events(
             network, read_parquet(source), task.features, task.classification, task.class_names
         )
-        write_predictions_csv(scores, predictions[split])
+        write_predictions(scores, predictions[split], predictions_csv[split])

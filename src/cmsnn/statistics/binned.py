@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cmsnn.dataframes import read_csv_with_names, write_csv
+from cmsnn.dataframes import read_predictions, write_csv
 from cmsnn.files import write_json
 from cmsnn.preprocessing.splitting import read_shares
 from cmsnn.statistics.binning import choose_edges, failing_bins
@@ -261,7 +261,7 @@ def fit_binned_likelihood_files(
     validation and test in; its binned likelihood out.
 
     Args:
-        predictions: ``{split: prediction CSV}`` (validation and test are read).
+        predictions: ``{split: prediction Parquet file}`` (validation and test are read).
         shares: the split step's ``shares.csv``.
         histograms: the histograms of both splits on the chosen bins (CSV).
         binning: the chosen edges and the binning's warnings (JSON).
@@ -276,7 +276,7 @@ def fit_binned_likelihood_files(
         options: the config's ``statistics`` section.
         fom_options: the config's ``fom`` section (luminosity, ``f``, headline signal).
     """
-    tables = {split: read_csv_with_names(predictions[split]) for split in BINNED_SPLITS}
+    tables = {split: read_predictions(predictions[split]) for split in BINNED_SPLITS}
     fractions, _ = read_shares(shares)
     result = fit_binned_likelihood(tables, fractions, task, options, fom_options)
     for warning in result["warnings"]:

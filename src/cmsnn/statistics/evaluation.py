@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cmsnn.config.checks import check_signal_processes
-from cmsnn.dataframes import read_csv_with_names, write_csv
+from cmsnn.dataframes import read_predictions, write_csv
 from cmsnn.files import write_json
 from cmsnn.learning.metrics import weighted_auc
 from cmsnn.preprocessing.splitting import read_shares
@@ -145,7 +145,7 @@ def evaluate_model_files(
     predictions in, its numbers out. Warnings go to the log and into the files.
 
     Args:
-        predictions: ``{split: prediction CSV}``.
+        predictions: ``{split: prediction Parquet file}``.
         shares: each process's measured share of each split (the split step's
             ``shares.csv``): the yields' split fractions.
         scan: the FOM scan (CSV: one row per cut, columns per split).
@@ -159,7 +159,7 @@ def evaluate_model_files(
     classification, class_names = task.classification, task.class_names
     outputs = {"scan": scan, "evaluation": evaluation, "by_signal": by_signal}
     outputs["ks_table"] = ks_table
-    predictions = {split: read_csv_with_names(predictions[split]) for split in SPLITS}
+    predictions = {split: read_predictions(predictions[split]) for split in SPLITS}
     # Each process's measured share of each split: the yields' split fractions.
     fractions, share_warnings = read_shares(shares)
     table, numbers = evaluate_predictions(
