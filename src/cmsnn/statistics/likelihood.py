@@ -163,7 +163,7 @@ def discovery_significance(model: pyhf.Model) -> float:
     nominal = _pars(model, 1.0)
     data = model.expected_data(nominal)
     with _precise_fits():
-        q0 = _twice_nll_fixed(model, data, 0.0) + 2 * float(model.logpdf(nominal, data)[0])
+        q0 = _twice_nll_fixed(model, data, 0.0)[0] + 2 * float(model.logpdf(nominal, data)[0])
     return float(np.sqrt(max(q0, 0.0)))
 
 
@@ -183,37 +183,54 @@ def expected_limits(model: pyhf.Model) -> dict[str, float]:
     data = model.expected_data(nominal)
     best = -2 * float(model.logpdf(nominal, data)[0])
     upper = model.config.suggested_bounds()[model.config.poi_index][1]
-    cache: dict[float, float] = {}
+    # √q̃μ and the fitted parameters at every μ tried: each fit starts from the nearest
+    # μ's parameters, and each band's search from the two nearest values tried
+    tried: dict[float, tuple[float, np.ndarray]] = {0.0: (0.0, nominal)}
 
     def root_q(mu: float) -> float:
-        if mu not in cache:
-            cache[mu] = float(np.sqrt(max(_twice_nll_fixed(model, data, mu) - best, 0.0)))
-        return cache[mu]
+        if mu not in tried:
+            nearest = min(tried, key=lambda known: abs(known - mu))
+            value, pars = _twice_nll_fixed(model, data, mu, tried[nearest][1])
+            tried[mu] = (float(np.sqrt(max(value - best, 0.0))), pars)
+        return tried[mu][0]
 
     start = upper / 40  # the rough counting limit (poi_upper_bound)
     slope = root_q(start) / start  # 1/σ near the limits
     limits = {}
     for band, n_sigma in zip(LIMIT_BANDS, (2, 1, 0, -1, -2), strict=True):
         target = -n_sigma - norm.ppf(CLS_LEVEL * norm.cdf(-n_sigma))
-        limits[band] = float(_solve(root_q, target, target / slope, upper))
+        known = sorted(tried, key=lambda mu: abs(tried[mu][0] - target))[:2]
+        limits[band] = float(_solve(root_q, target, known, target / slope, upper))
     return limits
 
 
-def _twice_nll_fixed(model: pyhf.Model, data, mu: float) -> float:
-    """−2 ln L of the fit with μ fixed."""
-    _, value = pyhf.infer.mle.fixed_poi_fit(mu, data, model, return_fitted_val=True)
-    return float(value)
+def _twice_nll_fixed(model: pyhf.Model, data, mu: float, init_pars=None):
+    """−2 ln L of the fit with μ fixed, and the fitted parameters."""
+    pars, value = pyhf.infer.mle.fixed_poi_fit(
+        mu, data, model, init_pars=None if init_pars is None else _with_mu(init_pars, model, mu),
+        return_fitted_val=True,
+    )  # fmt: skip
+    return float(value), np.asarray(pars, dtype=np.float64)
 
 
-def _solve(function, target: float, guess: float, upper: float) -> float:
+def _with_mu(pars: np.ndarray, model: pyhf.Model, mu: float) -> list[float]:
+    pars = np.array(pars, dtype=np.float64)
+    pars[model.config.poi_index] = mu
+    return pars.tolist()
+
+
+def _solve(function, target: float, known, guess: float, upper: float) -> float:
     """``μ`` in (0, upper] with ``function(μ) = target`` for an increasing function:
-    secant steps from ``guess``, bisection where they leave the bracket."""
+    secant steps from the two points ``known`` (μ values already evaluated; one is
+    ``guess`` where fewer), bisection where they leave the bracket."""
     low, high = 0.0, upper
-    mu_1, f_1 = 0.0, -target
-    mu_2 = min(max(guess, upper * 1e-9), upper)
+    points = [*known, min(max(guess, upper * 1e-9), upper)][:2]
+    mu_1, f_1 = points[0], function(points[0]) - target
+    mu_2 = points[1]
     for _ in range(60):
         f_2 = function(mu_2) - target
-        low, high = (mu_2, high) if f_2 < 0 else (low, mu_2)
+        for mu, value in ((mu_1, f_1), (mu_2, f_2)):
+            low, high = (max(low, mu), high) if value < 0 else (low, min(high, mu))
         step = mu_2 - f_2 * (mu_2 - mu_1) / (f_2 - f_1) if f_2 != f_1 else 0.5 * (low + high)
         mu_1, f_1 = mu_2, f_2
         mu_2 = step if low < step < high else 0.5 * (low + high)
