@@ -20,7 +20,9 @@ from collections.abc import Callable, Mapping
 #: generation has no input). ``collect_presplit`` and ``preselect`` hold a split as
 #: ``split_events`` does, and the 2-D view of the classification reads the test
 #: events and predictions as ``plot_model`` does: they take those rules' factors (the
-#: default config runs neither).
+#: default config runs neither). The rules that read predictions read them as Parquet
+#: since issue 31, about a fifth of the CSV's size (5.0-5.1 on the embedded data, 3.7 on
+#: ``benchmarks/prediction_output.py``'s): their factors per MiB of CSV, times 5.5.
 MEMORY_PER_INPUT_MB = {
     "generate_toy_sample": 0,
     "ingest_csv": 0,
@@ -37,11 +39,11 @@ MEMORY_PER_INPUT_MB = {
     "predict": 9.5,
     "permutation_importance": 16.5,
     "write_model_card": 0,
-    "average_seed_predictions": 1,
-    "evaluate_model": 2,
-    "fit_binned_likelihood": 2.5,
-    "plot_model": 2,
-    "plot_two_dimensional_classification": 2,
+    "average_seed_predictions": 5.5,
+    "evaluate_model": 11,
+    "fit_binned_likelihood": 14,
+    "plot_model": 11,
+    "plot_two_dimensional_classification": 11,
     "plot_binned_output": 0,
     "plot_ensemble_fom_scan": 0,
     "summarise_models": 0,
