@@ -503,7 +503,7 @@ def test_config_yaml_holds_nothing_an_overlay_for_other_data_would_inherit():
         assert value == default, f"config.yaml changes the default of {'.'.join(where)}"
     config = read_config_files(ROOT / "config.yaml")
     describe_data(config, read_dataset_description(ROOT / config["data"]["toy"]["processes"]))
-    assert config["fom"]["min_background_events"] == 10 and config["training"]["epochs"] == 40
+    assert config["fom"]["min_background_events"] == 10 and config["training"]["epochs"] == 200
     assert config["fom"]["signal_processes"] == ["T2DegStop_550_520.root"]
     assert config["plots"]["units"]["Met"] == "GeV"
     assert config["preprocessing"]["balancing"] == "sqrt" and config["seeds"] == [1, 2, 3]
@@ -553,7 +553,7 @@ def test_a_changed_schema_resolves_the_same_config_again(tmp_path):
     from cmsnn.config.schema import SCHEMA_FILE, load_schema, resolved_config
 
     kept = tmp_path / "resolved.json"
-    assert resolved_config({}, ROOT, cache_file=kept)["training"]["epochs"] == 40
+    assert resolved_config({}, ROOT, cache_file=kept)["training"]["epochs"] == 200
     schema = load_schema(ROOT / SCHEMA_FILE)
     schema["properties"]["training"]["properties"]["epochs"]["default"] = 7
     (tmp_path / SCHEMA_FILE).parent.mkdir(parents=True)
