@@ -73,13 +73,13 @@ def save_figure(figure: Figure, png_path, pdf_path=None, svg_path=None) -> None:
     """Write ``figure`` as PNG (:data:`PNG_DPI`, in 256 colours: a third of the bytes
     of full colour for line art, which keeps the HTML report small) and optionally as
     PDF and SVG (vector graphics), each atomically. The figure's layout is fixed by the
-    first draw, here."""
+    PNG's drawing."""
     with hep_style(), matplotlib.rc_context({"svg.hashsalt": "cmsnn"}):
-        # The layout once, for every file: each save would run the layout engine again
-        # (positions are fractions of the figure, the same at every resolution).
-        figure.draw_without_rendering()
-        figure.set_layout_engine("none")
         write_with(png_path, lambda temporary: _write_palette_png(figure, temporary))
+        # The layout the PNG's drawing made, kept for the other files: each save would
+        # run the layout engine again (positions are fractions of the figure, the same
+        # at every resolution).
+        figure.set_layout_engine("none")
         for path, kind in ((pdf_path, "pdf"), (svg_path, "svg")):
             if path is not None:
                 write_with(
