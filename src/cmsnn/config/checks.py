@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 
+from cmsnn.config.mass_plane import mass_plane_processes
 from cmsnn.files import read_yaml
 from cmsnn.vocabulary import AUTO, CLASSIFICATIONS, OUTPUT_RANGE, RESERVED_COLUMNS, SPLITS
 
@@ -195,13 +196,26 @@ def default_balancing(classification: str) -> str:
 DATASET_KEY = "dataset"
 
 
+#: The key of a process table that stands for a plane of signal mass points.
+MASS_PLANE_KEY = "mass_plane"
+
+
 def read_process_catalogue(path) -> tuple[dict[str, dict], dict]:
     """A process table read once: ``({process name: parameters}, description)``, the
     description being what the table says of its data under ``dataset:``:
     ``signal_processes`` (the headline signal) and ``units`` (of the input variables),
-    empty where it says nothing."""
+    empty where it says nothing. A ``mass_plane:`` block stands for its mass points
+    (:mod:`cmsnn.config.mass_plane`), after the processes listed by name."""
     table = read_yaml(path)
-    processes = {name: parameters for name, parameters in table.items() if name != DATASET_KEY}
+    reserved = (DATASET_KEY, MASS_PLANE_KEY)
+    processes = {name: parameters for name, parameters in table.items() if name not in reserved}
+    if MASS_PLANE_KEY in table:
+        plane = mass_plane_processes(table[MASS_PLANE_KEY], f"{path}: {MASS_PLANE_KEY}")
+        if twice := sorted(set(plane) & set(processes)):
+            raise ValueError(
+                f"{path}: {', '.join(twice)} listed by name and in {MASS_PLANE_KEY}: keep one"
+            )
+        processes |= plane
     return processes, table.get(DATASET_KEY) or {}
 
 
