@@ -93,7 +93,7 @@ rule predict:
         f"{MODEL}/model.keras",
         expand("r/prepared/{split}.parquet", split=SPLITS),
     output:
-        [f"{MODEL}/predictions_{split}.csv" for split in SPLITS],
+        [f"{MODEL}/predictions_{split}.{kind}" for split in SPLITS for kind in ("parquet", "csv")],
     params:
         p=1,
     shell:
@@ -102,9 +102,17 @@ rule predict:
 
 rule average:
     input:
-        [f"r/{{point}}/seed-{seed}/predictions_{split}.csv" for seed in SEEDS for split in SPLITS],
+        [
+            f"r/{{point}}/seed-{seed}/predictions_{split}.parquet"
+            for seed in SEEDS
+            for split in SPLITS
+        ],
     output:
-        [f"r/{{point}}/ensemble/predictions_{split}.csv" for split in SPLITS],
+        [
+            f"r/{{point}}/ensemble/predictions_{split}.{kind}"
+            for split in SPLITS
+            for kind in ("parquet", "csv")
+        ],
     params:
         p=1,
     shell:
@@ -113,7 +121,7 @@ rule average:
 
 rule evaluate:
     input:
-        [f"{MEMBER}/predictions_{split}.csv" for split in SPLITS],
+        [f"{MEMBER}/predictions_{split}.parquet" for split in SPLITS],
     output:
         [
             f"{MEMBER}/{name}"

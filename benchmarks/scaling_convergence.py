@@ -91,7 +91,6 @@ def main() -> None:
                 classification,
                 len(class_names),
                 seed,
-                verbose=0,
             )
             seconds = time.perf_counter() - started
             scores = predict_events(

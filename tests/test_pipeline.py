@@ -118,6 +118,20 @@ def test_memory_grows_with_the_inputs_of_the_rules_that_hold_them(tmp_path):
         memory(wildcards, [str(tmp_path / "later.parquet")])
 
 
+def test_predictions_count_by_the_csv_beside_their_parquet_file(tmp_path):
+    """The factors of the rules that read predictions are per MiB of CSV: a Parquet
+    file of predictions counts as the CSV the same job wrote beside it."""
+    memory = job_resources(WANTED, "evaluate_model")["mem_mb"]
+    parquet, csv = tmp_path / "predictions_test.parquet", tmp_path / "predictions_test.csv"
+    parquet.write_bytes(b"x" * 2**20)
+    with csv.open("wb") as file:
+        file.truncate(8 * 2**20)
+    per_mb = MEMORY_PER_INPUT_MB["evaluate_model"]
+    assert memory(SimpleNamespace(), [str(parquet)]) == 2000 + math.ceil(per_mb * 8)
+    csv.unlink()  # without it, the file itself
+    assert memory(SimpleNamespace(), [str(parquet)]) == 2000 + math.ceil(per_mb * 1)
+
+
 def test_every_rule_has_its_measured_memory_factor():
     """The factors and the rules are the same set: a new rule gets its factor measured
     (benchmarks/declared_memory.py) before it runs on a cluster."""

@@ -119,21 +119,29 @@ def test_exactly_the_network_modules_import_tensorflow():
         assert "keras" in modules_loaded_with([f"cmsnn.{module}"], watched), module
 
 
-@pytest.mark.parametrize("classification", ["binary", "multiclass"])
-def test_a_compiled_epoch_is_kerass_own_steps_over_the_seeded_batches(classification):
+@pytest.mark.parametrize(
+    ("classification", "n_train", "chunk"),
+    [("binary", 203, 65_536), ("multiclass", 203, 32), ("multiclass", 50, 45)],
+)
+def test_a_compiled_epoch_is_kerass_own_steps_over_the_seeded_batches(
+    classification, n_train, chunk, monkeypatch
+):
     """Two compiled epochs give the weights, loss and accuracy of Keras' own
     ``train_on_batch`` and ``evaluate`` over the same batches (each epoch's seeded order,
-    the last batch partial), with L2, the learning-rate decay and weights; dropout is off
-    here because its masks are drawn in another order."""
+    the last batch partial; or fewer events than a batch), with L2, the learning-rate
+    decay and weights, the validation in one chunk, in chunks with a rest, and in whole
+    chunks; dropout is off here because its masks are drawn in another order."""
     import keras
 
+    from cmsnn.learning import epochs as compiled_epochs
     from cmsnn.learning.callbacks import epoch_order
     from cmsnn.learning.epochs import CompiledEpochs
     from cmsnn.learning.model import build_model, learning_rate_schedule
     from cmsnn.learning.training import _arrays
 
+    monkeypatch.setattr(compiled_epochs, "VALIDATION_CHUNK", chunk)
     settings = SETTINGS | {"dropout": 0.0}
-    train, validation = events(203, 1), events(90, 2)  # 203 = 3 batches of 64 + 11
+    train, validation = events(n_train, 1), events(90, 2)  # 203 = 3 batches of 64 + 11
     n_classes = 3
     x, y, w = _arrays(train, FEATURES, classification, n_classes)
     x_val, y_val, w_val = _arrays(validation, FEATURES, classification, n_classes)
@@ -154,7 +162,7 @@ def test_a_compiled_epoch_is_kerass_own_steps_over_the_seeded_batches(classifica
                                              return_dict=True)  # fmt: skip
             losses.append(float(result["loss"])), accuracies.append(float(result["accuracy"]))
             sizes.append(len(batch)), weights.append(w[batch].sum())
-        assert sizes == [64, 64, 64, 11]
+        assert sizes == ([64, 64, 64, 11] if n_train == 203 else [50])
         # train_on_batch reports each batch's; fit the size- (weight-) weighted means
         assert logs["loss"] == pytest.approx(np.average(losses, weights=sizes), rel=1e-5)
         assert logs["accuracy"] == pytest.approx(np.average(accuracies, weights=weights), rel=1e-5)

@@ -40,7 +40,7 @@ rule predict:
         **{split: selected_split(split) for split in SPLITS},
         model=f"{PATHS.model}/model.onnx",
     output:
-        # Parquet for the later rules (read 4x faster), the CSV beside it for people
+        # Parquet for the later rules (a quarter of the size), the CSV beside it for people
         **{split: f"{PATHS.model}/predictions_{split}.parquet" for split in SPLITS},
         **{f"{split}_csv": f"{PATHS.model}/predictions_{split}.csv" for split in SPLITS},
     log:

@@ -23,6 +23,11 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
+#: The losses a model may be compiled with (``cmsnn.learning.model.build_model``'s).
+LOSSES = {
+    "binary_crossentropy": keras.losses.BinaryCrossentropy,
+    "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
+}
 #: Events per compiled chunk of the validation (forward only): large enough that a
 #: chunk costs more than its call, small enough for the layers' activations.
 VALIDATION_CHUNK = 65_536
@@ -45,12 +50,12 @@ class CompiledEpochs:
         self.model = model
         self.batch_size = batch_size
         self.n_train, self.n_validation = len(train[0]), len(validation[0])
-        if classification == "binary":
-            self.loss = keras.losses.BinaryCrossentropy()
-            self.matches = _binary_matches
-        else:
-            self.loss = keras.losses.CategoricalCrossentropy()
-            self.matches = _class_matches
+        # the compiled loss, reduced over a batch as compile() wraps it (sum over the
+        # batch's events of loss times weight, divided by their number)
+        if model.loss not in LOSSES:
+            raise ValueError(f"the compiled epochs train with {sorted(LOSSES)}, not {model.loss!r}")
+        self.loss = LOSSES[model.loss]()
+        self.matches = _binary_matches if classification == "binary" else _class_matches
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         backend = keras.backend.backend()
@@ -139,11 +144,12 @@ class _TensorFlowEpochs:
         tf = self.tf
         size = self.owner.batch_size
         n_full, n_rest = _batches(self.owner.n_train, size)
-        full = tf.reshape(order[: n_full * size], [n_full, size])
         sums = tf.zeros([3])
-        for index in tf.range(n_full):
-            batch = full[index]
-            sums += self._step(tf.gather(x, batch), tf.gather(y, batch), tf.gather(w, batch))
+        if n_full:  # (a loop over no batch would still be compiled, with empty slices)
+            full = tf.reshape(order[: n_full * size], [n_full, size])
+            for index in tf.range(n_full):
+                batch = full[index]
+                sums += self._step(tf.gather(x, batch), tf.gather(y, batch), tf.gather(w, batch))
         if n_rest:
             rest = order[n_full * size :]
             sums += self._step(tf.gather(x, rest), tf.gather(y, rest), tf.gather(w, rest))
@@ -222,13 +228,15 @@ class _JaxEpochs:
     def _epoch(self, state, x, y, w, order):
         size = self.owner.batch_size
         n_full, n_rest = _batches(self.owner.n_train, size)
-        full = order[: n_full * size].reshape(n_full, size)
 
         def body(state, batch):
             return self._step(state, x[batch], y[batch], w[batch])
 
-        state, sums = self.jax.lax.scan(body, state, full)
-        sums = sums.sum(axis=0)
+        sums = keras.ops.zeros([3])
+        if n_full:
+            full = order[: n_full * size].reshape(n_full, size)
+            state, batch_sums = self.jax.lax.scan(body, state, full)
+            sums = batch_sums.sum(axis=0)
         if n_rest:
             rest = order[n_full * size :]
             state, last = self._step(state, x[rest], y[rest], w[rest])

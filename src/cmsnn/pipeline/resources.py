@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping
 #: ``split_events`` does, and the 2-D view of the classification reads the test
 #: events and predictions as ``plot_model`` does: they take those rules' factors (the
 #: default config runs neither). The rules that read predictions read them as Parquet
-#: since issue 31, about a fifth of the CSV's size (5.0-5.1 on the embedded data, 3.7 on
-#: ``benchmarks/prediction_output.py``'s): their factors per MiB of CSV, times 5.5.
+#: since issue 31; their memory still counts the CSV written beside each (the factors
+#: are per MiB of it, whatever the Parquet file's compression).
 MEMORY_PER_INPUT_MB = {
     "generate_toy_sample": 0,
     "ingest_csv": 0,
@@ -39,11 +39,11 @@ MEMORY_PER_INPUT_MB = {
     "predict": 9.5,
     "permutation_importance": 16.5,
     "write_model_card": 0,
-    "average_seed_predictions": 5.5,
-    "evaluate_model": 11,
-    "fit_binned_likelihood": 14,
-    "plot_model": 11,
-    "plot_two_dimensional_classification": 11,
+    "average_seed_predictions": 1,
+    "evaluate_model": 2,
+    "fit_binned_likelihood": 2.5,
+    "plot_model": 2,
+    "plot_two_dimensional_classification": 2,
     "plot_binned_output": 0,
     "plot_ensemble_fom_scan": 0,
     "summarise_models": 0,
@@ -100,6 +100,18 @@ def memory_from_inputs(base_mb: int, per_input_mb: float) -> Callable:
         # event loop per call, a fifth of a 1000-point grid's planning. A file not there
         # yet (a dry run) raises FileNotFoundError, which Snakemake shows as <TBD> and
         # asks again once it is.
-        return base_mb + math.ceil(per_input_mb * sum(os.stat(f).st_size for f in input) / 2**20)
+        return base_mb + math.ceil(per_input_mb * sum(map(_measured_size, input)) / 2**20)
 
     return memory
+
+
+def _measured_size(path: str) -> int:
+    """The bytes of an input as the memory factors count them: a Parquet file of
+    predictions by the CSV written beside it (the factors were measured per MiB of CSV;
+    the compressed Parquet file's share of the table in memory depends on how much its
+    text columns repeat), any other file by itself."""
+    if path.endswith(".parquet") and os.path.basename(path).startswith("predictions_"):
+        beside = path.removesuffix(".parquet") + ".csv"
+        if os.path.exists(beside):
+            return os.stat(beside).st_size
+    return os.stat(path).st_size

@@ -175,8 +175,10 @@ def expected_limits(model: pyhf.Model) -> dict[str, float]:
     directly: on the background-only Asimov data the expected CLs of band ``N`` at μ
     depends on μ only through ``√q̃μ,A``, and is ``Φ(−(N + √q̃μ,A)) / Φ(−N)``; so each
     band's limit is where ``√q̃μ,A`` reaches ``−N − Φ⁻¹(α·Φ(−N))``, found by a secant
-    search on ``√q̃μ,A(μ)`` (nearly linear in μ). The unconditional fit to those data is
-    known (μ = 0 and the nominal nuisance parameters), so each point costs one fit.
+    search on ``√q̃μ,A(μ)`` (nearly linear in μ) inside a bracket of the values tried,
+    each fit starting from the parameters of the nearest μ tried. The unconditional fit
+    to those data is known (μ = 0 and the nominal nuisance parameters), so each point
+    costs one fit.
     ``tests/test_likelihood.py`` checks the limits against pyhf's own ``upper_limit``.
     """
     nominal = _pars(model, 0.0)
@@ -194,13 +196,23 @@ def expected_limits(model: pyhf.Model) -> dict[str, float]:
             tried[mu] = (float(np.sqrt(max(value - best, 0.0))), pars)
         return tried[mu][0]
 
-    start = upper / 40  # the rough counting limit (poi_upper_bound)
-    slope = root_q(start) / start  # 1/σ near the limits
+    def bracket(target: float) -> dict[float, float]:
+        """The values tried, with one at least ``target``: √q̃μ,A is nearly linear in μ,
+        so a fifth beyond the straight line through 0 and the highest μ tried."""
+        while max(value for value, _ in tried.values()) < target:
+            top = max(tried)
+            if top >= upper:
+                raise RuntimeError(f"no expected limit found below mu = {upper:g}")
+            value = tried[top][0]
+            guess = 1.2 * top * target / value if value > 0 else 10 * top
+            root_q(min(upper, max(guess, 1.1 * top)))
+        return {mu: value for mu, (value, _) in tried.items()}
+
+    root_q(upper / 40)  # near the limits: the rough counting limit (poi_upper_bound)
     limits = {}
     for band, n_sigma in zip(LIMIT_BANDS, (2, 1, 0, -1, -2), strict=True):
         target = -n_sigma - norm.ppf(CLS_LEVEL * norm.cdf(-n_sigma))
-        known = sorted(tried, key=lambda mu: abs(tried[mu][0] - target))[:2]
-        limits[band] = float(_solve(root_q, target, known, target / slope, upper))
+        limits[band] = float(_solve(root_q, target, bracket(target)))
     return limits
 
 
@@ -219,24 +231,25 @@ def _with_mu(pars: np.ndarray, model: pyhf.Model, mu: float) -> list[float]:
     return pars.tolist()
 
 
-def _solve(function, target: float, known, guess: float, upper: float) -> float:
-    """``μ`` in (0, upper] with ``function(μ) = target`` for an increasing function:
-    secant steps from the two points ``known`` (μ values already evaluated; one is
-    ``guess`` where fewer), bisection where they leave the bracket."""
-    low, high = 0.0, upper
-    points = [*known, min(max(guess, upper * 1e-9), upper)][:2]
-    mu_1, f_1 = points[0], function(points[0]) - target
-    mu_2 = points[1]
+def _solve(function, target: float, tried: Mapping[float, float]) -> float:
+    """``μ`` with ``function(μ) = target`` for an increasing function, given its values
+    ``tried`` (at least one below and one above the target): secant steps from the two
+    tried values nearest the target, inside the bracket the tried values make,
+    bisection where a step leaves it."""
+    below = [mu for mu, value in tried.items() if value < target]
+    above = [mu for mu, value in tried.items() if value >= target]
+    low, high = max(below), min(above)
+    mu_1, mu_2 = sorted(tried, key=lambda mu: abs(tried[mu] - target))[:2]
+    f_1 = function(mu_1) - target
     for _ in range(60):
         f_2 = function(mu_2) - target
-        for mu, value in ((mu_1, f_1), (mu_2, f_2)):
-            low, high = (max(low, mu), high) if value < 0 else (low, min(high, mu))
+        low, high = (max(low, mu_2), high) if f_2 < 0 else (low, min(high, mu_2))
         step = mu_2 - f_2 * (mu_2 - mu_1) / (f_2 - f_1) if f_2 != f_1 else 0.5 * (low + high)
         mu_1, f_1 = mu_2, f_2
         mu_2 = step if low < step < high else 0.5 * (low + high)
         if abs(mu_2 - mu_1) <= LIMIT_RTOL * mu_2:
             return mu_2
-    raise RuntimeError(f"no expected limit found below mu = {upper:g}")
+    raise RuntimeError(f"the expected limit did not converge between mu = {low:g} and {high:g}")
 
 
 def _pars(model: pyhf.Model, mu: float) -> np.ndarray:
