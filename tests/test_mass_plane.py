@@ -116,9 +116,9 @@ def test_a_point_listed_by_name_and_in_the_plane_is_refused(tmp_path):
         read_process_catalogue(path)
 
 
-def test_a_run_on_the_plane_generates_and_evaluates_every_point(tmp_path):
-    """The command of the table's header plans one toy sample per process and the FOM of
-    every point (each model's fom_by_signal.csv)."""
+def test_a_run_on_the_plane_plans_every_point(tmp_path):
+    """The command of the table's header plans one toy sample per process (28: the
+    plane's 18 points and the 10 backgrounds) and the default grid's six networks."""
     workdir = make_workdir(tmp_path, yaml.safe_load((ROOT / "config.yaml").read_text()))
     jobs = planned_jobs(
         workdir, "--config", "data={toy: {processes: resources/toy_massplane.yaml}}"
