@@ -274,6 +274,13 @@ def test_progress_lines_come_at_most_every_interval_with_an_estimate_of_the_time
     ]  # fmt: skip
     assert lines[0].endswith("4 s so far, about 6 min 36 s left")
     assert lines[-1].endswith("6 min 40 s so far, done")
+    # with early stopping the time left is a ceiling, and the line says so
+    keeper.patience, stream = 10, io.StringIO()
+    progress = ProgressReport("p/seed-1", 100, 30, keeper, stream=stream, clock=lambda: now[0])
+    progress.on_epoch_begin(0)
+    now[0] += 4.0
+    progress.on_epoch_end(0, {"val_loss": 0.5})
+    assert stream.getvalue().rstrip().endswith("4 s so far, at most about 6 min 36 s left")
 
 
 def test_a_gpu_given_but_unused_is_named():

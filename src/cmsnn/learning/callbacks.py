@@ -157,9 +157,18 @@ class ProgressReport(keras.callbacks.Callback):
             f"{(logs or {}).get('val_loss', float('nan')):.4g} (best "
             f"{self.keeper.best_val_loss:.4g} at epoch {self.keeper.best_epoch}), "
             f"{_duration(elapsed)} so far"
-            + (f", about {_duration(left)} left" if not last else ", done")
+            + (
+                f", {_left_words(getattr(self.keeper, 'patience', 0))} {_duration(left)} left"
+                if not last
+                else ", done"
+            )
         )
         print(line, file=self.stream or console(), flush=True)
+
+
+def _left_words(patience) -> str:
+    """With early stopping the epochs left are a ceiling: the training may stop sooner."""
+    return "at most about" if patience else "about"
 
 
 def _duration(seconds: float) -> str:
