@@ -12,11 +12,13 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from matplotlib.collections import PolyCollection
 from matplotlib.container import ErrorbarContainer
 from matplotlib.patches import StepPatch
 from test_plots import FULL_LABEL, draw, label_parts, overlapping_texts
 
+from cmsnn.config.mass_plane import mass_plane_processes
 from cmsnn.figures.binned import (
     plot_binned_output,
     plot_binned_output_files,
@@ -26,6 +28,7 @@ from cmsnn.figures.binned import (
     visible_scale,
 )
 from cmsnn.figures.style import LABEL_GAP_POINTS
+from snakemake_runs import ROOT
 
 CLASSES = ["Stop", "WJets", "TTJets", "ZInv"]
 EDGES = np.array([0.0, 0.3, 0.55, 0.75, 0.9, 1.0])
@@ -265,6 +268,28 @@ def test_one_grid_point_gets_one_panel():
     table = by_signal_table()
     figure = plot_limits_by_signal(table[table["grid_point"] == POINTS[0]])
     assert len(figure.axes) == 1
+
+
+@pytest.mark.parametrize("plot", [plot_limits_by_signal, plot_binned_z_by_signal])
+def test_a_mass_plane_stacks_its_wide_panels_and_a_few_points_sit_side_by_side(plot):
+    """The embedded mass plane's 18 points make panels of 26 inches: one above the
+    other (the figure at most 30 inches wide); the three tutorial points side by side."""
+    few = plot(by_signal_table())
+    few.draw_without_rendering()  # the layout places the panels
+    assert [axes.get_position().y0 for axes in few.axes][0] == pytest.approx(
+        few.axes[1].get_position().y0
+    )
+    processes = yaml.safe_load((ROOT / "resources/toy_massplane.yaml").read_text())
+    plane = mass_plane_processes(processes["mass_plane"])
+    template = by_signal_table().iloc[[0, 3]]
+    table = pd.concat([template.assign(signal_process=name) for name in plane], ignore_index=True)
+    figure = plot(table)
+    figure.draw_without_rendering()
+    assert figure.get_size_inches()[0] <= 30
+    first, second = figure.axes[:2]
+    assert first.get_position().x0 == pytest.approx(second.get_position().x0)
+    assert first.get_position().y0 > second.get_position().y1
+    assert len(first.get_xticklabels()) == 18
 
 
 SERIES = {"Binned Z": "binned_z_test", "Cut-based Z at the chosen cut": "fom_test_at_best_cut"}

@@ -214,6 +214,10 @@ def _mean_and_error(rows: pd.DataFrame, column: str) -> tuple[np.ndarray, np.nda
     return rows[f"{column}_mean"].to_numpy(dtype=float), std.fillna(0.0).to_numpy(dtype=float)
 
 
+#: Inches: the panels of the figures by signal point go side by side up to this width.
+MAX_FIGURE_WIDTH = 30.0
+
+
 def _by_signal_panels(table: pd.DataFrame, draw, label: ExperimentLabel) -> Figure:
     """One panel per grid point with the signal points in mass order on x, each drawn by
     ``draw(axes, rows, x)``; the grid point named inside its panel's top left corner,
@@ -221,11 +225,11 @@ def _by_signal_panels(table: pd.DataFrame, draw, label: ExperimentLabel) -> Figu
     order = signal_point_order(table["signal_process"])
     positions = {name: index for index, name in enumerate(order)}
     points = list(dict.fromkeys(table["grid_point"]))
-    columns = min(len(points), 3)
+    width = max(6.0, 1.3 * len(order) + 2.5)
+    # many signal points (a mass plane) make wide panels: one above the other then
+    columns = max(1, min(len(points), 3, int(MAX_FIGURE_WIDTH // width)))
     with hep_style(GRID_STYLE):
-        figure, panels = panel_grid(
-            len(points), columns, panel_size=(max(6.0, 1.3 * len(order) + 2.5), 6.5)
-        )
+        figure, panels = panel_grid(len(points), columns, panel_size=(width, 6.5))
         for axes, point in zip(panels, points, strict=True):
             rows = table[table["grid_point"] == point]
             rows = rows.assign(position=rows["signal_process"].map(positions))
