@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyhf
 
 from cmsnn.dataframes import read_predictions, write_csv
 from cmsnn.files import write_json
@@ -304,6 +305,7 @@ def fit_binned_likelihood_files(
         ("class_norms", workspace_class_norms, datacard_class_norms, shapes_class_norms),
     ):
         spec = result["workspaces"][model]
+        pyhf.schema.validate(spec, "workspace.json")  # what pyhf will read must be valid
         write_json(spec, spec_path)
         for note in write_datacard(spec, result["edges"], card, card_shapes):
             log.info("%s: %s", card, note)

@@ -62,27 +62,25 @@ def score_histograms(
     )
     # the top edge belongs to the last bin (a score of exactly 1.0 is counted)
     index = np.clip(np.searchsorted(edges, score, side="right") - 1, 0, len(edges) - 2)
-    rows = []
-    processes = predictions[["process", "class"]].drop_duplicates().sort_values("process")
-    for process, class_name in processes.itertuples(index=False):
-        mask = (predictions["process"] == process).to_numpy()
-        sumw = np.bincount(index[mask], weights[mask], minlength=len(edges) - 1)
-        sumw2 = np.bincount(index[mask], weights[mask] ** 2, minlength=len(edges) - 1)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "process": process,
-                    "class": class_name,
-                    "bin": np.arange(len(edges) - 1),
-                    "low": edges[:-1],
-                    "high": edges[1:],
-                    "sumw": sumw,
-                    "sumw2": sumw2,
-                }
-            )
-        )
-    columns = list(HISTOGRAM_COLUMNS)
-    return pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
+    # one pass over the events: each process's bins are a block of one bincount
+    codes, processes = pd.factorize(predictions["process"], sort=True)
+    if not len(processes):
+        return pd.DataFrame(columns=list(HISTOGRAM_COLUMNS))
+    n_bins = len(edges) - 1
+    flat = codes * n_bins + index
+    size = len(processes) * n_bins
+    first = np.unique(codes, return_index=True)[1]
+    return pd.DataFrame(
+        {
+            "process": np.repeat(np.asarray(processes, dtype=object), n_bins),
+            "class": np.repeat(predictions["class"].to_numpy(dtype=object)[first], n_bins),
+            "bin": np.tile(np.arange(n_bins), len(processes)),
+            "low": np.tile(edges[:-1], len(processes)),
+            "high": np.tile(edges[1:], len(processes)),
+            "sumw": np.bincount(flat, weights, minlength=size),
+            "sumw2": np.bincount(flat, weights**2, minlength=size),
+        }
+    )[list(HISTOGRAM_COLUMNS)]
 
 
 def rebin(histograms: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
