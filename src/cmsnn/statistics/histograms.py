@@ -105,7 +105,10 @@ def rebin(histograms: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
 
 def totals(histograms: pd.DataFrame, processes) -> tuple[np.ndarray, np.ndarray]:
     """``(Σw, Σw²)`` per bin of the sum of ``processes``."""
-    chosen = histograms[histograms["process"].isin(list(processes))]
-    n_bins = int(histograms["bin"].max()) + 1 if len(histograms) else 0
-    sums = chosen.groupby("bin")[["sumw", "sumw2"]].sum().reindex(range(n_bins), fill_value=0.0)
-    return sums["sumw"].to_numpy(), sums["sumw2"].to_numpy()
+    chosen = histograms["process"].isin(list(processes)).to_numpy()
+    bins = histograms["bin"].to_numpy()
+    n_bins = int(bins.max()) + 1 if len(bins) else 0
+    return tuple(
+        np.bincount(bins[chosen], histograms[column].to_numpy()[chosen], minlength=n_bins)
+        for column in ("sumw", "sumw2")
+    )
