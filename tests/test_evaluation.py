@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import confusion_matrix, roc_auc_score
+from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
 
 from cmsnn.learning.metrics import (
     ROC_POINTS_DRAWN,
@@ -71,6 +71,27 @@ def test_weighted_auc_matches_sklearn_and_pair_counting():
     assert 0.6 < auc < 1.0
     # the weights matter: unweighted is a different number
     assert auc != pytest.approx(roc_auc_score(is_signal, scores), abs=1e-6)
+
+
+@pytest.mark.parametrize("negative_share", [0.0, 0.2])
+def test_the_roc_curve_is_scikit_learns(negative_share):
+    """The curve is computed here (scikit-learn's import costs more than the curve) and
+    is scikit-learn's ``roc_curve`` point for point: ties in the scores, negative
+    weights, one point per distinct score."""
+    rng = np.random.default_rng(5)
+    predictions = random_predictions(rng, 700, "binary")
+    predictions["score_Signal"] = np.round(predictions["score_Signal"], 2)  # ties
+    negative = rng.uniform(size=len(predictions)) < negative_share
+    predictions["weight"] = np.where(negative, -1.0, 1.0) * predictions["weight"]
+    fpr, tpr, area = roc_curve_of(predictions, "Signal")
+    expected_fpr, expected_tpr, _ = roc_curve(
+        (predictions["class"] == "Signal").to_numpy(), predictions["score_Signal"].to_numpy(),
+        sample_weight=predictions["weight"].to_numpy(), drop_intermediate=False,
+    )  # fmt: skip
+    assert len(fpr) == len(np.unique(predictions["score_Signal"])) + 1
+    np.testing.assert_allclose(fpr, expected_fpr, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(tpr, expected_tpr, rtol=1e-12, atol=1e-15)
+    assert area == pytest.approx(float(np.trapezoid(expected_tpr, expected_fpr)), rel=1e-12)
 
 
 def test_weighted_auc_perfect_separation():

@@ -18,7 +18,12 @@ from scipy.stats import norm
 from cmsnn.statistics.binned import fit_binned_likelihood
 from cmsnn.statistics.binning import choose_edges, failing_bins
 from cmsnn.statistics.histograms import fine_edges, rebin, score_histograms
-from cmsnn.statistics.likelihood import expected_numbers, workspace_spec
+from cmsnn.statistics.likelihood import (
+    BACKGROUND_MODELS,
+    FixedPoiFits,
+    expected_numbers,
+    workspace_spec,
+)
 from cmsnn.statistics.significance import asimov_significance
 from cmsnn.vocabulary import NetworkTask
 
@@ -116,6 +121,29 @@ def test_several_bins_give_the_numbers_of_a_hand_built_pyhf_model(model):
     limits = [numbers[f"limit_{band}"] for band in ("minus2", "minus1", "median", "plus1", "plus2")]
     assert limits == pytest.approx([float(value) for value in expected], rel=1e-3)
     assert limits == sorted(limits)
+
+
+@pytest.mark.parametrize("model", BACKGROUND_MODELS)
+@pytest.mark.parametrize("mu", [0.0, 0.4, 3.0])
+def test_the_fits_reach_the_minimum_of_pyhfs_own_fit(model, mu):
+    """The fits the numbers are made of (SLSQP given the gradient from one batched
+    likelihood call, on rescaled parameters) reach pyhf's own ``fixed_poi_fit``'s
+    minimum of ``−2 ln L`` and its parameters, on signal-plus-background data, where μ
+    other than 1 pulls the nuisance parameters."""
+    fits = FixedPoiFits(ours(model))
+    pdf = fits.model
+    nominal = np.asarray(pdf.config.suggested_init(), dtype=np.float64)
+    nominal[pdf.config.poi_index] = 1.0
+    data = pdf.expected_data(nominal)
+    previous = pyhf.get_backend()
+    pyhf.set_backend("numpy", pyhf.optimize.scipy_optimizer(tolerance=1e-14))
+    try:
+        pars, twice_nll = pyhf.infer.mle.fixed_poi_fit(mu, data, pdf, return_fitted_val=True)
+    finally:
+        pyhf.set_backend(*previous)
+    ours_twice_nll, ours_pars = fits.fit(data, mu, nominal, tolerance=1e-14)
+    assert ours_twice_nll == pytest.approx(float(twice_nll), rel=1e-10)
+    assert ours_pars == pytest.approx(np.asarray(pars), abs=1e-4)
 
 
 def test_the_class_normalisations_are_profiled_by_the_side_bins():

@@ -10,16 +10,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix, roc_curve
 
 
 def weighted_auc(predictions: pd.DataFrame, signal_class: str) -> float:
     """Area under the ROC curve of the signal output, signal class against all other
     events, each event weighted by its physics weight.
 
-    The ROC curve comes from scikit-learn; the area is integrated directly, because
-    ``sklearn.metrics.auc`` refuses the non-monotonic curves that negative weights
-    (NLO samples) produce.
+    The area is integrated directly, because ``sklearn.metrics.auc`` refuses the
+    non-monotonic curves that negative weights (NLO samples) produce.
     """
     return roc_curve_of(predictions, signal_class)[2]
 
@@ -28,13 +26,25 @@ def roc_curve_of(
     predictions: pd.DataFrame, target_class: str
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Weighted ROC curve of ``score_<target_class>``, that class against all others:
-    ``(false positive rate, true positive rate, area)``."""
-    false_positive_rate, true_positive_rate, _ = roc_curve(
-        (predictions["class"] == target_class).to_numpy(),
-        predictions[f"score_{target_class}"].to_numpy(),
-        sample_weight=predictions["weight"].to_numpy(),
-        drop_intermediate=False,
-    )
+    ``(false positive rate, true positive rate, area)``, one point per distinct score
+    after ``(0, 0)``.
+
+    The curve of ``sklearn.metrics.roc_curve(..., drop_intermediate=False)``, computed
+    as it computes it (``tests/test_evaluation.py`` checks them equal): importing
+    scikit-learn costs 1.4 s of CPU here, more than the three jobs per model that need a
+    curve spend on it (``python -X importtime -c "import sklearn.metrics"``)."""
+    score = predictions[f"score_{target_class}"].to_numpy()
+    order = np.argsort(score, kind="mergesort")[::-1]
+    score = score[order]
+    positive = (predictions["class"] == target_class).to_numpy()[order]
+    weight = predictions["weight"].to_numpy(dtype=np.float64)[order]
+    # the last event of each distinct score: the curve's points, the highest score first
+    ends = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1] if len(score) else []
+    true_positives = np.r_[0.0, np.cumsum(weight * positive)[ends]]
+    false_positives = np.r_[0.0, np.cumsum(weight * ~positive)[ends]]
+    with np.errstate(divide="ignore", invalid="ignore"):  # NaN without one of the two
+        false_positive_rate = false_positives / false_positives[-1]
+        true_positive_rate = true_positives / true_positives[-1]
     area = float(np.trapezoid(true_positive_rate, false_positive_rate))
     return false_positive_rate, true_positive_rate, area
 
@@ -97,6 +107,8 @@ def weighted_confusion_matrix(
         predicted = np.where(
             predictions[f"score_{signal}"] > SIGNAL_OUTPUT_THRESHOLD, signal, "background"
         )
+    from sklearn.metrics import confusion_matrix  # only the figures need it
+
     matrix = confusion_matrix(
         true, predicted, labels=labels, sample_weight=predictions["weight"], normalize="true"
     )
