@@ -24,13 +24,21 @@ OUTPUT_RANGE = (0.0, 1.0)
 #: ``fom.cut_min``/``cut_max`` value asking for the range from the validation signal.
 AUTO = "auto"
 
-#: Column names the pipeline adds; input features may not use them.
 #: Where each event came from: the input file as configured, and the event's 0-based
 #: entry in it (the data row of a CSV, header not counted; the entry of a ROOT tree).
 #: They travel with the event to the prediction files, so that those join back to the
 #: inputs (``pd.read_csv(source_file).iloc[source_entry]``), as TMVA's friend trees do.
 EVENT_ID_COLUMNS = ("source_file", "source_entry")
-RESERVED_COLUMNS = ("weight", "process", "class", "class_index", *EVENT_ID_COLUMNS)
+#: The extra inputs of a parametrised network (``training.parametrised``): the masses of
+#: the signal point it is asked about, in GeV (``<model>_<m1>_<m2>``'s m1 and m2).
+MASS_INPUTS = ("signal_mass_1", "signal_mass_2")
+#: The column of a parametrised network's table of the non-signal events at every signal
+#: point (``at_mass_points_<split>.parquet``): the point (its process) they were asked at.
+MASS_POINT = "mass_point"
+#: Column names the pipeline adds; input features may not use them.
+RESERVED_COLUMNS = (
+    "weight", "process", "class", "class_index", *EVENT_ID_COLUMNS, *MASS_INPUTS, MASS_POINT,
+)  # fmt: skip
 
 #: Columns of the process table.
 PROCESS_TABLE_COLUMNS = ("process", "class", "events", "sum_of_weights")
@@ -66,7 +74,7 @@ def parse_signal_point(process: str) -> dict:
 WARNING_SEPARATOR = " | "
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class NetworkTask:
     """What the network is asked: one sigmoid output (``binary``: the first class is
     the signal, all others background) or a softmax over the classes (``multiclass``),
@@ -79,11 +87,18 @@ class NetworkTask:
     ('Signal', 1, ['score_Signal'])
     >>> NetworkTask("multiclass", ["S", "W", "tt"], ["Met"]).score_columns
     ['score_S', 'score_W', 'score_tt']
+
+    A parametrised network (``training.parametrised``) takes the signal point's masses
+    after the variables:
+
+    >>> NetworkTask("binary", ["S", "B"], ["Met"], mass_inputs=MASS_INPUTS).inputs
+    ('Met', 'signal_mass_1', 'signal_mass_2')
     """
 
     classification: str
     class_names: tuple[str, ...]
     features: tuple[str, ...]
+    mass_inputs: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.classification not in CLASSIFICATIONS:
@@ -92,6 +107,26 @@ class NetworkTask:
             )
         object.__setattr__(self, "class_names", tuple(self.class_names))
         object.__setattr__(self, "features", tuple(self.features))
+        object.__setattr__(self, "mass_inputs", tuple(self.mass_inputs))
+
+    def __repr__(self) -> str:
+        # as before the masses existed, so that the jobs of an unparametrised network
+        # do not rerun
+        masses = f", mass_inputs={self.mass_inputs!r}" if self.mass_inputs else ""
+        return (
+            f"NetworkTask(classification={self.classification!r}, "
+            f"class_names={self.class_names!r}, features={self.features!r}{masses})"
+        )
+
+    @property
+    def parametrised(self) -> bool:
+        """Whether the network takes the signal point's masses."""
+        return bool(self.mass_inputs)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The network's inputs: the variables, then the masses of a parametrised one."""
+        return self.features + self.mass_inputs
 
     @property
     def signal_class(self) -> str:

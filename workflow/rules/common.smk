@@ -44,7 +44,7 @@ from cmsnn.pipeline.report import (
     report_command,
 )
 from cmsnn.pipeline.resources import job_resources
-from cmsnn.vocabulary import BALANCING_SCHEMES, SCALING_METHODS, SPLITS, NetworkTask
+from cmsnn.vocabulary import BALANCING_SCHEMES, MASS_INPUTS, SCALING_METHODS, SPLITS, NetworkTask
 
 # The conda environments install this package from here (envs/*.yaml: -e ${CMSNN_WORKFLOW_DIR}).
 os.environ["CMSNN_WORKFLOW_DIR"] = str(Path(workflow.basedir).resolve())
@@ -110,8 +110,16 @@ check_cut_range(config["fom"]["cut_min"], config["fom"]["cut_max"], config["fom"
 GRID = expand_grid(config["grid"])
 SEEDS = config["seeds"]
 CLASS_NAMES = [entry["name"] for entry in config["classes"]]
+#: A parametrised network (training.parametrised): the signal point's masses are inputs,
+#: and the non-signal events are predicted at every signal point too.
+PARAMETRISED = config["training"]["parametrised"]
 #: What the network is asked: one value for every rule that needs to know.
-TASK = NetworkTask(config["classification"], CLASS_NAMES, config["data"]["features"])
+TASK = NetworkTask(
+    config["classification"],
+    CLASS_NAMES,
+    config["data"]["features"],
+    mass_inputs=MASS_INPUTS if PARAMETRISED else (),
+)
 #: Every path of the run (rules write ``PATHS.model``, never a path of their own) and
 #: its models: one per grid point and seed.
 PATHS = ResultPaths(config["results"])
@@ -252,6 +260,38 @@ def member_outputs(filename):
 def member_predictions(split):
     """The predictions of every seed of the wildcards' grid point, for the ensemble."""
     return member_outputs(f"predictions_{split}.parquet")
+
+
+def at_mass_points(folder, splits=SPLITS):
+    """A parametrised network's tables of its non-signal events at every signal point,
+    ``{at_mass_points_<split>: file}``; none for another network."""
+    if not PARAMETRISED:
+        return {}
+    return {
+        f"at_mass_points_{split}": f"{folder}/at_mass_points_{split}.parquet" for split in splits
+    }
+
+
+def member_at_mass_points():
+    """Every seed's tables at the mass points, for the ensemble; none if unparametrised."""
+    if not PARAMETRISED:
+        return {}
+    return {
+        f"at_mass_points_{split}": member_outputs(f"at_mass_points_{split}.parquet")
+        for split in SPLITS
+    }
+
+
+def mass_point_params():
+    """What the predictions of a parametrised network need: the masses given in the
+    config and the headline point; nothing for another network (so its jobs keep their
+    params)."""
+    if not PARAMETRISED:
+        return {}
+    return {
+        "signal_masses": config["training"]["signal_masses"],
+        "headline": config["fom"]["signal_processes"],
+    }
 
 
 def figure(name, stem, caption, category, subcategory):

@@ -43,6 +43,7 @@ rule predict:
         # Parquet for the later rules (a quarter of the size), the CSV beside it for people
         **{split: f"{PATHS.model}/predictions_{split}.parquet" for split in SPLITS},
         **{f"{split}_csv": f"{PATHS.model}/predictions_{split}.csv" for split in SPLITS},
+        **at_mass_points(PATHS.model),
     log:
         f"{RESULTS}/logs/predict/{{point}}/seed-{{seed}}.log",
     benchmark:
@@ -53,6 +54,7 @@ rule predict:
     resources:
         **job_resources(config["resources"]["prediction"], "predict"),
     params:
+        **mass_point_params(),
         code=code_version("learning.prediction"),
         task=TASK,
     script:
@@ -87,12 +89,14 @@ rule permutation_importance:
 rule average_seed_predictions:
     """A grid point's seed ensemble: the mean of its seeds' outputs, event by event."""
     input:
+        **member_at_mass_points(),
         train=member_predictions("train"),
         validation=member_predictions("validation"),
         test=member_predictions("test"),
     output:
         **{split: f"{PATHS.ensemble}/predictions_{split}.parquet" for split in SPLITS},
         **{f"{split}_csv": f"{PATHS.ensemble}/predictions_{split}.csv" for split in SPLITS},
+        **at_mass_points(PATHS.ensemble),
     log:
         f"{RESULTS}/logs/average_seed_predictions/{{point}}.log",
     benchmark:

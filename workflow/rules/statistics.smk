@@ -3,6 +3,7 @@ rule evaluate_model:
     statistics and the bootstrap error), the chosen cut of every signal process, and the
     overtraining (KS) test; for a seed or a seed ensemble."""
     input:
+        **at_mass_points(PATHS.member),
         train=f"{PATHS.member}/predictions_train.parquet",
         validation=f"{PATHS.member}/predictions_validation.parquet",
         test=f"{PATHS.member}/predictions_test.parquet",
@@ -44,6 +45,7 @@ rule fit_binned_likelihood:
     for pyhf and a Combine datacard. Its own rule: the statistics options rerun only it
     and what reads it."""
     input:
+        **at_mass_points(PATHS.member, ("validation", "test")),
         validation=f"{PATHS.member}/predictions_validation.parquet",
         test=f"{PATHS.member}/predictions_test.parquet",
         shares=PATHS.split_shares,

@@ -9,4 +9,14 @@ average_seed_predictions_files(
     members={split: snakemake.input[split] for split in SPLITS},
     ensemble={split: snakemake.output[split] for split in SPLITS},
     ensemble_csv={split: snakemake.output[f"{split}_csv"] for split in SPLITS},
+    members_at_mass_points={
+        split: snakemake.input[f"at_mass_points_{split}"]
+        for split in SPLITS
+        if f"at_mass_points_{split}" in snakemake.input.keys()
+    },
+    at_mass_points={
+        split: snakemake.output[f"at_mass_points_{split}"]
+        for split in SPLITS
+        if f"at_mass_points_{split}" in snakemake.output.keys()
+    },
 )

@@ -15,4 +15,10 @@ evaluate_model_files(
     fom_options=snakemake.params.fom,
     task=snakemake.params.task,
     ks_p_value_threshold=snakemake.params.ks_p_value_threshold,
+    at_mass_points={
+        split: snakemake.input[f"at_mass_points_{split}"]
+        for split in SPLITS
+        if f"at_mass_points_{split}" in snakemake.input.keys()
+    }
+    or None,
 )

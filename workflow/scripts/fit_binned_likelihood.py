@@ -20,4 +20,10 @@ fit_binned_likelihood_files(
     task=snakemake.params.task,
     options=snakemake.params.options,
     fom_options=snakemake.params.fom,
+    at_mass_points={
+        split: snakemake.input[f"at_mass_points_{split}"]
+        for split in ("validation", "test")
+        if f"at_mass_points_{split}" in snakemake.input.keys()
+    }
+    or None,
 )

@@ -12,4 +12,11 @@ predict_files(
     predictions_csv={split: snakemake.output[f"{split}_csv"] for split in SPLITS},
     task=snakemake.params.task,
     threads=snakemake.threads,
+    at_mass_points={
+        split: snakemake.output[f"at_mass_points_{split}"]
+        for split in SPLITS
+        if f"at_mass_points_{split}" in snakemake.output.keys()
+    },
+    signal_masses=snakemake.params.get("signal_masses", {}),
+    headline=snakemake.params.get("headline", []),
 )

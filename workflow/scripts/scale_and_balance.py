@@ -13,4 +13,5 @@ scale_and_balance_files(
     scaling=snakemake.wildcards.scaling,
     balancing=snakemake.wildcards.balancing,
     negative_weights=snakemake.params.negative_weights,
+    signal_masses=snakemake.params.get("signal_masses", {}),
 )

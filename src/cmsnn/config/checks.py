@@ -17,7 +17,14 @@ from pathlib import Path
 
 from cmsnn.config.mass_plane import mass_plane_processes
 from cmsnn.files import read_yaml
-from cmsnn.vocabulary import AUTO, CLASSIFICATIONS, OUTPUT_RANGE, RESERVED_COLUMNS, SPLITS
+from cmsnn.vocabulary import (
+    AUTO,
+    CLASSIFICATIONS,
+    OUTPUT_RANGE,
+    RESERVED_COLUMNS,
+    SPLITS,
+    parse_signal_point,
+)
 
 
 def check_cut_range(cut_min, cut_max, steps: int) -> None:
@@ -287,10 +294,44 @@ def check_known_processes(config: Mapping, names: Sequence[str] | None) -> None:
     """Where the process names are known at start-up (``names``; None where a CSV file
     has not been ingested yet), check the FOM's signal processes, and that every class
     of a multi-class network gets a process."""
+    check_parametrised(config, names)
     if names is not None:
         check_headline_signal(config["fom"]["signal_processes"], names, config["classes"])
         if config["classification"] == "multiclass":
             check_every_class_has_a_process(names, config["classes"])
+
+
+def check_parametrised(config: Mapping, names: Sequence[str] | None) -> None:
+    """A parametrised network (``training.parametrised``) needs one headline point (the
+    point the background is asked at in the prediction tables) and, where the process
+    names are known, masses for every signal process.
+
+    Raises:
+        ValueError: naming the key and what to set.
+    """
+    if not config["training"]["parametrised"]:
+        return
+    headline = list(config["fom"]["signal_processes"])
+    if len(headline) != 1:
+        raise ValueError(
+            "training.parametrised: fom.signal_processes must name one signal point, the "
+            f"point the background is asked at in the prediction tables; it names {headline}"
+        )
+    if names is None:
+        return
+    given = config["training"]["signal_masses"]
+    signal = [name for name, index in assign_classes(names, config["classes"]).items() if not index]
+    if unknown := sorted(set(given) - set(signal)):
+        raise ValueError(
+            f"training.signal_masses names {unknown}, which are not processes of the signal "
+            f"class; choose among {sorted(signal)}"
+        )
+    if missing := [p for p in signal if p not in given and not parse_signal_point(p)["mass_1"]]:
+        raise ValueError(
+            f"training.parametrised: the signal processes {missing} have no masses: name "
+            "them <model>_<m1>_<m2> (e.g. T2DegStop_550_520.root) or give them in "
+            "training.signal_masses as {process: [m1, m2]} (GeV)"
+        )
 
 
 #: What a name that becomes a file name, a wildcard and a job's argument may hold: it

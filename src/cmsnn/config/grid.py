@@ -17,6 +17,9 @@ PREPROCESSING_KEYS = ("scaling", "balancing")
 #: Training keys that change how a job runs, not its result: not among a model's settings
 #: (which are its rule's params, so a change would retrain).
 RUN_ONLY_KEYS = ("checkpoint_seconds", "progress_seconds")
+#: Training keys that say what the network is asked (its inputs) rather than how it is
+#: trained: they reach the jobs through the task and the masses, not the settings.
+TASK_KEYS = ("parametrised", "signal_masses")
 
 
 def format_value(value) -> str:
@@ -60,7 +63,7 @@ def point_settings(config: Mapping, point_values: Mapping) -> dict:
     the config file must not look like a change that retrains every model.
     """
     settings = {**config["preprocessing"], **config["training"], **point_values}
-    for key in RUN_ONLY_KEYS:
+    for key in (*RUN_ONLY_KEYS, *TASK_KEYS):
         settings.pop(key, None)
     return canonical(settings)
 

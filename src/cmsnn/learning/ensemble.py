@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cmsnn.dataframes import read_predictions, write_predictions
-from cmsnn.vocabulary import EVENT_COLUMNS, SCORE_PREFIX
+from cmsnn.dataframes import read_predictions, write_parquet, write_predictions
+from cmsnn.vocabulary import EVENT_COLUMNS, MASS_POINT, SCORE_PREFIX
 
 
 def average_predictions(
@@ -42,14 +42,21 @@ def average_seed_predictions_files(
     members: Mapping[str, Sequence[str]],
     ensemble: Mapping[str, str],
     ensemble_csv: Mapping[str, str],
+    members_at_mass_points: Mapping[str, Sequence[str]] | None = None,
+    at_mass_points: Mapping[str, str] | None = None,
 ) -> None:
     """Entry point of rule ``average_seed_predictions``: ``members`` (``{split: [each
     seed's prediction Parquet file]}``) in, the seed ensemble's predictions per split out
-    (``ensemble``: Parquet, for the later rules; ``ensemble_csv``: the same as CSV)."""
+    (``ensemble``: Parquet, for the later rules; ``ensemble_csv``: the same as CSV); and
+    for a parametrised network, the same of its tables at every signal point
+    (``members_at_mass_points`` in, ``at_mass_points`` out)."""
     for split, paths in members.items():
         tables = [read_predictions(path) for path in paths]
         averaged = average_predictions(tables, [str(path) for path in paths])
         write_predictions(averaged, ensemble[split], ensemble_csv[split])
+    for split, paths in (members_at_mass_points or {}).items():
+        tables = [read_predictions(path) for path in paths]
+        write_parquet(average_predictions(tables, [str(p) for p in paths]), at_mass_points[split])
 
 
 def _check_same_events(first, member, first_name, name, scores) -> None:
@@ -69,4 +76,4 @@ def _check_same_events(first, member, first_name, name, scores) -> None:
 
 
 def _event_columns(predictions: pd.DataFrame) -> list[str]:
-    return [column for column in EVENT_COLUMNS if column in predictions.columns]
+    return [column for column in (*EVENT_COLUMNS, MASS_POINT) if column in predictions.columns]

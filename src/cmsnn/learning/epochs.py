@@ -50,6 +50,7 @@ class CompiledEpochs:
         self.model = model
         self.batch_size = batch_size
         self.n_train, self.n_validation = len(train[0]), len(validation[0])
+        self.input_shape = np.shape(train[0])
         # the compiled loss, reduced over a batch as compile() wraps it (sum over the
         # batch's events of loss times weight, divided by their number)
         if model.loss not in LOSSES:
@@ -66,12 +67,23 @@ class CompiledEpochs:
         else:
             raise RuntimeError(f"Keras runs on {backend!r}; the training supports tensorflow, jax")
 
-    def train(self, order: np.ndarray) -> dict[str, float]:
-        """One epoch over the training events in ``order``: ``{"loss", "accuracy"}``."""
+    def train(self, order: np.ndarray, inputs: np.ndarray | None = None) -> dict[str, float]:
+        """One epoch over the training events in ``order``: ``{"loss", "accuracy"}``.
+
+        Args:
+            order: the events' order (a permutation of their indices).
+            inputs: this epoch's inputs of the training events, where they change from
+                epoch to epoch (a parametrised network's background masses); the ones
+                given at the start otherwise.
+        """
         order = np.asarray(order, dtype=np.int32)
         if order.shape != (self.n_train,):
             raise ValueError(f"an epoch's order has {self.n_train} events, got {order.shape}")
-        loss_sum, matched, weights = self._engine.train(order)
+        if inputs is not None:
+            inputs = np.asarray(inputs, dtype=np.float32)
+            if inputs.shape != self.input_shape:
+                raise ValueError(f"an epoch's inputs are {self.input_shape}, got {inputs.shape}")
+        loss_sum, matched, weights = self._engine.train(order, inputs)
         return {"loss": loss_sum / self.n_train, "accuracy": _ratio(matched, weights)}
 
     def validate(self) -> dict[str, float]:
@@ -176,8 +188,10 @@ class _TensorFlowEpochs:
             sums += chunk_sums(x[start:], y[start:], w[start:])
         return sums
 
-    def train(self, order):
-        return self._train(*self.train_arrays, self.tf.constant(order)).numpy()
+    def train(self, order, inputs=None):
+        x, y, w = self.train_arrays
+        x = x if inputs is None else self.tf.constant(inputs)
+        return self._train(x, y, w, self.tf.constant(order)).numpy()
 
     def validate(self):
         return self._validate(*self.validation_arrays).numpy()
@@ -270,9 +284,11 @@ class _JaxEpochs:
             sums = sums + chunk_sums(x[start:], y[start:], w[start:])
         return sums
 
-    def train(self, order):
+    def train(self, order, inputs=None):
         state = tuple([v.value for v in group] for group in self._variables())
-        state, sums = self._train(state, *self.train_arrays, self.jax.numpy.asarray(order))
+        x, y, w = self.train_arrays
+        x = x if inputs is None else self.jax.numpy.asarray(inputs)
+        state, sums = self._train(state, x, y, w, self.jax.numpy.asarray(order))
         for group, values in zip(self._variables(), state, strict=True):
             for variable, value in zip(group, values, strict=True):
                 variable.assign(value)

@@ -93,14 +93,27 @@ def knot_tables(scaler: Mapping) -> dict[str, np.ndarray]:
     return tables
 
 
+def n_raw_inputs(scaler: Mapping) -> int:
+    """The exported model's inputs: the variables, then a parametrised network's masses."""
+    return len(scaler["features"]) + len(scaler.get("mass_inputs", {}).get("columns", []))
+
+
 def scaling_layer(scaler: Mapping):
-    """A Keras layer mapping raw variables to the network's scaled inputs."""
+    """A Keras layer mapping raw variables (and a parametrised network's masses, in GeV,
+    after them) to the network's scaled inputs."""
     import keras
     from keras import ops
+
+    masses = scaler.get("mass_inputs")
 
     class RawInputScaling(keras.layers.Layer):
         def __init__(self):
             super().__init__(name="input_scaling")
+            self.n_variables = len(scaler["features"])
+            if masses:  # z-scored (cmsnn.preprocessing.mass_points)
+                std = np.asarray(masses["std"], dtype=np.float64)
+                self.mass_scale = (1.0 / std).astype(np.float32)
+                self.mass_offset = (-np.asarray(masses["mean"]) / std).astype(np.float32)
             if scaler["method"] == "quantile":
                 tables = knot_tables(scaler)
                 self.knots = tables["values"].astype(np.float32)
@@ -118,6 +131,13 @@ def scaling_layer(scaler: Mapping):
                 self.scale, self.offset = (a.astype(np.float32) for a in affine_scaling(scaler))
 
         def call(self, inputs):
+            scaled = self.variables_scaled(inputs[:, : self.n_variables])
+            if not masses:
+                return scaled
+            mass_inputs = inputs[:, self.n_variables :] * self.mass_scale + self.mass_offset
+            return ops.concatenate([scaled, mass_inputs], axis=-1)
+
+        def variables_scaled(self, inputs):
             if scaler["method"] != "quantile":
                 return inputs * self.scale + self.offset
             x = ops.minimum(ops.maximum(inputs, self.low), self.high)
@@ -135,7 +155,7 @@ def raw_input_model(network, scaler: Mapping):
     """The network behind its scaling: a model of the raw input variables."""
     import keras
 
-    inputs = keras.Input((len(scaler["features"]),), name=INPUT_NAME, dtype="float32")
+    inputs = keras.Input((n_raw_inputs(scaler),), name=INPUT_NAME, dtype="float32")
     outputs = network(scaling_layer(scaler)(inputs))
     return keras.Model(inputs, keras.layers.Identity(name=OUTPUT_NAME)(outputs))
 
@@ -143,7 +163,7 @@ def raw_input_model(network, scaler: Mapping):
 def export_onnx(network, scaler: Mapping, output) -> None:
     """Write the raw-input model as ONNX (atomically)."""
     model = raw_input_model(network, scaler)
-    model(np.zeros((1, len(scaler["features"])), np.float32))  # build and trace once
+    model(np.zeros((1, n_raw_inputs(scaler)), np.float32))  # build and trace once
     write_with(output, lambda temporary: model.export(str(temporary), format="onnx",
                                                       verbose=False))  # fmt: skip
 
@@ -320,16 +340,17 @@ def model_card(
     else:
         meaning = [f"{column}: softmax probability of class {name}"
                    for column, name in zip(columns, class_names, strict=True)]  # fmt: skip
-    return {
+    variables = [{"name": name, "unit": units.get(name, "")} for name in scaler["features"]]
+    masses = scaler.get("mass_inputs")
+    if masses:
+        variables += [{"name": name, "unit": "GeV"} for name in masses["columns"]]
+    card = {
         "file": {"name": "model.onnx", "format": "ONNX", "sha256": onnx_sha256},
         "input": {
             "name": INPUT_NAME,
-            "shape": ["events", len(scaler["features"])],
+            "shape": ["events", n_raw_inputs(scaler)],
             "dtype": "float32",
-            "variables": [
-                {"index": index, "name": name, "unit": units.get(name, "")}
-                for index, name in enumerate(scaler["features"])
-            ],
+            "variables": [{"index": index, **variable} for index, variable in enumerate(variables)],
             "scaling": {
                 "method": scaler["method"],
                 "inside_the_model": True,
@@ -347,6 +368,16 @@ def model_card(
         "check": dict(check["check"]),
         "versions": {"training": training.get("versions"), "export": check["versions"]},
     }
+    if masses:
+        card["mass_points"] = {
+            "inputs": list(masses["columns"]),
+            "unit": "GeV",
+            "trained": dict(masses["points"]),
+            "note": "a parametrised network: give every event, signal or background, the "
+            "masses of the signal point it is asked about, after the variables; trained "
+            "at the points listed, between them it interpolates",
+        }
+    return card
 
 
 def package_versions() -> dict[str, str | None]:

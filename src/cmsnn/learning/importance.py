@@ -12,7 +12,8 @@ import pandas as pd
 
 from cmsnn.dataframes import read_parquet, write_csv
 from cmsnn.learning.metrics import weighted_auc
-from cmsnn.vocabulary import NetworkTask
+from cmsnn.preprocessing.mass_points import VALIDATION_DRAWS, MassPoints
+from cmsnn.vocabulary import MASS_INPUTS, NetworkTask
 
 
 def permutation_importance(
@@ -61,13 +62,22 @@ def permutation_importance_files(
 ) -> None:
     """Entry point of rule ``permutation_importance``: the exported bare network (ONNX, of
     scaled variables) and the prepared validation events in, the table of input
-    variables ranked by the AUC their shuffling costs out."""
+    variables ranked by the AUC their shuffling costs out. A parametrised network's
+    masses are ranked too; its validation background is asked at signal points drawn
+    from the seed, as in the training (:mod:`cmsnn.preprocessing.mass_points`)."""
     from cmsnn.learning.prediction import onnx_network
 
+    events = read_parquet(validation)
+    if task.parametrised:
+        signal = (events["class_index"] == 0).to_numpy()
+        drawn = MassPoints.of_training(events, signal).draw(
+            int((~signal).sum()), seed, VALIDATION_DRAWS
+        )
+        events.loc[~signal, list(MASS_INPUTS)] = drawn
     ranked = permutation_importance(
         onnx_network(model, threads),
-        read_parquet(validation),
-        task.features,
+        events,
+        task.inputs,
         task.score_columns,
         task.signal_class,
         repeats,

@@ -13,9 +13,16 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from cmsnn.dataframes import read_parquet, write_predictions
+from cmsnn.dataframes import read_parquet, write_parquet, write_predictions
 from cmsnn.learning.export import onnx_scores, onnx_session
-from cmsnn.vocabulary import EVENT_COLUMNS, EVENT_ID_COLUMNS, SCORE_PREFIX, NetworkTask
+from cmsnn.preprocessing.mass_points import attach_masses, process_masses
+from cmsnn.vocabulary import (
+    EVENT_COLUMNS,
+    EVENT_ID_COLUMNS,
+    MASS_INPUTS,
+    SCORE_PREFIX,
+    NetworkTask,
+)
 
 
 def score_columns(classification: str, class_names: Sequence[str]) -> list[str]:
@@ -59,6 +66,47 @@ def onnx_network(onnx, threads: int = 1) -> Callable[[np.ndarray], np.ndarray]:
     return lambda x: onnx_scores(session, x)
 
 
+def predict_at_mass_points(
+    network: Callable[[np.ndarray], np.ndarray],
+    events: pd.DataFrame,
+    task: NetworkTask,
+    masses: Mapping[str, tuple],
+    headline: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A parametrised network's outputs: the prediction table, with every signal event at
+    its own point and every other event at the ``headline`` point (so that every later
+    step reads it as an unparametrised network's), and the table of the other events
+    at every signal point, with a ``mass_point`` column naming the point.
+
+    Args:
+        network: the exported model (raw variables, then the masses in GeV).
+        events: the events (signal events of the points in ``masses``).
+        task: what the network is asked.
+        masses: ``{signal process: (mass_1, mass_2)}``, the points.
+        headline: the point the other events are asked at in the prediction table.
+    """
+    signal = (events["class_index"] == 0).to_numpy()
+    at_headline = np.tile(masses[headline], (len(events), 1)).astype(np.float64)
+    own = attach_masses(events[signal], masses)[list(MASS_INPUTS)].to_numpy()
+    at_headline[signal] = own
+    table = predict_events(
+        network, events.assign(**dict(zip(MASS_INPUTS, at_headline.T, strict=True))),
+        task.inputs, task.classification, task.class_names,
+    )  # fmt: skip
+    background = events[~signal]
+    by_point = [
+        predict_events(
+            network,
+            background.assign(**dict(zip(MASS_INPUTS, point_masses, strict=True))),
+            task.inputs,
+            task.classification,
+            task.class_names,
+        ).assign(mass_point=point)  # fmt: skip
+        for point, point_masses in sorted(masses.items())
+    ]
+    return table, pd.concat(by_point, ignore_index=True)
+
+
 def predict_files(
     *,
     model,
@@ -67,6 +115,9 @@ def predict_files(
     predictions_csv: Mapping[str, str],
     task: NetworkTask,
     threads: int = 1,
+    at_mass_points: Mapping[str, str] | None = None,
+    signal_masses: Mapping[str, Sequence[float]] | None = None,
+    headline: Sequence[str] = (),
 ) -> None:
     """Entry point of rule ``predict``: one model's scores for every event of every split.
 
@@ -79,10 +130,22 @@ def predict_files(
         predictions_csv: ``{split: prediction CSV}``: the same as CSV, for people.
         task: what the network is asked.
         threads: the job's threads.
+        at_mass_points: a parametrised network's ``{split: Parquet file}`` of the
+            non-signal events at every signal point (:func:`predict_at_mass_points`).
+        signal_masses: masses given in the config (``training.signal_masses``), which
+            win over the process names.
+        headline: the headline signal (``fom.signal_processes``): one point.
     """
     network = onnx_network(model, threads)
     for split, source in events.items():
-        scores = predict_events(
-            network, read_parquet(source), task.features, task.classification, task.class_names
-        )
+        frame = read_parquet(source)
+        if task.parametrised:
+            signal = sorted(frame.loc[frame["class_index"] == 0, "process"].unique())
+            masses = process_masses(sorted({*signal, *headline}), signal_masses or {})
+            scores, by_point = predict_at_mass_points(network, frame, task, masses, headline[0])
+            write_parquet(by_point, at_mass_points[split])
+        else:
+            scores = predict_events(
+                network, frame, task.features, task.classification, task.class_names
+            )
         write_predictions(scores, predictions[split], predictions_csv[split])

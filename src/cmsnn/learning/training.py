@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from cmsnn.dataframes import read_parquet, write_csv
-from cmsnn.files import write_json, write_with
+from cmsnn.files import read_json, write_json, write_with
 from cmsnn.learning.backend import batch_job_environment, unused_gpu_warning
 from cmsnn.learning.callbacks import (
     HISTORY_COLUMNS,
@@ -49,6 +49,12 @@ from cmsnn.learning.export import export_checked_onnx
 from cmsnn.learning.facts import unconverged_warning
 from cmsnn.learning.model import build_model, limit_threads
 from cmsnn.logs import console
+from cmsnn.preprocessing.mass_points import (
+    TRAINING_DRAWS,
+    VALIDATION_DRAWS,
+    MassPoints,
+    scale_masses,
+)
 from cmsnn.preprocessing.weighting import (
     negative_weight_report,
     net_weight_warnings,
@@ -118,6 +124,7 @@ def train_model(
     checkpoint_seconds: float = 30.0,
     progress_seconds: float | None = None,
     name: str = "model",
+    parametrised: bool = False,
 ) -> tuple[keras.Model, pd.DataFrame, dict]:
     """Train one network; returns the model (best epoch's weights), history and facts.
 
@@ -128,10 +135,17 @@ def train_model(
     training is resumed; the folder is removed when training completes. With
     ``progress_seconds``, a line on the console at most that often names the model
     ``name`` and says how far it is (:class:`ProgressReport`).
+    ``parametrised``: the last inputs are the signal point's masses
+    (:data:`cmsnn.vocabulary.MASS_INPUTS`, scaled, empty for background events), and the
+    background gets masses drawn from the signal points: anew every epoch in the
+    training split, once in the validation split (:mod:`cmsnn.preprocessing.mass_points`).
     """
     keras.utils.set_random_seed(seed)
     x_train, y_train, w_train = _arrays(train, features, classification, n_classes)
     x_val, y_val, w_val = _arrays(validation, features, classification, n_classes)
+    inputs_of = None
+    if parametrised:
+        inputs_of, x_val = _mass_draws(train, validation, x_train, x_val, seed)
     keeper = KeepBestWeights(settings["early_stopping_patience"], settings["epochs"])
     fingerprint = training_fingerprint(
         settings, seed, classification, n_classes, x_train, y_train, w_train, x_val
@@ -144,7 +158,7 @@ def train_model(
         model,
         classification,
         settings["batch_size"],
-        (x_train, y_train, w_train),
+        (x_train if inputs_of is None else inputs_of(first_epoch), y_train, w_train),
         (x_val, y_val, w_val),
         jit_compile=settings.get("jit_compile", True),
     )
@@ -160,6 +174,7 @@ def train_model(
             keras.callbacks.CallbackList(callbacks, model=model),
             range(first_epoch, settings["epochs"]),
             lambda epoch: epoch_order(len(x_train), seed, epoch, settings["shuffle"]),
+            inputs_of,
         )
     if saver.stopped_after is not None:
         raise TrainingInterrupted(
@@ -186,16 +201,17 @@ def train_model(
     return model, pd.DataFrame(keeper.history, columns=HISTORY_COLUMNS), facts
 
 
-def run_epochs(epochs: CompiledEpochs, callbacks, numbers: range, order_of) -> None:
-    """Train the epochs ``numbers`` (0-based), each over the events in ``order_of(epoch)``,
-    calling the Keras ``callbacks`` around each as ``fit`` would, with the training's and
-    the validation's loss and accuracy; stops where a callback sets ``stop_training``."""
+def run_epochs(epochs: CompiledEpochs, callbacks, numbers: range, order_of, inputs_of=None) -> None:
+    """Train the epochs ``numbers`` (0-based), each over the events in ``order_of(epoch)``
+    (with the inputs ``inputs_of(epoch)`` where given), calling the Keras ``callbacks``
+    around each as ``fit`` would, with the training's and the validation's loss and
+    accuracy; stops where a callback sets ``stop_training``."""
     model = callbacks.model
     model.stop_training = False
     callbacks.on_train_begin()
     for epoch in numbers:
         callbacks.on_epoch_begin(epoch)
-        logs = epochs.train(order_of(epoch))
+        logs = epochs.train(order_of(epoch), None if inputs_of is None else inputs_of(epoch))
         logs |= epochs.validate()
         callbacks.on_epoch_end(epoch, logs)
         if model.stop_training:
@@ -264,7 +280,7 @@ def train_model_files(
     model, history, facts = train_model(
         train,
         validation,
-        features,
+        task.inputs,
         settings,
         classification,
         len(class_names),
@@ -273,6 +289,7 @@ def train_model_files(
         checkpoint_seconds=checkpoint_seconds,
         progress_seconds=progress_seconds,
         name=name,
+        parametrised=task.parametrised,
     )
     log.info("kept epoch %d (validation loss %.6g)", facts["best_epoch"], facts["best_val_loss"])
     if unconverged := unconverged_warning(facts):  # the summary says it too
@@ -281,12 +298,16 @@ def train_model_files(
     # Exported here, where Keras is loaded anyway: predictions and importance then run it
     # with ONNX Runtime, and no other job of the model starts TensorFlow.
     raw_validation = pq.read_table(validation_events, columns=list(features)).to_pandas()
+    raw_events = raw_validation.to_numpy(dtype=np.float32)
+    scaled_events = validation[list(features)].to_numpy(dtype=np.float32)
+    if task.parametrised:  # the check asks the network at several of its points
+        raw_events, scaled_events = _at_mass_points(raw_events, scaled_events, scaler)
     export_checked_onnx(
         model,
         scaler,
         model_output,
-        raw_validation.to_numpy(dtype=np.float32),
-        validation[list(features)].to_numpy(dtype=np.float32),
+        raw_events,
+        scaled_events,
         {"onnx": onnx, "network": network, "check": check},
         task.score_columns,
         threads,
@@ -307,6 +328,45 @@ def train_model_files(
         },
         facts_output,
     )
+
+
+#: The mass points a parametrised network's export is checked at: the lightest, the
+#: heaviest and one between (of the trained points, by their first mass).
+CHECKED_MASS_POINTS = 3
+
+
+def _at_mass_points(raw_events: np.ndarray, scaled_events: np.ndarray, scaler_file):
+    """The check's events repeated at :data:`CHECKED_MASS_POINTS` trained points: raw
+    masses (GeV) after the raw variables, scaled ones after the scaled variables."""
+    masses = read_json(scaler_file)["mass_inputs"]
+    points = np.array(sorted(masses["points"].values()), dtype=np.float64)
+    chosen = points[np.unique(np.linspace(0, len(points) - 1, CHECKED_MASS_POINTS).round())
+                    .astype(int)]  # fmt: skip
+    scaled_points = scale_masses(masses, chosen)
+
+    def at(events, point_masses):
+        return np.vstack([np.hstack([events, np.tile(point, (len(events), 1))])
+                          for point in point_masses]).astype(np.float32)  # fmt: skip
+
+    return at(raw_events, chosen), at(scaled_events, scaled_points)
+
+
+def _mass_draws(train, validation, x_train, x_val, seed: int):
+    """A parametrised training's inputs of each epoch (a function of the epoch) and its
+    validation inputs: the background events' masses drawn from the training's signal
+    points (anew every epoch; once for the validation), the signal's their own."""
+    signal = (train["class_index"] == 0).to_numpy()
+    points = MassPoints.of_training(train, signal)
+    background = ~signal
+    n_background = int(background.sum())
+
+    def inputs_of(epoch: int) -> np.ndarray:
+        drawn = points.draw(n_background, seed, TRAINING_DRAWS, epoch)
+        return points.with_masses(x_train, background, drawn)
+
+    validation_background = (validation["class_index"] != 0).to_numpy()
+    drawn = points.draw(int(validation_background.sum()), seed, VALIDATION_DRAWS)
+    return inputs_of, points.with_masses(x_val, validation_background, drawn)
 
 
 def _arrays(events: pd.DataFrame, features, classification: str, n_classes: int):

@@ -15,20 +15,27 @@ applied to new events by any later step.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from cmsnn.dataframes import read_parquet, write_parquet
 from cmsnn.files import write_json
+from cmsnn.preprocessing.mass_points import (
+    attach_masses,
+    equalise_points,
+    fit_mass_scaling,
+    process_masses,
+    scale_masses,
+)
 from cmsnn.preprocessing.weighting import (
     apply_negative_weight_policy,
     balance_class_weights,
     negative_weight_report,
     net_weight_warnings,
 )
-from cmsnn.vocabulary import SCALING_METHODS, SPLITS, NetworkTask
+from cmsnn.vocabulary import MASS_INPUTS, SCALING_METHODS, SPLITS, NetworkTask
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +101,7 @@ def scale_and_balance_files(
     scaling: str,
     balancing: str,
     negative_weights: str = "keep",
+    signal_masses: Mapping[str, Sequence[float]] | None = None,
 ) -> None:
     """Entry point of rule ``scale_and_balance``: ``events`` (``{split: Parquet}``) in;
     ``prepared`` (``{split: Parquet}``) and the ``scaler`` (JSON) out.
@@ -102,18 +110,33 @@ def scale_and_balance_files(
     the balanced ``training_weight`` to the training and validation splits (each
     balanced on its own sums, as the tutorial balances them alike; the test split keeps
     only its physics weights). The negative-weight policy acts on the training weights
-    only; the ``weight`` column keeps its sign for yields."""
+    only; the ``weight`` column keeps its sign for yields.
+
+    For a parametrised network (``task.parametrised``) the signal events get their
+    point's masses (``signal_masses``, else from the process names), z-scored with the
+    training split's signal (the scaler's ``mass_inputs``), and each signal point the
+    same share of the signal's training weight before the balancing
+    (:mod:`cmsnn.preprocessing.mass_points`)."""
     sources, outputs, scaler_output = events, prepared, scaler
     features, classification, class_names = task.features, task.classification, task.class_names
     # one split in memory at a time (the training split first, for the scaler)
     events = read_parquet(sources["train"])
     scaler = fit_scaler(events[list(features)], scaling)
+    if task.parametrised:
+        events = _with_masses(events, signal_masses or {})
+        scaler["mass_inputs"] = fit_mass_scaling(events)
+        scaler["mass_inputs"]["points"] = _training_points(events)
     for split in SPLITS:
         if split != "train":
             events = read_parquet(sources[split])
+            if task.parametrised:
+                events = _with_masses(events, signal_masses or {})
         if split != "test":
             _log_negative_weights(events, class_names, negative_weights, split)
             weights = apply_negative_weight_policy(events["weight"], negative_weights)
+            if task.parametrised:
+                signal = (events["class_index"] == 0).to_numpy()
+                weights = equalise_points(weights, events["process"], signal)
             try:
                 training_weight = balance_class_weights(
                     weights, events["class_index"], balancing, classification, class_names
@@ -121,11 +144,26 @@ def scale_and_balance_files(
             except ValueError as error:
                 raise ValueError(f"{split} split ({sources[split]}): {error}") from None
         events[list(features)] = apply_scaler(scaler, events)
+        if task.parametrised:
+            masses = events[list(MASS_INPUTS)].to_numpy()
+            events[list(MASS_INPUTS)] = scale_masses(scaler["mass_inputs"], masses)
         if split != "test":
             events["training_weight"] = training_weight
         write_parquet(events, outputs[split])
         del events
     write_json(scaler, scaler_output)
+
+
+def _training_points(events: pd.DataFrame) -> dict[str, list[float]]:
+    """``{process: [mass_1, mass_2]}`` of the training split's signal points (GeV)."""
+    signal = events[events["class_index"] == 0]
+    table = signal.groupby("process", sort=True)[list(MASS_INPUTS)].first()
+    return {process: [float(m) for m in row] for process, row in table.iterrows()}
+
+
+def _with_masses(events: pd.DataFrame, given: Mapping) -> pd.DataFrame:
+    signal = events.loc[events["class_index"] == 0, "process"].unique()
+    return attach_masses(events, process_masses(sorted(signal), given))
 
 
 def _log_negative_weights(events, class_names, policy: str, split: str) -> None:

@@ -25,7 +25,7 @@ from cmsnn.statistics.binning import choose_edges, failing_bins
 from cmsnn.statistics.datacard import check_datacard, write_datacard
 from cmsnn.statistics.histograms import fine_edges, rebin, score_histograms, totals
 from cmsnn.statistics.likelihood import BACKGROUND_MODELS, expected_numbers, workspace_spec
-from cmsnn.statistics.yields import signal_process_names
+from cmsnn.statistics.yields import at_mass_point, signal_process_names
 from cmsnn.vocabulary import NetworkTask
 
 log = logging.getLogger(__name__)
@@ -149,10 +149,13 @@ def fit_binned_likelihood(
     task: NetworkTask,
     options: Mapping,
     fom_options: Mapping,
+    at_points: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict:
     """Every binned number of one model: ``{"edges", "histograms", "numbers" (the
     headline signal's, for the summary), "by_signal" (a table), "workspaces",
-    "binning_warnings" (the bins' own), "warnings" (all)}``."""
+    "binning_warnings" (the bins' own), "warnings" (all)}``. A parametrised network
+    (``at_points``: ``{split: its other events at every signal point}``) is asked at
+    each signal process's own point, with bins chosen there."""
     signal_class = task.signal_class
     f = fom_options["relative_background_uncertainty"]
     edges, histograms, warnings = binned_histograms(
@@ -164,7 +167,18 @@ def fit_binned_likelihood(
     rows, workspaces, computed = [], {}, {}
     for name, members in signals.items():
         key = tuple(sorted(members))
-        if key not in computed:  # the headline is often one of the signal points
+        if key in computed:  # the headline is often one of the signal points
+            pass
+        elif at_points is not None and name != HEADLINE:
+            at_point = {
+                split: at_mass_point(predictions[split], at_points[split], name, signal_class)
+                for split in BINNED_SPLITS
+            }
+            _, own, _ = binned_histograms(
+                at_point, fractions, signal_class, options, fom_options["luminosity"]
+            )
+            computed[key] = signal_row(own, signal_class, members, f)
+        else:
             computed[key] = signal_row(histograms, signal_class, members, f)
         row, specs = computed[key]
         rows.append({"signal_process": name, **row})
@@ -257,6 +271,7 @@ def fit_binned_likelihood_files(
     task: NetworkTask,
     options: Mapping,
     fom_options: Mapping,
+    at_mass_points: Mapping[str, str] | None = None,
 ) -> None:
     """Entry point of rule ``fit_binned_likelihood``: one model's predictions of
     validation and test in; its binned likelihood out.
@@ -276,10 +291,15 @@ def fit_binned_likelihood_files(
         task: what the network is asked.
         options: the config's ``statistics`` section.
         fom_options: the config's ``fom`` section (luminosity, ``f``, headline signal).
+        at_mass_points: a parametrised network's ``{split: Parquet file}`` of the other
+            events at every signal point (validation and test are read).
     """
     tables = {split: read_predictions(predictions[split]) for split in BINNED_SPLITS}
+    at_points = at_mass_points and {
+        split: read_predictions(at_mass_points[split]) for split in BINNED_SPLITS
+    }
     fractions, _ = read_shares(shares)
-    result = fit_binned_likelihood(tables, fractions, task, options, fom_options)
+    result = fit_binned_likelihood(tables, fractions, task, options, fom_options, at_points)
     for warning in result["warnings"]:
         log.warning("%s", warning)
     table = pd.concat(

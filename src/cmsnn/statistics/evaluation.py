@@ -19,6 +19,7 @@ from cmsnn.statistics.cut_choice import best_cut_summary
 from cmsnn.statistics.overtraining import ks_per_class
 from cmsnn.statistics.scan import cut_values, scan_range, scan_split
 from cmsnn.statistics.yields import (
+    at_mass_point,
     background_yields_by_class,
     signal_process_names,
 )
@@ -99,15 +100,22 @@ def fom_by_signal_process(
     fom_options: Mapping,
     classification: str,
     class_names: Sequence[str],
+    at_points: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """One row per process of the signal class, each alone as the signal against every
     background: its scan range, validation-chosen cut, validation and test FOMs there
-    with their bootstrap errors, test efficiency, yields and counts, the test maximum."""
+    with their bootstrap errors, test efficiency, yields and counts, the test maximum.
+    A parametrised network (``at_points``: ``{split: its other events at every signal
+    point}``) is asked at each process's own point."""
     signal_class = class_names[0]
     rows = []
     for process in signal_process_names(predictions["test"], signal_class):
         options = {**fom_options, "signal_processes": [process]}
-        _, chosen = scan_signal(predictions, fractions, options, classification, signal_class)
+        at_point = {
+            split: at_mass_point(table, at_points and at_points[split], process, signal_class)
+            for split, table in predictions.items()
+        }
+        _, chosen = scan_signal(at_point, fractions, options, classification, signal_class)
         rows.append({"signal_process": process, **chosen})
     return pd.DataFrame(rows)
 
@@ -140,6 +148,7 @@ def evaluate_model_files(
     fom_options: Mapping,
     task: NetworkTask,
     ks_p_value_threshold: float = 0.01,
+    at_mass_points: Mapping[str, str] | None = None,
 ) -> None:
     """Entry point of rule ``evaluate_model``: one model's (or seed ensemble's)
     predictions in, its numbers out. Warnings go to the log and into the files.
@@ -155,6 +164,8 @@ def evaluate_model_files(
         fom_options: the config's ``fom`` section.
         task: what the network is asked.
         ks_p_value_threshold: below it a class's KS test warns of overtraining.
+        at_mass_points: a parametrised network's ``{split: Parquet file}`` of the other
+            events at every signal point, for the table of each signal process.
     """
     classification, class_names = task.classification, task.class_names
     outputs = {"scan": scan, "evaluation": evaluation, "by_signal": by_signal}
@@ -169,8 +180,11 @@ def evaluate_model_files(
         predictions["train"], predictions["validation"], f"score_{class_names[0]}", class_names
     )
     numbers |= overtraining_numbers(ks, ks_p_value_threshold)
+    at_points = at_mass_points and {
+        split: read_predictions(path) for split, path in at_mass_points.items()
+    }
     by_signal = fom_by_signal_process(
-        predictions, fractions, fom_options, classification, class_names
+        predictions, fractions, fom_options, classification, class_names, at_points
     )
     numbers["warnings"] = (
         share_warnings

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cmsnn.vocabulary import MASS_POINT
+
 
 def yield_weights(weights, luminosity: float, split_fraction) -> np.ndarray:
     """Expected events per simulated event: ``weight × luminosity / split fraction``.
@@ -106,3 +108,18 @@ def background_yields_by_class(
     )
     per_class = pd.Series(yields).groupby(above["class"].to_numpy()).sum()
     return {name: float(per_class.get(name, 0.0)) for name in class_names[1:]}
+
+
+def at_mass_point(
+    predictions: pd.DataFrame, at_points: pd.DataFrame | None, point: str, signal_class: str
+) -> pd.DataFrame:
+    """A parametrised network's prediction table as asked at signal ``point``: the
+    signal class's events (each at its own point) and every other event at ``point``'s
+    masses; the table itself for an unparametrised network (``at_points`` None)."""
+    if at_points is None:
+        return predictions
+    others = at_points[at_points[MASS_POINT] == point].drop(columns=MASS_POINT)
+    if others.empty:
+        raise ValueError(f"the prediction table at the mass points has no events at {point}")
+    signal = predictions[predictions["class"] == signal_class]
+    return pd.concat([signal, others[signal.columns]], ignore_index=True)
