@@ -280,3 +280,49 @@ def test_a_parametrised_run_asks_its_one_network_at_every_point(parametrised_run
         rtol=1e-6,
     )  # fmt: skip
     assert (ensemble / "fom_by_signal.csv").exists()
+
+
+def test_a_parametrised_training_stopped_and_resumed_ends_with_the_same_model(
+    tmp_path, monkeypatch
+):
+    """SIGTERM after the second epoch saves the state; the rerun resumes from it, draws
+    the later epochs' masses as an uninterrupted training does (they depend on the seed
+    and the epoch alone) and ends with its weights, bit for bit."""
+    import os
+    import signal
+
+    from cmsnn.learning import training
+    from cmsnn.learning.callbacks import TrainingInterrupted
+    from cmsnn.learning.epochs import CompiledEpochs
+
+    train, validation = scaled([mass_plane_events(500, 4), mass_plane_events(200, 5)])
+    inputs = [*FEATURES, *MASS_INPUTS]
+    settings = SETTINGS | {"epochs": 5}
+    reference, _, _ = training.train_model(
+        train, validation, inputs, settings, "multiclass", 3, seed=9, parametrised=True
+    )
+    epochs_seen = []
+
+    class StoppedAfterTwo(CompiledEpochs):
+        def train(self, order, inputs=None):
+            result = super().train(order, inputs)
+            epochs_seen.append(inputs)
+            if len(epochs_seen) == 2:
+                os.kill(os.getpid(), signal.SIGTERM)  # the batch system's warning
+            return result
+
+    monkeypatch.setattr(training, "CompiledEpochs", StoppedAfterTwo)
+    checkpoint = tmp_path / "checkpoint"
+    with pytest.raises(TrainingInterrupted, match="after epoch 2"):
+        training.train_model(
+            train, validation, inputs, settings, "multiclass", 3, seed=9, parametrised=True,
+            checkpoint_dir=checkpoint, checkpoint_seconds=0,
+        )  # fmt: skip
+    monkeypatch.setattr(training, "CompiledEpochs", CompiledEpochs)
+    resumed, history, facts = training.train_model(
+        train, validation, inputs, settings, "multiclass", 3, seed=9, parametrised=True,
+        checkpoint_dir=checkpoint, checkpoint_seconds=0,
+    )  # fmt: skip
+    assert facts["resumed_from_epoch"] == 2 and len(history) == 5
+    for mine, theirs in zip(resumed.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
