@@ -42,7 +42,7 @@ def test_masses_come_from_the_name_or_the_process_table():
 
 
 def test_a_signal_without_masses_is_refused_by_name():
-    with pytest.raises(ValueError, match=r"'Signal\.root' has no masses.*masses: \[m1, m2\]"):
+    with pytest.raises(ValueError, match=r"'Signal\.root' has no masses.*training\.signal_masses"):
         process_masses(["Signal.root"], {})
 
 
@@ -326,3 +326,21 @@ def test_a_parametrised_training_stopped_and_resumed_ends_with_the_same_model(
     assert facts["resumed_from_epoch"] == 2 and len(history) == 5
     for mine, theirs in zip(resumed.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_every_split_is_asked_at_the_signal_points_of_every_split(tmp_path):
+    """A point with test events but none in another split (pre-split files, a small
+    sample) is still a point the other splits' background is asked at, so that its
+    FOM can be scanned on every split."""
+    from cmsnn.dataframes import write_parquet
+    from cmsnn.learning.prediction import _signal_processes
+
+    paths = []
+    for split, processes in (("train", POINTS[:2]), ("validation", POINTS[:1]),
+                             ("test", POINTS)):  # fmt: skip
+        table = pd.DataFrame({"process": [*processes, "WJets.root"],
+                              "class_index": [0] * len(processes) + [1]})  # fmt: skip
+        write_parquet(table, tmp_path / f"{split}.parquet")
+        paths.append(tmp_path / f"{split}.parquet")
+    assert _signal_processes(paths[:2], ["T2DegStop_550_520.root"]) == POINTS[:2]
+    assert _signal_processes(paths, []) == POINTS

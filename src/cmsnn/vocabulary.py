@@ -110,8 +110,7 @@ class NetworkTask:
         object.__setattr__(self, "mass_inputs", tuple(self.mass_inputs))
 
     def __repr__(self) -> str:
-        # as before the masses existed, so that the jobs of an unparametrised network
-        # do not rerun
+        # a network without masses reads as before they existed
         masses = f", mass_inputs={self.mass_inputs!r}" if self.mass_inputs else ""
         return (
             f"NetworkTask(classification={self.classification!r}, "

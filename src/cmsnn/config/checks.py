@@ -326,7 +326,7 @@ def check_parametrised(config: Mapping, names: Sequence[str] | None) -> None:
             f"training.signal_masses names {unknown}, which are not processes of the signal "
             f"class; choose among {sorted(signal)}"
         )
-    if missing := [p for p in signal if p not in given and not parse_signal_point(p)["mass_1"]]:
+    if missing := [p for p in signal if p not in given and parse_signal_point(p)["mass_1"] is None]:
         raise ValueError(
             f"training.parametrised: the signal processes {missing} have no masses: name "
             "them <model>_<m1>_<m2> (e.g. T2DegStop_550_520.root) or give them in "

@@ -99,10 +99,12 @@ def _write_palette_png(figure: Figure, path) -> None:
     # Agg's pixels straight into Pillow (no full-colour PNG encoded and decoded on the
     # way); the fast octree palette: a tenth of the median cut's time, on line art no
     # worse; and zlib's default level (``optimize`` took five times as long for 2 %)
+    dpi = figure.dpi
     figure.set_dpi(PNG_DPI)
     canvas = FigureCanvasAgg(figure)
     canvas.draw()
     pixels = PIL.Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
+    figure.set_dpi(dpi)  # as savefig(dpi=...) leaves it, for the PDF's raster parts
     palette = pixels.quantize(
         colors=256, method=PIL.Image.Quantize.FASTOCTREE, dither=PIL.Image.Dither.NONE
     )

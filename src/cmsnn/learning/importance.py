@@ -63,8 +63,10 @@ def permutation_importance_files(
     """Entry point of rule ``permutation_importance``: the exported bare network (ONNX, of
     scaled variables) and the prepared validation events in, the table of input
     variables ranked by the AUC their shuffling costs out. A parametrised network's
-    masses are ranked too; its validation background is asked at signal points drawn
-    from the seed, as in the training (:mod:`cmsnn.preprocessing.mass_points`)."""
+    masses are ranked too; its validation background is asked at the validation
+    split's signal points, drawn by their training-weight shares with the importance's
+    seed (the training's validation draws used the training split's points and the
+    model's seed: the same points and, after the per-point balancing, the same shares)."""
     from cmsnn.learning.prediction import onnx_network
 
     events = read_parquet(validation)

@@ -33,20 +33,28 @@ def roc_curve_of(
     as it computes it (``tests/test_evaluation.py`` checks them equal): importing
     scikit-learn costs 1.4 s of CPU here, more than the three jobs per model that need a
     curve spend on it (``python -X importtime -c "import sklearn.metrics"``)."""
-    score = predictions[f"score_{target_class}"].to_numpy()
+    weight = predictions["weight"].to_numpy(dtype=np.float64)
+    kept = weight != 0  # as scikit-learn: events without weight add no point
+    score = predictions[f"score_{target_class}"].to_numpy()[kept]
     order = np.argsort(score, kind="mergesort")[::-1]
     score = score[order]
-    positive = (predictions["class"] == target_class).to_numpy()[order]
-    weight = predictions["weight"].to_numpy(dtype=np.float64)[order]
+    positive = (predictions["class"] == target_class).to_numpy()[kept][order]
+    weight = weight[kept][order]
     # the last event of each distinct score: the curve's points, the highest score first
     ends = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1] if len(score) else []
     true_positives = np.r_[0.0, np.cumsum(weight * positive)[ends]]
     false_positives = np.r_[0.0, np.cumsum(weight * ~positive)[ends]]
-    with np.errstate(divide="ignore", invalid="ignore"):  # NaN without one of the two
-        false_positive_rate = false_positives / false_positives[-1]
-        true_positive_rate = true_positives / true_positives[-1]
+    # NaN rates where a side's total weight is not positive, as scikit-learn gives them
+    false_positive_rate = _rate(false_positives)
+    true_positive_rate = _rate(true_positives)
     area = float(np.trapezoid(true_positive_rate, false_positive_rate))
     return false_positive_rate, true_positive_rate, area
+
+
+def _rate(cumulative: np.ndarray) -> np.ndarray:
+    if cumulative[-1] <= 0:
+        return np.full(cumulative.shape, np.nan)
+    return cumulative / cumulative[-1]
 
 
 #: Points of a ROC curve kept for drawing, spaced evenly and geometrically along it.

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from cmsnn.dataframes import read_parquet, write_parquet, write_predictions
 from cmsnn.learning.export import onnx_scores, onnx_session
@@ -58,6 +59,15 @@ def predict_events(
     for column in (c for c in EVENT_COLUMNS if c in events or c not in EVENT_ID_COLUMNS):
         predictions[column] = events[column].to_numpy()
     return predictions
+
+
+def _signal_processes(sources, headline) -> list[str]:
+    """The signal processes of the split files, and the headline's."""
+    processes = set(headline)
+    for source in sources:
+        table = pq.read_table(source, columns=["process", "class_index"]).to_pandas()
+        processes |= set(table.loc[table["class_index"] == 0, "process"])
+    return sorted(processes)
 
 
 def onnx_network(onnx, threads: int = 1) -> Callable[[np.ndarray], np.ndarray]:
@@ -137,11 +147,11 @@ def predict_files(
         headline: the headline signal (``fom.signal_processes``): one point.
     """
     network = onnx_network(model, threads)
+    if task.parametrised:  # every split's other events at every split's signal points
+        masses = process_masses(_signal_processes(events.values(), headline), signal_masses or {})
     for split, source in events.items():
         frame = read_parquet(source)
         if task.parametrised:
-            signal = sorted(frame.loc[frame["class_index"] == 0, "process"].unique())
-            masses = process_masses(sorted({*signal, *headline}), signal_masses or {})
             scores, by_point = predict_at_mass_points(network, frame, task, masses, headline[0])
             write_parquet(by_point, at_mass_points[split])
         else:

@@ -2,7 +2,7 @@
 Sadowski and Whiteson, arXiv:1601.07913): one network for a whole plane of mass points.
 
 Each signal event carries the masses of its own point (``<model>_<m1>_<m2>`` in its
-process name, or given per process in the process table). A background event has no
+process name, or given per process in ``training.signal_masses``). A background event has no
 mass of its own: in the training it gets a signal point's masses drawn at random, in
 proportion to the points' shares of the signal's training weight, again in every epoch
 (from the seed and the epoch alone, so a seed still gives the same model and a resumed
@@ -37,8 +37,8 @@ def process_masses(processes: Sequence[str], given: Mapping[str, Sequence[float]
 
     Args:
         processes: the signal processes.
-        given: masses set in the process table (``masses: [m1, m2]``), which win over
-            the name.
+        given: masses set in the config (``training.signal_masses``: ``{process: [m1,
+            m2]}``), which win over the name.
 
     Raises:
         ValueError: a process whose masses are neither given nor in its name.
@@ -52,8 +52,8 @@ def process_masses(processes: Sequence[str], given: Mapping[str, Sequence[float]
         if point["mass_1"] is None:
             raise ValueError(
                 f"training.parametrised: the signal process {process!r} has no masses: "
-                "name it <model>_<m1>_<m2> (e.g. T2DegStop_550_520.root) or give "
-                "'masses: [m1, m2]' under it in the process table"
+                "name it <model>_<m1>_<m2> (e.g. T2DegStop_550_520.root) or give its "
+                "masses (GeV) in training.signal_masses as {process: [m1, m2]}"
             )
         masses[process] = (point["mass_1"], point["mass_2"])
     return masses

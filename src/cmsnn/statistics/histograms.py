@@ -106,7 +106,7 @@ def rebin(histograms: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
 def totals(histograms: pd.DataFrame, processes) -> tuple[np.ndarray, np.ndarray]:
     """``(Σw, Σw²)`` per bin of the sum of ``processes``."""
     chosen = histograms["process"].isin(list(processes)).to_numpy()
-    bins = histograms["bin"].to_numpy()
+    bins = histograms["bin"].to_numpy(dtype=np.int64)
     n_bins = int(bins.max()) + 1 if len(bins) else 0
     return tuple(
         np.bincount(bins[chosen], histograms[column].to_numpy()[chosen], minlength=n_bins)
