@@ -210,6 +210,7 @@ def parametrised_run(tmp_path_factory):
     config = yaml.safe_load((CONFIGS / "tiny_multiclass.yaml").read_text())
     config["grid"] = {"decay_rate": [0.001]}
     config["training"]["parametrised"] = True
+    config["training"]["held_out_mass_points"] = ["T2DegStop_600_570.root"]
     workdir = make_workdir(tmp_path_factory.mktemp("parametrised"), config)
     snakemake(workdir)
     return workdir
@@ -222,8 +223,9 @@ TUTORIAL_POINTS = ["T2DegStop_500_470.root", "T2DegStop_550_520.root", "T2DegSto
 def test_a_parametrised_run_asks_its_one_network_at_every_point(parametrised_run):
     """The exported model takes the masses after the variables; the background's scores
     at each point are the exported model's at that point's masses; every point's FOM
-    row comes from the network asked there; the masses are ranked; the model card lists
-    them with their unit and the trained points; the ONNX check covered three points."""
+    row comes from the network asked there, the held-out point's too, which the network
+    never saw; the masses are ranked; the model card lists them with their unit, the
+    trained and the held-out points; the ONNX check covered the trained points."""
     import json
 
     from cmsnn.learning.export import onnx_scores
@@ -236,11 +238,17 @@ def test_a_parametrised_run_asks_its_one_network_at_every_point(parametrised_run
     assert card["mass_points"]["trained"] == {
         "T2DegStop_500_470.root": [500.0, 470.0],
         "T2DegStop_550_520.root": [550.0, 520.0],
-        "T2DegStop_600_570.root": [600.0, 570.0],
     }
+    assert card["mass_points"]["held_out"] == ["T2DegStop_600_570.root"]
     check = json.loads((model / "onnx_check.json").read_text())
     validation = pd.read_parquet(parametrised_run / "results/split/validation.parquet")
-    assert check["check"]["events"] == 3 * len(validation)
+    assert check["check"]["events"] == 2 * len(validation)  # at both trained points
+    # the held-out point's signal never reaches the training
+    for split in ("train", "validation"):
+        (prepared,) = (parametrised_run / "results/prepared").glob(f"*/{split}.parquet")
+        processes = set(pd.read_parquet(prepared, columns=["process"])["process"])
+        assert "T2DegStop_600_570.root" not in processes and POINTS[1] in processes
+    masses = {**card["mass_points"]["trained"], "T2DegStop_600_570.root": [600.0, 570.0]}
 
     headline = pd.read_parquet(model / "predictions_test.parquet")
     at_points = pd.read_parquet(model / "at_mass_points_test.parquet")
@@ -253,9 +261,8 @@ def test_a_parametrised_run_asks_its_one_network_at_every_point(parametrised_run
     others = test[test["class"] != "Signal"]
     scores = {}
     for point in TUTORIAL_POINTS:
-        masses = card["mass_points"]["trained"][point]
         raw = np.hstack([others[features].to_numpy(np.float32),
-                         np.tile(np.float32(masses), (len(others), 1))])  # fmt: skip
+                         np.tile(np.float32(masses[point]), (len(others), 1))])  # fmt: skip
         scores[point] = onnx_scores(model / "model.onnx", raw)[:, 0]
         table = at_points[at_points["mass_point"] == point]
         np.testing.assert_allclose(table["score_Signal"], scores[point], atol=1e-6)
@@ -344,3 +351,41 @@ def test_every_split_is_asked_at_the_signal_points_of_every_split(tmp_path):
         paths.append(tmp_path / f"{split}.parquet")
     assert _signal_processes(paths[:2], ["T2DegStop_550_520.root"]) == POINTS[:2]
     assert _signal_processes(paths, []) == POINTS
+
+
+@pytest.mark.parametrize(
+    ("training", "message"),
+    [
+        ({"parametrised": False, "held_out_mass_points": ["T2DegStop_550_520.root"]},
+         r"held_out_mass_points leaves points out .* set training\.parametrised: true"),
+        ({"parametrised": True, "held_out_mass_points": ["WJets.root"]},
+         r"held_out_mass_points names \['WJets\.root'\], which are not processes of the signal"),
+        ({"parametrised": True, "held_out_mass_points": POINTS},
+         r"holds every signal point: keep at least one"),
+        ({"parametrised": True, "held_out_mass_points": [], "signal_masses": {"X.root": [1, 2]}},
+         r"signal_masses names \['X\.root'\]"),
+    ],
+)  # fmt: skip
+def test_the_config_of_a_parametrised_network_is_checked_at_start_up(training, message):
+    from cmsnn.config.checks import check_parametrised
+
+    config = {
+        "training": {"signal_masses": {}, **training},
+        "fom": {"signal_processes": ["T2DegStop_550_520.root"]},
+        "classes": [{"name": "Signal", "patterns": ["T2DegStop_*"]},
+                    {"name": "Background", "patterns": ["*"]}],
+    }  # fmt: skip
+    with pytest.raises(ValueError, match=message):
+        check_parametrised(config, [*POINTS, "WJets.root"])
+
+
+def test_a_parametrised_network_needs_one_headline_point():
+    from cmsnn.config.checks import check_parametrised
+
+    config = {
+        "training": {"parametrised": True, "held_out_mass_points": [], "signal_masses": {}},
+        "fom": {"signal_processes": POINTS[:2]},
+        "classes": [],
+    }
+    with pytest.raises(ValueError, match=r"fom\.signal_processes must name one signal point"):
+        check_parametrised(config, None)

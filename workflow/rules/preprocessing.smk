@@ -102,7 +102,14 @@ rule scale_and_balance:
     resources:
         **job_resources(config["resources"]["light"], "scale_and_balance"),
     params:
-        **({"signal_masses": config["training"]["signal_masses"]} if PARAMETRISED else {}),
+        **(
+            {
+                "signal_masses": config["training"]["signal_masses"],
+                "held_out_mass_points": config["training"]["held_out_mass_points"],
+            }
+            if PARAMETRISED
+            else {}
+        ),
         code=code_version("preprocessing.scaling"),
         task=TASK,
         negative_weights=config["preprocessing"]["negative_weights"],

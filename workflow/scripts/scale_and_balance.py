@@ -14,4 +14,5 @@ scale_and_balance_files(
     balancing=snakemake.wildcards.balancing,
     negative_weights=snakemake.params.negative_weights,
     signal_masses=snakemake.params.get("signal_masses", {}),
+    held_out=snakemake.params.get("held_out_mass_points", []),
 )

@@ -309,7 +309,13 @@ def check_parametrised(config: Mapping, names: Sequence[str] | None) -> None:
     Raises:
         ValueError: naming the key and what to set.
     """
+    held_out = list(config["training"]["held_out_mass_points"])
     if not config["training"]["parametrised"]:
+        if held_out:
+            raise ValueError(
+                "training.held_out_mass_points leaves points out of a parametrised "
+                "network's training: set training.parametrised: true, or remove it"
+            )
         return
     headline = list(config["fom"]["signal_processes"])
     if len(headline) != 1:
@@ -325,6 +331,15 @@ def check_parametrised(config: Mapping, names: Sequence[str] | None) -> None:
         raise ValueError(
             f"training.signal_masses names {unknown}, which are not processes of the signal "
             f"class; choose among {sorted(signal)}"
+        )
+    if unknown := sorted(set(held_out) - set(signal)):
+        raise ValueError(
+            f"training.held_out_mass_points names {unknown}, which are not processes of the "
+            f"signal class; choose among {sorted(signal)}"
+        )
+    if not set(signal) - set(held_out):
+        raise ValueError(
+            "training.held_out_mass_points holds every signal point: keep at least one to train on"
         )
     if missing := [p for p in signal if p not in given and parse_signal_point(p)["mass_1"] is None]:
         raise ValueError(

@@ -373,6 +373,7 @@ def model_card(
             "inputs": list(masses["columns"]),
             "unit": "GeV",
             "trained": dict(masses["points"]),
+            "held_out": list(masses.get("held_out", [])),
             "note": "a parametrised network: give every event, signal or background, the "
             "masses of the signal point it is asked about, after the variables; trained "
             "at the points listed, between them it interpolates",

@@ -102,6 +102,7 @@ def scale_and_balance_files(
     balancing: str,
     negative_weights: str = "keep",
     signal_masses: Mapping[str, Sequence[float]] | None = None,
+    held_out: Sequence[str] = (),
 ) -> None:
     """Entry point of rule ``scale_and_balance``: ``events`` (``{split: Parquet}``) in;
     ``prepared`` (``{split: Parquet}``) and the ``scaler`` (JSON) out.
@@ -116,19 +117,24 @@ def scale_and_balance_files(
     point's masses (``signal_masses``, else from the process names), z-scored with the
     training split's signal (the scaler's ``mass_inputs``), and each signal point the
     same share of the signal's training weight before the balancing
-    (:mod:`cmsnn.preprocessing.mass_points`)."""
+    (:mod:`cmsnn.preprocessing.mass_points`). The signal events of the ``held_out``
+    points are left out of the training and validation splits (and so out of the
+    scaling): the network never sees them, and is asked there all the same (the
+    predictions read the split files)."""
     sources, outputs, scaler_output = events, prepared, scaler
     features, classification, class_names = task.features, task.classification, task.class_names
     # one split in memory at a time (the training split first, for the scaler)
-    events = read_parquet(sources["train"])
+    events = _without(read_parquet(sources["train"]), held_out)
     scaler = fit_scaler(events[list(features)], scaling)
     if task.parametrised:
         events = _with_masses(events, signal_masses or {})
         scaler["mass_inputs"] = fit_mass_scaling(events)
         scaler["mass_inputs"]["points"] = _training_points(events)
+        scaler["mass_inputs"]["held_out"] = sorted(held_out)
     for split in SPLITS:
         if split != "train":
             events = read_parquet(sources[split])
+            events = events if split == "test" else _without(events, held_out)
             if task.parametrised:
                 events = _with_masses(events, signal_masses or {})
         if split != "test":
@@ -152,6 +158,14 @@ def scale_and_balance_files(
         write_parquet(events, outputs[split])
         del events
     write_json(scaler, scaler_output)
+
+
+def _without(events: pd.DataFrame, held_out: Sequence[str]) -> pd.DataFrame:
+    """The events without the held-out points' signal events."""
+    if not held_out:
+        return events
+    left_out = (events["class_index"] == 0) & events["process"].isin(list(held_out))
+    return events[~left_out.to_numpy()].reset_index(drop=True)
 
 
 def _training_points(events: pd.DataFrame) -> dict[str, list[float]]:
