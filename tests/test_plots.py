@@ -1175,3 +1175,22 @@ def test_no_text_overlaps_another_on_any_figure(name, rng):
     width, height = figure.bbox.width, figure.bbox.height
     assert corners.min() >= -1 and corners[:, 0].max() <= width + 1
     assert corners[:, 1].max() <= height + 1
+
+
+def test_a_png_in_256_colours_keeps_a_white_background_and_black_text(tmp_path):
+    """The palette's buckets hold their colours' means: a colour map's lightest shades
+    share the white background's bucket, which must still be written white (and the
+    text black), as the figure draws them."""
+    from PIL import Image
+
+    from cmsnn.figures.style import save_figure
+
+    figure = Figure(figsize=(4, 3))
+    axes = figure.subplots()
+    axes.imshow(np.linspace(0, 1, 400).reshape(20, 20), cmap="Blues")
+    axes.set_title("black text")
+    save_figure(figure, tmp_path / "figure.png")
+    pixels = np.asarray(Image.open(tmp_path / "figure.png").convert("RGB"))
+    assert tuple(pixels[1, 1]) == (255, 255, 255)
+    assert (pixels == 0).all(axis=-1).any()
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50  # the colour map kept

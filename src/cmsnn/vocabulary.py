@@ -141,3 +141,11 @@ class NetworkTask:
     def score_columns(self) -> list[str]:
         """The score columns of the prediction files: the signal's, or every class's."""
         return [f"{SCORE_PREFIX}{name}" for name in self.class_names[: self.n_outputs]]
+
+
+def at_mass_point_files(named: dict, splits=SPLITS) -> dict:
+    """``{split: file}`` of a parametrised network's tables at the mass points among a
+    rule's named inputs or outputs (``{name: file}``, names ``at_mass_points_<split>``);
+    empty for another network, whose rules have none."""
+    return {split: named[f"at_mass_points_{split}"] for split in splits
+            if f"at_mass_points_{split}" in named}  # fmt: skip

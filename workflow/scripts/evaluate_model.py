@@ -3,7 +3,7 @@ from cmsnn.logs import redirect_output_to_log
 redirect_output_to_log(snakemake.log[0])
 
 from cmsnn.statistics.evaluation import evaluate_model_files
-from cmsnn.vocabulary import SPLITS
+from cmsnn.vocabulary import SPLITS, at_mass_point_files
 
 evaluate_model_files(
     predictions={split: snakemake.input[split] for split in SPLITS},
@@ -15,10 +15,5 @@ evaluate_model_files(
     fom_options=snakemake.params.fom,
     task=snakemake.params.task,
     ks_p_value_threshold=snakemake.params.ks_p_value_threshold,
-    at_mass_points={
-        split: snakemake.input[f"at_mass_points_{split}"]
-        for split in SPLITS
-        if f"at_mass_points_{split}" in snakemake.input.keys()
-    }
-    or None,
+    at_mass_points=at_mass_point_files(dict(snakemake.input.items())),
 )

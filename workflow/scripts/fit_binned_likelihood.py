@@ -3,6 +3,7 @@ from cmsnn.logs import redirect_output_to_log
 redirect_output_to_log(snakemake.log[0])
 
 from cmsnn.statistics.binned import fit_binned_likelihood_files
+from cmsnn.vocabulary import at_mass_point_files
 
 fit_binned_likelihood_files(
     predictions={"validation": snakemake.input.validation, "test": snakemake.input.test},
@@ -20,10 +21,5 @@ fit_binned_likelihood_files(
     task=snakemake.params.task,
     options=snakemake.params.options,
     fom_options=snakemake.params.fom,
-    at_mass_points={
-        split: snakemake.input[f"at_mass_points_{split}"]
-        for split in ("validation", "test")
-        if f"at_mass_points_{split}" in snakemake.input.keys()
-    }
-    or None,
+    at_mass_points=at_mass_point_files(dict(snakemake.input.items()), ("validation", "test")),
 )

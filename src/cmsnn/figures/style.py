@@ -108,7 +108,22 @@ def _write_palette_png(figure: Figure, path) -> None:
     palette = pixels.quantize(
         colors=256, method=PIL.Image.Quantize.FASTOCTREE, dither=PIL.Image.Dither.NONE
     )
+    _keep_pure(palette, np.asarray(pixels), ((255, 255, 255), (0, 0, 0)))
     palette.save(path, format="PNG", dpi=(PNG_DPI, PNG_DPI))
+
+
+def _keep_pure(palette: PIL.Image.Image, rgb: np.ndarray, colours) -> None:
+    """The palette entries that pure ``colours`` (the background's white, the text's
+    black) map to set back to those colours: the octree stores its buckets' means, which
+    tinted a white background where a colour map shared its bucket."""
+    indices = np.asarray(palette)
+    entries = palette.getpalette()
+    for colour in colours:
+        found = np.flatnonzero(np.all(rgb == colour, axis=-1).ravel())
+        if found.size:
+            index = int(indices.ravel()[found[0]])
+            entries[3 * index : 3 * index + 3] = list(colour)
+    palette.putpalette(entries)
 
 
 # --- helpers --------------------------------------------------------------------------

@@ -96,13 +96,9 @@ def predict_at_mass_points(
         headline: the point the other events are asked at in the prediction table.
     """
     signal = (events["class_index"] == 0).to_numpy()
-    at_headline = np.tile(masses[headline], (len(events), 1)).astype(np.float64)
-    own = attach_masses(events[signal], masses)[list(MASS_INPUTS)].to_numpy()
-    at_headline[signal] = own
-    table = predict_events(
-        network, events.assign(**dict(zip(MASS_INPUTS, at_headline.T, strict=True))),
-        task.inputs, task.classification, task.class_names,
-    )  # fmt: skip
+    at_headline = attach_masses(events, masses)  # the others: the headline's masses
+    at_headline = at_headline.fillna(dict(zip(MASS_INPUTS, masses[headline], strict=True)))
+    table = predict_events(network, at_headline, task.inputs, task.classification, task.class_names)
     background = events[~signal]
     by_point = [
         predict_events(

@@ -295,9 +295,9 @@ def fit_binned_likelihood_files(
             events at every signal point (validation and test are read).
     """
     tables = {split: read_predictions(predictions[split]) for split in BINNED_SPLITS}
-    at_points = at_mass_points and {
-        split: read_predictions(at_mass_points[split]) for split in BINNED_SPLITS
-    }
+    at_points = {
+        split: read_predictions(path) for split, path in (at_mass_points or {}).items()
+    } or None
     fractions, _ = read_shares(shares)
     result = fit_binned_likelihood(tables, fractions, task, options, fom_options, at_points)
     for warning in result["warnings"]:

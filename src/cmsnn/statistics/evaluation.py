@@ -180,9 +180,9 @@ def evaluate_model_files(
         predictions["train"], predictions["validation"], f"score_{class_names[0]}", class_names
     )
     numbers |= overtraining_numbers(ks, ks_p_value_threshold)
-    at_points = at_mass_points and {
-        split: read_predictions(path) for split, path in at_mass_points.items()
-    }
+    at_points = {
+        split: read_predictions(path) for split, path in (at_mass_points or {}).items()
+    } or None
     by_signal = fom_by_signal_process(
         predictions, fractions, fom_options, classification, class_names, at_points
     )
