@@ -17,10 +17,12 @@ per-epoch time after the first epoch, which compiles), each in a fresh process:
 - ``Keras fit, XLA, one epoch per execution``: ``model.fit`` compiled with XLA and
   ``steps_per_execution`` = the batches of an epoch (what the project's reference was).
 
-Prints events per second, the ratio of each row to the faster whole-epoch function of
-its thread count and network, the achieved GFLOP/s, and its share of the machine's
-float32 matrix-multiplication rate (a 1024² product, measured at the start: the
-roofline of these layers). Writes the table to CSV.
+Prints events per second (median over the repeats), the ratio of each row to the faster
+whole-epoch function of its thread count and network and to its own backend's (each
+repeat's ratio to the references run beside it, then the median over the repeats: the
+machine's speed drifts from one minute to the next, not within one repeat), the achieved
+GFLOP/s, and its share of the machine's float32 matrix-multiplication rate (a 1024²
+product, measured at the start: the roofline of these layers). Writes the table to CSV.
 
     python benchmarks/training_throughput.py [--events 200000] [--epochs 5] [--repeats 3]
         [--threads 1 2] [--networks …] [--methods …] (the references always run)
@@ -305,17 +307,23 @@ def main() -> None:
             for _ in range(arguments.repeats):
                 for method in methods:  # interleaved
                     times[method].append(measure(method, job))
-            rates = {method: arguments.events / float(np.median(t)) for method, t in times.items()}
-            best = max(rates[reference] for reference in REFERENCES)
-            for method, rate in rates.items():
+            # each repeat's ratio to the references of the same repeat, run seconds
+            # apart: the machine's speed drifts between repeats, not within one
+            faster = np.minimum(*(np.array(times[reference]) for reference in REFERENCES))
+            for method, seconds in times.items():
+                seconds = np.array(seconds)
+                rate = arguments.events / float(np.median(seconds))
+                own = np.array(times[REFERENCES[1] if "jax" in method else REFERENCES[0]])
                 flops = rate * flops_per_event(n_in, layers, n_out) / 1e9
                 rows.append({
                     "threads": threads, "network": name, "method": method,
-                    "events_per_s": round(rate), "ratio_to_whole_epoch": round(rate / best, 2),
+                    "events_per_s": round(rate),
+                    "ratio_to_whole_epoch": round(float(np.median(faster / seconds)), 2),
+                    "ratio_to_own_backend": round(float(np.median(own / seconds)), 2),
                     "gflops": round(flops, 2), "roofline_share": round(flops / peak, 3),
                     "matmul_gflops": round(peak, 1),
                 })  # fmt: skip
-            print(pd.DataFrame(rows[-len(rates) :]).to_string(index=False), flush=True)
+            print(pd.DataFrame(rows[-len(times) :]).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     print(f"\n{machine}, {arguments.events} events, median of {arguments.repeats} repeats")

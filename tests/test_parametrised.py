@@ -211,6 +211,7 @@ def parametrised_run(tmp_path_factory):
     config["grid"] = {"decay_rate": [0.001]}
     config["training"]["parametrised"] = True
     config["training"]["held_out_mass_points"] = ["T2DegStop_600_570.root"]
+    config["training"]["dedicated_networks"] = ["T2DegStop_550_520.root"]
     workdir = make_workdir(tmp_path_factory.mktemp("parametrised"), config)
     snakemake(workdir)
     return workdir
@@ -289,6 +290,55 @@ def test_a_parametrised_run_asks_its_one_network_at_every_point(parametrised_run
     assert (ensemble / "fom_by_signal.csv").exists()
 
 
+@pytest.mark.slow
+def test_a_parametrised_run_compares_its_networks_with_dedicated_ones(parametrised_run):
+    """With a held-out point, the run trains the network of every point and a dedicated
+    network per held-out point and per point of training.dedicated_networks (signal of
+    that point alone, no mass inputs); the comparison's Z of the run's own network at
+    each point is the one its seed ensemble's binned numbers give; each Z has a bootstrap
+    error; the goals are judged where a dedicated network is; the training times are
+    tabulated."""
+    import json
+
+    results = parametrised_run / "results"
+    folder = results / "mass_points/decay_rate-0.001"
+    for point in ("T2DegStop_600_570.root", "T2DegStop_550_520.root"):
+        network = f"dedicated/{point}"
+        for split in ("train", "validation"):
+            (prepared,) = (folder / network / "prepared").glob(f"*/{split}.parquet")
+            events = pd.read_parquet(prepared, columns=["process", "class"])
+            assert set(events.loc[events["class"] == "Signal", "process"]) == {point}
+        card = json.loads((folder / network / "seed-2/training.json").read_text())
+        assert card["training_seconds"] > 0
+        check = json.loads((folder / network / "seed-1/onnx_check.json").read_text())
+        validation = pd.read_parquet(results / "split/validation.parquet")
+        assert check["check"]["events"] == len(validation)  # no mass points: asked once
+    (prepared,) = (folder / "all_points/prepared").glob("*/train.parquet")
+    events = pd.read_parquet(prepared, columns=["process", "class"])
+    assert set(events.loc[events["class"] == "Signal", "process"]) == set(TUTORIAL_POINTS)
+
+    table = pd.read_csv(results / "mass_point_comparison.csv")
+    assert list(table["signal_process"]) == TUTORIAL_POINTS
+    assert table["held_out"].tolist() == [False, False, True]
+    assert table["z_dedicated"].isna().tolist() == [True, False, False]
+    for network in ("parametrised", "held_out"):
+        assert (table[f"z_{network}"] > 0).all() and (table[f"z_{network}_error"] > 0).all()
+    assert table["goal"].fillna("").tolist()[1:] != ["", ""]
+    assert np.isfinite(table.loc[2, "held_out_share_error"])
+    assert np.isfinite(table.loc[1, "difference_error"])
+    # the run's own network (the held-out point left out) is its seed ensemble, as the
+    # ensemble's binned numbers ask it at each point
+    binned = pd.read_csv(results / "models/decay_rate-0.001/ensemble/binned/by_signal.csv")
+    binned = binned.set_index("signal_process")["binned_z_test"]
+    np.testing.assert_allclose(table["z_held_out"], binned[TUTORIAL_POINTS], rtol=1e-9)
+
+    times = pd.read_csv(results / "mass_point_training_time.csv").set_index("network")
+    every = times.loc["dedicated, one per signal point"]
+    assert every["networks"] == 3 and every["estimated"]
+    assert times.loc["parametrised, trained on every point", "times_parametrised"] == 1.0
+    assert (results / "plots/mass_point_comparison.png").stat().st_size > 10_000
+
+
 def test_a_parametrised_training_stopped_and_resumed_ends_with_the_same_model(
     tmp_path, monkeypatch
 ):
@@ -357,7 +407,14 @@ def test_every_split_is_asked_at_the_signal_points_of_every_split(tmp_path):
     ("training", "message"),
     [
         ({"parametrised": False, "held_out_mass_points": ["T2DegStop_550_520.root"]},
-         r"held_out_mass_points leaves points out .* set training\.parametrised: true"),
+         r"held_out_mass_points compares points .* set training\.parametrised: true"),
+        ({"parametrised": False, "dedicated_networks": ["T2DegStop_550_520.root"]},
+         r"dedicated_networks compares points .* set training\.parametrised: true"),
+        ({"parametrised": True, "held_out_mass_points": POINTS[:1],
+          "dedicated_networks": POINTS[:2]},
+         r"dedicated_networks names \[.T2DegStop_500_470\.root.\], which training\.held_out"),
+        ({"parametrised": True, "dedicated_networks": ["WJets.root"]},
+         r"dedicated_networks names \['WJets\.root'\], which are not processes of the signal"),
         ({"parametrised": True, "held_out_mass_points": ["WJets.root"]},
          r"held_out_mass_points names \['WJets\.root'\], which are not processes of the signal"),
         ({"parametrised": True, "held_out_mass_points": POINTS},
@@ -370,7 +427,8 @@ def test_the_config_of_a_parametrised_network_is_checked_at_start_up(training, m
     from cmsnn.config.checks import check_parametrised
 
     config = {
-        "training": {"signal_masses": {}, **training},
+        "training": {"signal_masses": {}, "held_out_mass_points": [], "dedicated_networks": [],
+                     **training},
         "fom": {"signal_processes": ["T2DegStop_550_520.root"]},
         "classes": [{"name": "Signal", "patterns": ["T2DegStop_*"]},
                     {"name": "Background", "patterns": ["*"]}],
@@ -383,7 +441,12 @@ def test_a_parametrised_network_needs_one_headline_point():
     from cmsnn.config.checks import check_parametrised
 
     config = {
-        "training": {"parametrised": True, "held_out_mass_points": [], "signal_masses": {}},
+        "training": {
+            "parametrised": True,
+            "held_out_mass_points": [],
+            "signal_masses": {},
+            "dedicated_networks": [],
+        },
         "fom": {"signal_processes": POINTS[:2]},
         "classes": [],
     }

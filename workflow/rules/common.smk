@@ -2,6 +2,7 @@
 # wildcard constraints, and the input functions the rules share. Everything that is
 # more than a call lives in the package (cmsnn.config, cmsnn.pipeline), with its tests.
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -33,7 +34,13 @@ from cmsnn.pipeline.hooks import (
     remove_stale_locks,
 )
 from cmsnn.pipeline.inputs import input_csv_files
-from cmsnn.pipeline.paths import Models, ResultPaths, check_no_links, check_results_own
+from cmsnn.pipeline.paths import (
+    MassPointComparison,
+    Models,
+    ResultPaths,
+    check_no_links,
+    check_results_own,
+)
 from cmsnn.pipeline.report import (
     MODEL_CATEGORY,
     MODEL_SUBCATEGORY,
@@ -125,6 +132,17 @@ TASK = NetworkTask(
 PATHS = ResultPaths(config["results"])
 RESULTS = PATHS.results
 MODELS = Models(PATHS, list(GRID), SEEDS)
+#: A parametrised run's comparison with dedicated networks (for the grid's first point):
+#: the network of every point when points are held out, and a dedicated network (asked
+#: without masses) per held-out point and per point of training.dedicated_networks.
+COMPARISON = MassPointComparison(
+    PATHS,
+    next(iter(GRID)),
+    SEEDS,
+    config["training"]["held_out_mass_points"],
+    config["training"]["dedicated_networks"],
+)
+DEDICATED_TASK = NetworkTask(config["classification"], CLASS_NAMES, config["data"]["features"])
 if workflow.is_main_process:  # not in every job's own start on a cluster
     # a run killed outright left its locks: the same command resumes it
     remove_stale_locks()
@@ -156,6 +174,7 @@ wildcard_constraints:
     sample="[^/]+",
     scaling="|".join(SCALING_METHODS),
     balancing="|".join(BALANCING_SCHEMES),
+    process="|".join(re.escape(point) for point in COMPARISON.dedicated_points) or "[^/]+",
 
 
 #: The package's modules as the rules run them; parsed modules are remembered in
@@ -230,15 +249,18 @@ PREPARED_DIRS = {
     for point, settings in POINT_SETTINGS.items()
 }
 if workflow.is_main_process:
-    PLANNED_JOBS = MODELS.jobs(
-        samples=len(SAMPLES),
-        generated=SOURCE == "toy",
-        preselection=bool(config["preselection"]),
-        preparations=len(set(PREPARED_DIRS.values())),
-        two_dimensional=len(config["data"]["features"]) == 2,
+    PLANNED_JOBS = (
+        MODELS.jobs(
+            samples=len(SAMPLES),
+            generated=SOURCE == "toy",
+            preselection=bool(config["preselection"]),
+            preparations=len(set(PREPARED_DIRS.values())),
+            two_dimensional=len(config["data"]["features"]) == 2,
+        )
+        + COMPARISON.jobs()
     )
     print(
-        f"cmsnn: {MODELS.plan()}, {PLANNED_JOBS:,} jobs from scratch (results in {RESULTS}/)",
+        f"cmsnn: {MODELS.plan()}{COMPARISON.plan()}, {PLANNED_JOBS:,} jobs from scratch (results in {RESULTS}/)",
         file=sys.stderr,
     )
 
@@ -260,6 +282,21 @@ def member_outputs(filename):
 def member_predictions(split):
     """The predictions of every seed of the wildcards' grid point, for the ensemble."""
     return member_outputs(f"predictions_{split}.parquet")
+
+
+def comparison_prepared(folder, name):
+    """``name`` in a compared network's prepared folder (an input function): the grid
+    point's scaling and balancing."""
+
+    def path(wildcards):
+        settings = POINT_SETTINGS[wildcards.point]
+        return f"{folder}/{name}".format(
+            point=wildcards.point,
+            process=wildcards.get("process", ""),
+            **{key: settings[key] for key in PREPROCESSING_KEYS},
+        )
+
+    return path
 
 
 def at_mass_points(folder, splits=SPLITS):
@@ -318,4 +355,4 @@ def get_final_outputs(wildcards):
     """Every result of the default run, as the input function of the default target;
     so the list (a thousand files for 60 models) is built only when that target is asked
     for, not at every start (``snakemake results/fom_summary.csv`` does not need it)."""
-    return MODELS.final_outputs(two_dimensional())
+    return MODELS.final_outputs(two_dimensional()) + COMPARISON.outputs()

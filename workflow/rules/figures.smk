@@ -329,3 +329,32 @@ rule plot_limits:
         label=experiment_label(config),
     script:
         "../scripts/plot_limits.py"
+
+
+rule plot_mass_point_comparison:
+    """The binned test Z of the parametrised and the dedicated networks at every mass
+    point, and the parametrised network's share of the dedicated network's."""
+    input:
+        table=COMPARISON.table,
+    output:
+        **figure(
+            "mass_point_comparison",
+            f"{PATHS.plots}/mass_point_comparison",
+            "mass_point_comparison.rst",
+            "3. Across models",
+            "Limits",
+        ),
+    log:
+        f"{RESULTS}/logs/plot_mass_point_comparison.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_mass_point_comparison.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: config["resources"]["light"]["threads"]
+    resources:
+        **job_resources(config["resources"]["light"], "plot_mass_point_comparison"),
+    params:
+        code=code_version("figures.mass_points"),
+        label=experiment_label(config),
+    script:
+        "../scripts/plot_mass_point_comparison.py"

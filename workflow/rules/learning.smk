@@ -1,3 +1,23 @@
+def trained_files(folder):
+    """The outputs of a training job whose model folder is ``folder``."""
+    return {
+        "model": f"{folder}/model.keras",
+        "onnx": f"{folder}/model.onnx",
+        "network": f"{folder}/network.onnx",
+        "check": f"{folder}/onnx_check.json",
+        "history": f"{folder}/history.csv",
+        "facts": f"{folder}/training.json",
+    }
+
+
+def prediction_files(folder):
+    """The prediction tables (Parquet and CSV) of a prediction job writing to ``folder``."""
+    return {
+        **{split: f"{folder}/predictions_{split}.parquet" for split in SPLITS},
+        **{f"{split}_csv": f"{folder}/predictions_{split}.csv" for split in SPLITS},
+    }
+
+
 rule train_model:
     """One network per grid point and seed; the best validation-loss epoch is kept, and
     exported with its input scaling as ONNX (checked against Keras on the validation
@@ -8,12 +28,7 @@ rule train_model:
         scaler=prepared_file("scaler.json"),
         validation_events=selected_split("validation"),
     output:
-        model=f"{PATHS.model}/model.keras",
-        onnx=f"{PATHS.model}/model.onnx",
-        network=f"{PATHS.model}/network.onnx",
-        check=f"{PATHS.model}/onnx_check.json",
-        history=f"{PATHS.model}/history.csv",
-        facts=f"{PATHS.model}/training.json",
+        **trained_files(PATHS.model),
     log:
         f"{RESULTS}/logs/train_model/{{point}}/seed-{{seed}}.log",
     benchmark:
@@ -41,8 +56,7 @@ rule predict:
         model=f"{PATHS.model}/model.onnx",
     output:
         # Parquet for the later rules (a quarter of the size), the CSV beside it for people
-        **{split: f"{PATHS.model}/predictions_{split}.parquet" for split in SPLITS},
-        **{f"{split}_csv": f"{PATHS.model}/predictions_{split}.csv" for split in SPLITS},
+        **prediction_files(PATHS.model),
         **at_mass_points(PATHS.model),
     log:
         f"{RESULTS}/logs/predict/{{point}}/seed-{{seed}}.log",
@@ -59,6 +73,85 @@ rule predict:
         task=TASK,
     script:
         "../scripts/predict.py"
+
+
+use rule train_model as train_model_all_points with:
+    input:
+        **{
+            split: comparison_prepared(COMPARISON.all_points_prepared, f"{split}.parquet")
+            for split in ("train", "validation")
+        },
+        scaler=comparison_prepared(COMPARISON.all_points_prepared, "scaler.json"),
+        validation_events=selected_split("validation"),
+    output:
+        **trained_files(COMPARISON.all_points_model),
+    log:
+        f"{RESULTS}/logs/train_model/{{point}}/all_points/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_model/{{point}}/all_points/seed-{{seed}}.tsv"
+    params:
+        code=code_version("learning.training"),
+        task=TASK,
+        settings=lambda wildcards: POINT_SETTINGS[wildcards.point],
+        seed=lambda wildcards: int(wildcards.seed),
+        backend=config["training"]["backend"],
+        name=lambda wildcards: f"{wildcards.point}/all_points/seed-{wildcards.seed}",
+
+
+use rule train_model as train_model_dedicated with:
+    input:
+        **{
+            split: comparison_prepared(COMPARISON.dedicated_prepared, f"{split}.parquet")
+            for split in ("train", "validation")
+        },
+        scaler=comparison_prepared(COMPARISON.dedicated_prepared, "scaler.json"),
+        validation_events=selected_split("validation"),
+    output:
+        **trained_files(COMPARISON.dedicated_model),
+    log:
+        f"{RESULTS}/logs/train_model/{{point}}/dedicated/{{process}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_model/{{point}}/dedicated/{{process}}/seed-{{seed}}.tsv"
+    params:
+        code=code_version("learning.training"),
+        task=DEDICATED_TASK,
+        settings=lambda wildcards: POINT_SETTINGS[wildcards.point],
+        seed=lambda wildcards: int(wildcards.seed),
+        backend=config["training"]["backend"],
+        name=lambda wildcards: (
+            f"{wildcards.point}/dedicated/{wildcards.process}/seed-{wildcards.seed}"
+        ),
+
+
+use rule predict as predict_all_points with:
+    input:
+        **{split: selected_split(split) for split in SPLITS},
+        model=f"{COMPARISON.all_points_model}/model.onnx",
+    output:
+        **prediction_files(COMPARISON.all_points_model),
+        **at_mass_points(COMPARISON.all_points_model),
+    log:
+        f"{RESULTS}/logs/predict/{{point}}/all_points/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/predict/{{point}}/all_points/seed-{{seed}}.tsv"
+
+
+use rule predict as predict_dedicated with:
+    input:
+        **{split: selected_split(split) for split in SPLITS},
+        model=f"{COMPARISON.dedicated_model}/model.onnx",
+    output:
+        **prediction_files(COMPARISON.dedicated_model),
+    log:
+        f"{RESULTS}/logs/predict/{{point}}/dedicated/{{process}}/seed-{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/predict/{{point}}/dedicated/{{process}}/seed-{{seed}}.tsv"
+    params:
+        # (a rule used "with" keeps the params it does not name: each is named here)
+        signal_masses={},
+        headline=[],
+        code=code_version("learning.prediction"),
+        task=DEDICATED_TASK,
 
 
 rule permutation_importance:

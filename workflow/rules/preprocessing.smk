@@ -117,6 +117,40 @@ rule scale_and_balance:
         "../scripts/scale_and_balance.py"
 
 
+use rule scale_and_balance as scale_and_balance_all_points with:
+    output:
+        **{split: f"{COMPARISON.all_points_prepared}/{split}.parquet" for split in SPLITS},
+        scaler=f"{COMPARISON.all_points_prepared}/scaler.json",
+    log:
+        f"{RESULTS}/logs/scale_and_balance/{{point}}/all_points/{{scaling}}-{{balancing}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/scale_and_balance/{{point}}/all_points/{{scaling}}-{{balancing}}.tsv"
+    params:
+        # (a rule used "with" keeps the params it does not name: each is named here)
+        signal_masses=config["training"]["signal_masses"],
+        held_out_mass_points=[],
+        code=code_version("preprocessing.scaling"),
+        task=TASK,
+        negative_weights=config["preprocessing"]["negative_weights"],
+
+
+use rule scale_and_balance as scale_and_balance_dedicated with:
+    output:
+        **{split: f"{COMPARISON.dedicated_prepared}/{split}.parquet" for split in SPLITS},
+        scaler=f"{COMPARISON.dedicated_prepared}/scaler.json",
+    log:
+        f"{RESULTS}/logs/scale_and_balance/{{point}}/dedicated/{{process}}/{{scaling}}-{{balancing}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/scale_and_balance/{{point}}/dedicated/{{process}}/{{scaling}}-{{balancing}}.tsv"
+    params:
+        signal_masses={},
+        held_out_mass_points=[],
+        trained_points=lambda wildcards: [wildcards.process],
+        code=code_version("preprocessing.scaling"),
+        task=DEDICATED_TASK,
+        negative_weights=config["preprocessing"]["negative_weights"],
+
+
 rule tabulate_cutflow:
     """Events and sum of weights of every process at each stage: read, split,
     preselection, training set (after the negative-weight policy)."""

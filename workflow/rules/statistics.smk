@@ -86,3 +86,45 @@ rule fit_binned_likelihood:
         ),
     script:
         "../scripts/fit_binned_likelihood.py"
+
+
+rule compare_mass_points:
+    """A parametrised run's networks against dedicated networks, point by point: the
+    binned test Z of each (seed ensembles), their bootstrap errors and the goals; and
+    the training time of each network."""
+    input:
+        **COMPARISON.inputs(),
+        shares=PATHS.split_shares,
+    output:
+        table=report(
+            COMPARISON.table,
+            caption="../../report/mass_point_comparison_table.rst",
+            category="3. Across models",
+            subcategory="Tables",
+            labels={"result": "4. mass points (mass_point_comparison.csv)"},
+        ),
+        training_time=COMPARISON.training_time,
+    log:
+        f"{RESULTS}/logs/compare_mass_points.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/compare_mass_points.tsv"
+    conda:
+        "../../envs/data.yaml"
+    threads: config["resources"]["light"]["threads"]
+    resources:
+        **job_resources(config["resources"]["light"], "compare_mass_points"),
+    params:
+        code=code_version("statistics.mass_point_comparison"),
+        task=TASK,
+        options=canonical(config["statistics"]),
+        fom=canonical(
+            {
+                key: config["fom"][key]
+                for key in ("luminosity", "relative_background_uncertainty", "bootstrap_seed")
+            }
+        ),
+        held_out=COMPARISON.held_out,
+        dedicated=COMPARISON.dedicated_points,
+        signal_masses=config["training"]["signal_masses"],
+    script:
+        "../scripts/compare_mass_points.py"

@@ -15,4 +15,5 @@ scale_and_balance_files(
     negative_weights=snakemake.params.negative_weights,
     signal_masses=snakemake.params.get("signal_masses", {}),
     held_out=snakemake.params.get("held_out_mass_points", []),
+    trained_points=snakemake.params.get("trained_points"),
 )

@@ -26,5 +26,7 @@ train_model_files(
     # from the config, not a param: how often to save changes no result, reruns nothing
     checkpoint_seconds=snakemake.config["training"]["checkpoint_seconds"],
     progress_seconds=snakemake.config["training"]["progress_seconds"],
-    name=snakemake.wildcards.point + "/seed-" + snakemake.wildcards.seed,
+    # a compared network's rule names it; a grid point's model is its folder's name
+    name=snakemake.params.get("name")
+    or f"{snakemake.wildcards.point}/seed-{snakemake.wildcards.seed}",
 )

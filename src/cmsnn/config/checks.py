@@ -310,13 +310,20 @@ def check_parametrised(config: Mapping, names: Sequence[str] | None) -> None:
         ValueError: naming the key and what to set.
     """
     held_out = list(config["training"]["held_out_mass_points"])
+    dedicated = list(config["training"]["dedicated_networks"])
     if not config["training"]["parametrised"]:
-        if held_out:
-            raise ValueError(
-                "training.held_out_mass_points leaves points out of a parametrised "
-                "network's training: set training.parametrised: true, or remove it"
-            )
+        for key, values in (("held_out_mass_points", held_out), ("dedicated_networks", dedicated)):
+            if values:
+                raise ValueError(
+                    f"training.{key} compares points of a parametrised network: set "
+                    "training.parametrised: true, or remove it"
+                )
         return
+    if both := sorted(set(held_out) & set(dedicated)):
+        raise ValueError(
+            f"training.dedicated_networks names {both}, which training.held_out_mass_points "
+            "holds: a held-out point always gets a dedicated network; list trained points"
+        )
     headline = list(config["fom"]["signal_processes"])
     if len(headline) != 1:
         raise ValueError(
@@ -335,6 +342,11 @@ def check_parametrised(config: Mapping, names: Sequence[str] | None) -> None:
     if unknown := sorted(set(held_out) - set(signal)):
         raise ValueError(
             f"training.held_out_mass_points names {unknown}, which are not processes of the "
+            f"signal class; choose among {sorted(signal)}"
+        )
+    if unknown := sorted(set(dedicated) - set(signal)):
+        raise ValueError(
+            f"training.dedicated_networks names {unknown}, which are not processes of the "
             f"signal class; choose among {sorted(signal)}"
         )
     if not set(signal) - set(held_out):

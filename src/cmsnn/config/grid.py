@@ -19,7 +19,7 @@ PREPROCESSING_KEYS = ("scaling", "balancing")
 RUN_ONLY_KEYS = ("checkpoint_seconds", "progress_seconds")
 #: Training keys that say what the network is asked (its inputs) rather than how it is
 #: trained: they reach the jobs through the task and the masses, not the settings.
-TASK_KEYS = ("parametrised", "signal_masses", "held_out_mass_points")
+TASK_KEYS = ("parametrised", "signal_masses", "held_out_mass_points", "dedicated_networks")
 
 
 def format_value(value) -> str:

@@ -250,6 +250,128 @@ class Models:
         ]
 
 
+@dataclass(frozen=True)
+class MassPointComparison:
+    """The networks a parametrised run with held-out points (or dedicated networks)
+    trains besides its own, to compare them point by point: for the grid's first
+    point and every seed, the parametrised network trained on every point (when points
+    are held out of the run's own) and a dedicated network per compared point.
+
+    >>> comparison = MassPointComparison(ResultPaths("r"), "p", (1,), ("A",), ("B",))
+    >>> comparison.dedicated_points
+    ['A', 'B']
+    >>> comparison.dedicated_model
+    'r/mass_points/{point}/dedicated/{process}/seed-{seed}'
+    >>> comparison.model_files("dedicated", "model.onnx", "A")
+    ['r/mass_points/p/dedicated/A/seed-1/model.onnx']
+    >>> sorted(comparison.inputs())[:3]
+    ['all_points_at_test', 'all_points_at_validation', 'all_points_facts']
+    >>> comparison.jobs(), len(comparison.outputs())
+    (11, 4)
+    """
+
+    paths: ResultPaths
+    point: str
+    seeds: Sequence[int]
+    held_out: Sequence[str]
+    dedicated: Sequence[str]
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.held_out or self.dedicated)
+
+    @property
+    def dedicated_points(self) -> list[str]:
+        """Every point with a dedicated network: the held-out ones, then the others."""
+        return [*self.held_out, *self.dedicated]
+
+    @property
+    def all_points_prepared(self) -> str:
+        return (
+            f"{self.paths.results}/mass_points/{{point}}/all_points/prepared/"
+            "{scaling}-{balancing}"
+        )
+
+    @property
+    def all_points_model(self) -> str:
+        return f"{self.paths.results}/mass_points/{{point}}/all_points/seed-{{seed}}"
+
+    @property
+    def dedicated_prepared(self) -> str:
+        return (
+            f"{self.paths.results}/mass_points/{{point}}/dedicated/{{process}}/prepared/"
+            "{scaling}-{balancing}"
+        )
+
+    @property
+    def dedicated_model(self) -> str:
+        return f"{self.paths.results}/mass_points/{{point}}/dedicated/{{process}}/seed-{{seed}}"
+
+    @property
+    def table(self) -> str:
+        return f"{self.paths.results}/mass_point_comparison.csv"
+
+    @property
+    def training_time(self) -> str:
+        return f"{self.paths.results}/mass_point_training_time.csv"
+
+    def model_files(self, network: str, filename: str, process: str = "") -> list[str]:
+        """``filename`` of every seed of ``network``: ``"parametrised"`` (the run's own
+        network), ``"all_points"`` or ``"dedicated"`` (the network of ``process``)."""
+        pattern = {"parametrised": self.paths.model, "all_points": self.all_points_model,
+                   "dedicated": self.dedicated_model}[network]  # fmt: skip
+        return [
+            f"{pattern.format(point=self.point, process=process, seed=seed)}/{filename}"
+            for seed in self.seeds
+        ]
+
+    def inputs(self) -> dict[str, list[str]]:
+        """The comparison's input files, each a list over the seeds: the validation and
+        test predictions (``<network>_<split>``), a parametrised network's tables at the
+        mass points (``<network>_at_<split>``) and the training's facts
+        (``<network>_facts``); ``<network>`` is ``parametrised``, ``all_points`` (with
+        held-out points) and ``dedicated_<i>`` for the i-th of :attr:`dedicated_points`."""
+        networks = [("parametrised", "parametrised", "")]
+        networks += [("all_points", "all_points", "")] if self.held_out else []
+        networks += [(f"dedicated_{index}", "dedicated", process)
+                     for index, process in enumerate(self.dedicated_points)]  # fmt: skip
+        files = {}
+        for key, network, process in networks:
+            for split in ("validation", "test"):
+                name = f"predictions_{split}.parquet"
+                files[f"{key}_{split}"] = self.model_files(network, name, process)
+                if network != "dedicated":
+                    name = f"at_mass_points_{split}.parquet"
+                    files[f"{key}_at_{split}"] = self.model_files(network, name, process)
+            files[f"{key}_facts"] = self.model_files(network, "training.json", process)
+        return files
+
+    def plan(self) -> str:
+        """What the comparison trains, for the console at start-up (empty without one).
+
+        >>> MassPointComparison(ResultPaths("r"), "p", (1, 2), ("A",), ()).plan()
+        ', and 2 networks × 2 seeds to compare at the mass points'
+        """
+        networks = bool(self.held_out) + len(self.dedicated_points)
+        if not self.enabled:
+            return ""
+        seeds = f"{len(self.seeds)} seed{'s' * (len(self.seeds) != 1)}"
+        return f", and {networks} networks × {seeds} to compare at the mass points"
+
+    def jobs(self) -> int:
+        """The comparison's jobs from scratch: each extra network's preparation, and its
+        training and prediction per seed; the comparison and its figure."""
+        networks = bool(self.held_out) + len(self.dedicated_points)
+        return networks * (1 + 2 * len(self.seeds)) + 2 if self.enabled else 0
+
+    def outputs(self) -> list[str]:
+        """The comparison's tables and figure (none when there is nothing to compare)."""
+        if not self.enabled:
+            return []
+        figure = f"{self.paths.plots}/mass_point_comparison"
+        return [self.table, self.training_time, f"{figure}.png", f"{figure}.pdf"]
+
+
 #: The file every run keeps in its results folder (the resolved config, written at the
 #: run's start): a folder without it was never a results folder of this workflow.
 KEPT_CONFIG = "config.yaml"

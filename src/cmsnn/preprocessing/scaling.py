@@ -103,6 +103,7 @@ def scale_and_balance_files(
     negative_weights: str = "keep",
     signal_masses: Mapping[str, Sequence[float]] | None = None,
     held_out: Sequence[str] = (),
+    trained_points: Sequence[str] | None = None,
 ) -> None:
     """Entry point of rule ``scale_and_balance``: ``events`` (``{split: Parquet}``) in;
     ``prepared`` (``{split: Parquet}``) and the ``scaler`` (JSON) out.
@@ -120,11 +121,12 @@ def scale_and_balance_files(
     (:mod:`cmsnn.preprocessing.mass_points`). The signal events of the ``held_out``
     points are left out of the training and validation splits (and so out of the
     scaling): the network never sees them, and is asked there all the same (the
-    predictions read the split files)."""
+    predictions read the split files). With ``trained_points`` (a dedicated network of
+    one mass point), the signal events of every other process are left out likewise."""
     sources, outputs, scaler_output = events, prepared, scaler
     features, classification, class_names = task.features, task.classification, task.class_names
     # one split in memory at a time (the training split first, for the scaler)
-    events = _without(read_parquet(sources["train"]), held_out)
+    events = _without(read_parquet(sources["train"]), held_out, trained_points)
     scaler = fit_scaler(events[list(features)], scaling)
     if task.parametrised:
         events = _with_masses(events, signal_masses or {})
@@ -134,7 +136,7 @@ def scale_and_balance_files(
     for split in SPLITS:
         if split != "train":
             events = read_parquet(sources[split])
-            events = events if split == "test" else _without(events, held_out)
+            events = events if split == "test" else _without(events, held_out, trained_points)
             if task.parametrised:
                 events = _with_masses(events, signal_masses or {})
         if split != "test":
@@ -160,11 +162,17 @@ def scale_and_balance_files(
     write_json(scaler, scaler_output)
 
 
-def _without(events: pd.DataFrame, held_out: Sequence[str]) -> pd.DataFrame:
-    """The events without the held-out points' signal events."""
-    if not held_out:
+def _without(
+    events: pd.DataFrame, held_out: Sequence[str], trained_points: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The events without the held-out points' signal events (and, with
+    ``trained_points``, without the signal events of any other process)."""
+    if not held_out and trained_points is None:
         return events
-    left_out = (events["class_index"] == 0) & events["process"].isin(list(held_out))
+    left = events["process"].isin(list(held_out))
+    if trained_points is not None:
+        left |= ~events["process"].isin(list(trained_points))
+    left_out = (events["class_index"] == 0) & left
     return events[~left_out.to_numpy()].reset_index(drop=True)
 
 
