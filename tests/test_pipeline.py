@@ -236,6 +236,7 @@ def test_no_verdict_without_a_summary_and_failures_name_their_error(tmp_path):
         ("../../config.yaml", []),
         ("../../config.tutorial.yaml", []),
         ("../../config.toy2d.yaml", []),
+        ("../../config.massplane.yaml", []),
     ],
 )
 def test_a_dry_run_says_how_many_models_and_jobs_the_config_makes(tmp_path, config, changes):
@@ -253,4 +254,6 @@ def test_a_dry_run_says_how_many_models_and_jobs_the_config_makes(tmp_path, conf
     assert int(planned.group(2).replace(",", "")) == int(total.group(1))
     if config == "tiny_multiclass.yaml":
         assert planned.group(1) == "6 models: 2 grid points × 3 seeds, and 2 seed ensembles"
+    if config == "../../config.massplane.yaml":  # the network of every point, 5 dedicated
+        assert planned.group(1).endswith(", and 6 networks × 3 seeds to compare at the mass points")
     assert Models(ResultPaths("r"), ["a"], [1]).plan() == "1 model: 1 grid point × 1 seed"
