@@ -153,3 +153,37 @@ def test_training_times_compare_one_parametrised_network_with_the_dedicated_ones
         .loc["dedicated, one per signal point"]
     )
     assert every["seconds"] == pytest.approx(22.0) and not every["estimated"]
+
+
+def background_raised(tables, shift: float) -> dict:
+    """The tables with every background event's signal score raised by ``shift``."""
+    raised = {}
+    for split, table in tables.items():
+        background = (table["class"] != "Signal").to_numpy()
+        score = np.clip(table["score_Signal"] + shift * background, 0, 1)
+        raised[split] = table.assign(score_Signal=score)
+    return raised
+
+
+@pytest.mark.parametrize(
+    ("worse", "goal"), [("dedicated", "exceeded"), ("parametrised", "not met")]
+)
+def test_at_a_trained_point_the_side_of_a_difference_beyond_its_error_is_named(tables, worse, goal):
+    """A parametrised network above the dedicated one by more than the error misses the
+    goal on the side that costs nothing (``exceeded``, no warning); below it, the goal
+    is not met and the warning says so."""
+    good, bad = Network(tables, None, [1.0]), Network(background_raised(tables, 0.3), None, [1.0])
+    parametrised = as_parametrised(tables, 0.3 if worse == "parametrised" else 0.0)
+    dedicated = bad if worse == "dedicated" else good
+    table, warnings = compare_mass_points(
+        {"parametrised": parametrised, "dedicated": {POINTS[1]: dedicated}},
+        POINTS, [], MASSES, FRACTIONS, TASK, OPTIONS, FOM,
+    )  # fmt: skip
+    difference, error = table.loc[1, ["difference", "difference_error"]]
+    assert abs(difference) > error and table.loc[1, "goal"] == goal
+    assert (difference > 0) == (goal == "exceeded")
+    if goal == "exceeded":
+        assert warnings == []
+    else:
+        (warning,) = warnings
+        assert POINTS[1] in warning and "below the dedicated network's" in warning

@@ -17,7 +17,8 @@ too, not from adding the Z's own errors. The goals, per point: where the point w
 out, the parametrised network's Z is at least :data:`HELD_OUT_SHARE` of the dedicated
 network's within one standard error of the ratio; where it was trained on, the
 parametrised network's Z is within one standard error of the difference of the dedicated
-network's.
+network's (``exceeded`` where it is above by more: the goal is missed on the side that
+costs nothing; ``not met``, warned about, where it is below or short of the share).
 """
 
 from __future__ import annotations
@@ -166,6 +167,14 @@ def compare_mass_points(
         row |= _goal(point, row, replicas, held_out)
         if row["goal"] == "not met":
             warnings.append(_goal_warning(row))
+        elif row["goal"] == "exceeded":
+            log.info(
+                "at the trained point %s the parametrised network's binned test Z (%.2f) is "
+                "above the dedicated network's (%.2f) by more than the error of the "
+                "difference (%+.2f ± %.2f): the dedicated network learns from that point's "
+                "signal alone", point, row["z_parametrised"], row["z_dedicated"],
+                row["difference"], row["difference_error"],
+            )  # fmt: skip
         rows.append(row)
     return pd.DataFrame(rows), warnings
 
@@ -212,9 +221,11 @@ def _goal(point: str, row: Mapping, replicas: Mapping, held_out: Sequence[str]) 
     error = np.nan
     if dedicated is not None:
         error = _std(replicas[("parametrised", point)] - dedicated)
-    met = abs(difference) <= (error if np.isfinite(error) else 0.0)
-    return empty | {"difference": difference, "difference_error": error,
-                    "goal": "met" if met else "not met"}  # fmt: skip
+    allowed = error if np.isfinite(error) else 0.0
+    # better than the dedicated network by more than the error: the goal (within the
+    # error) is missed on the side that costs nothing, and said so
+    goal = "met" if abs(difference) <= allowed else "exceeded" if difference > 0 else "not met"
+    return empty | {"difference": difference, "difference_error": error, "goal": goal}
 
 
 def _goal_warning(row: Mapping) -> str:
@@ -229,9 +240,10 @@ def _goal_warning(row: Mapping) -> str:
         )
     return (
         f"at the trained point {point} the parametrised network's binned test Z "
-        f"({row['z_parametrised']:.2f}) differs from the dedicated network's "
-        f"({row['z_dedicated']:.2f}) by {row['difference']:+.2f}, more than its "
-        f"bootstrap error ({row['difference_error']:.2f})"
+        f"({row['z_parametrised']:.2f}) is below the dedicated network's "
+        f"({row['z_dedicated']:.2f}) by more than the error of the difference "
+        f"({row['difference']:+.2f} ± {row['difference_error']:.2f}): it does worse there "
+        "than a network of that point alone"
     )
 
 
