@@ -309,7 +309,7 @@ def main() -> None:
                     times[method].append(measure(method, job))
             # each repeat's ratio to the references of the same repeat, run seconds
             # apart: the machine's speed drifts between repeats, not within one
-            faster = np.minimum(*(np.array(times[reference]) for reference in REFERENCES))
+            faster = np.min([times[reference] for reference in REFERENCES], axis=0)
             for method, seconds in times.items():
                 seconds = np.array(seconds)
                 rate = arguments.events / float(np.median(seconds))

@@ -187,3 +187,15 @@ def test_at_a_trained_point_the_side_of_a_difference_beyond_its_error_is_named(t
     else:
         (warning,) = warnings
         assert POINTS[1] in warning and "below the dedicated network's" in warning
+
+
+def test_without_bootstrap_errors_the_goals_are_left_unjudged_and_said_so(tables):
+    table, warnings = compare_mass_points(
+        {"parametrised": as_parametrised(tables), "held_out": as_parametrised(tables, 0.3),
+         "dedicated": {point: Network(tables, None, [1.0]) for point in POINTS[:2]}},
+        POINTS, [POINTS[0]], MASSES, FRACTIONS, TASK, OPTIONS | {"bootstrap_replicas": 0}, FOM,
+    )  # fmt: skip
+    assert table["goal"].tolist() == ["", "", ""]
+    assert table["z_dedicated_error"].isna().all() and np.isfinite(table["z_dedicated"][:2]).all()
+    (warning,) = warnings
+    assert "statistics.bootstrap_replicas" in warning

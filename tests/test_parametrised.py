@@ -323,7 +323,7 @@ def test_a_parametrised_run_compares_its_networks_with_dedicated_ones(parametris
     assert table["z_dedicated"].isna().tolist() == [True, False, False]
     for network in ("parametrised", "held_out"):
         assert (table[f"z_{network}"] > 0).all() and (table[f"z_{network}_error"] > 0).all()
-    assert table["goal"].fillna("").tolist()[1:] != ["", ""]
+    assert set(table["goal"][1:]) <= {"met", "not met", "exceeded"}
     assert np.isfinite(table.loc[2, "held_out_share_error"])
     assert np.isfinite(table.loc[1, "difference_error"])
     # the run's own network (the held-out point left out) is its seed ensemble, as the
@@ -335,7 +335,14 @@ def test_a_parametrised_run_compares_its_networks_with_dedicated_ones(parametris
     times = pd.read_csv(results / "mass_point_training_time.csv").set_index("network")
     every = times.loc["dedicated, one per signal point"]
     assert every["networks"] == 3 and every["estimated"]
-    assert times.loc["parametrised, trained on every point", "times_parametrised"] == 1.0
+    parametrised = times.loc["parametrised, trained on every point", "seconds"]
+    dedicated = times.loc["dedicated to T2DegStop_550_520.root"]
+    assert dedicated["times_parametrised"] == pytest.approx(
+        dedicated["seconds"] / parametrised, abs=0.006
+    )
+    assert every["seconds"] == pytest.approx(
+        times.loc[times.index.str.startswith("dedicated to"), "seconds"].mean() * 3, abs=0.02
+    )
     assert (results / "plots/mass_point_comparison.png").stat().st_size > 10_000
 
 

@@ -68,33 +68,31 @@ def plot_mass_point_comparison(
 
 
 def _draw_shares(axes, table: pd.DataFrame, x: np.ndarray) -> None:
-    """Parametrised ÷ dedicated: the held-out network at held-out points, the network of
-    every point at trained points, each with its paired bootstrap error."""
+    """Parametrised ÷ dedicated: the held-out network at held-out points (± the ratio's
+    paired bootstrap error), the network of every point at trained points (± the paired
+    bootstrap error of the difference, over the dedicated network's Z)."""
     held_out = table["held_out"].to_numpy(dtype=bool)
     dedicated = table["z_dedicated"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         trained = table["z_parametrised"].to_numpy(dtype=float) / dedicated
         trained_error = table["difference_error"].to_numpy(dtype=float) / dedicated
-    shown = ~held_out & np.isfinite(trained)
-    axes.errorbar(x[shown], trained[shown], yerr=np.nan_to_num(trained_error[shown]), fmt="o",
-                  color="C0", ms=7, capsize=3)  # fmt: skip
+    trained[held_out] = np.nan  # drawn at trained points only
     share = table["held_out_share"].to_numpy(dtype=float)
     share_error = table["held_out_share_error"].to_numpy(dtype=float)
-    shown = held_out & np.isfinite(share)
-    axes.errorbar(x[shown], share[shown], yerr=np.nan_to_num(share_error[shown]), fmt="^",
-                  color="C1", ms=8, capsize=3)  # fmt: skip
+    edges = []  # the drawn points' error bars, which the panel's range holds
+    drawn = [
+        (trained, trained_error, {"fmt": "o", "color": "C0", "ms": 7}),
+        (share, share_error, {"fmt": "^", "color": "C1", "ms": 8}),
+    ]
+    for values, errors, style in drawn:
+        shown = np.isfinite(values)
+        errors = np.nan_to_num(errors[shown])
+        axes.errorbar(x[shown], values[shown], yerr=errors, capsize=3, **style)
+        edges += [*(values[shown] - errors), *(values[shown] + errors)]
     axes.axhline(1.0, color="0.4", lw=1)
     axes.axhline(HELD_OUT_SHARE, color="C3", lw=1.5, ls="--",
                  label=f"Goal at held-out points: {HELD_OUT_SHARE:.0%}")  # fmt: skip
-    # the error bars inside the panel too
-    lows = np.concatenate(
-        [trained - np.nan_to_num(trained_error), share - np.nan_to_num(share_error)]
-    )
-    highs = np.concatenate(
-        [trained + np.nan_to_num(trained_error), share + np.nan_to_num(share_error)]
-    )
-    low = float(np.nanmin([1.0, *lows[np.isfinite(lows)]]))
-    high = float(np.nanmax([1.0, *highs[np.isfinite(highs)]]))
+    low, high = min([1.0, *edges]), max([1.0, *edges])
     axes.set_ylim(min(0.8, low - 0.05), max(1.15, high + 0.05))
     axes.set_ylabel("Parametrised ÷ dedicated")
     axes.legend(fontsize="x-small", loc="lower right")

@@ -33,6 +33,7 @@ import pandas as pd
 
 from cmsnn.dataframes import read_predictions, write_csv
 from cmsnn.files import read_json
+from cmsnn.logs import console
 from cmsnn.preprocessing.mass_points import process_masses
 from cmsnn.preprocessing.splitting import read_shares
 from cmsnn.statistics.binned import BINNED_SPLITS, binned_histograms, signal_numbers
@@ -97,12 +98,13 @@ class PointSignificance:
         self.z = self._z(histograms["test"])
         self.test = tables["test"]
         self.weights = self.test["weight"].to_numpy()
-        # at_mass_point puts the signal events first, then the others: where each row
-        # of the test table is in the split's own order (the replicas' order)
-        signal = (network.tables["test"]["class"] == signal_class).to_numpy()
-        self.order = np.concatenate([np.flatnonzero(signal), np.flatnonzero(~signal)])
         if at is None:
             self.order = np.arange(len(self.test))
+        else:
+            # at_mass_point puts the signal events first, then the others: where each
+            # row of the test table is in the split's own order (the replicas' order)
+            signal = (network.tables["test"]["class"] == signal_class).to_numpy()
+            self.order = np.concatenate([np.flatnonzero(signal), np.flatnonzero(~signal)])
 
     def replica(self, multiplicities: np.ndarray) -> float:
         weighted = self.test.assign(weight=self.weights * multiplicities[self.order])
@@ -157,6 +159,11 @@ def compare_mass_points(
             compared["held_out", point] = significance(networks["held_out"], point)
     replicas = bootstrap_replicas(compared, options["bootstrap_replicas"], fom_options)
     rows, warnings = [], []
+    if not replicas and dedicated:
+        warnings.append(
+            "the Z's have no bootstrap errors (statistics.bootstrap_replicas below 2): the "
+            "goals of mass_point_comparison.csv are left unjudged; set it to 20 or more"
+        )
     for point in points:
         row = {"signal_process": point, "mass_1": masses[point][0], "mass_2": masses[point][1],
                "held_out": point in held_out}  # fmt: skip
@@ -202,30 +209,34 @@ def bootstrap_replicas(compared: Mapping, replicas: int, fom_options: Mapping) -
 def _goal(point: str, row: Mapping, replicas: Mapping, held_out: Sequence[str]) -> dict:
     """The goal's columns: the held-out network's share of the dedicated network's Z (at
     a held-out point) or the parametrised network's difference to it (at a trained
-    point), its paired bootstrap error, and whether the goal is met."""
+    point), its paired bootstrap error, and whether the goal is met (empty without a
+    dedicated network, or without bootstrap errors to judge it by)."""
     empty = {"held_out_share": np.nan, "held_out_share_error": np.nan,
              "difference": np.nan, "difference_error": np.nan, "goal": ""}  # fmt: skip
-    if not np.isfinite(row["z_dedicated"]):
-        return empty
     dedicated = replicas.get(("dedicated", point))
+    if not np.isfinite(row["z_dedicated"]) or dedicated is None:
+        return empty
     if point in held_out:
-        share = row["z_held_out"] / row["z_dedicated"] if row["z_dedicated"] else np.nan
-        error = np.nan
-        if dedicated is not None:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                error = _std(replicas[("held_out", point)] / dedicated)
-        met = share + (error if np.isfinite(error) else 0.0) >= HELD_OUT_SHARE
-        return empty | {"held_out_share": share, "held_out_share_error": error,
-                        "goal": "met" if met else "not met"}  # fmt: skip
+        if row["z_dedicated"] <= 0:  # any Z reaches a share of nothing
+            return empty | {"goal": "met"}
+        share = row["z_held_out"] / row["z_dedicated"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            error = _std(replicas[("held_out", point)] / dedicated)
+        goal = (
+            ""
+            if not np.isfinite(error)
+            else "met"
+            if share + error >= HELD_OUT_SHARE
+            else "not met"
+        )
+        return empty | {"held_out_share": share, "held_out_share_error": error, "goal": goal}
     difference = row["z_parametrised"] - row["z_dedicated"]
-    error = np.nan
-    if dedicated is not None:
-        error = _std(replicas[("parametrised", point)] - dedicated)
-    allowed = error if np.isfinite(error) else 0.0
+    error = _std(replicas[("parametrised", point)] - dedicated)
     # better than the dedicated network by more than the error: the goal (within the
     # error) is missed on the side that costs nothing, and said so
-    goal = "met" if abs(difference) <= allowed else "exceeded" if difference > 0 else "not met"
-    return empty | {"difference": difference, "difference_error": error, "goal": goal}
+    goal = "met" if abs(difference) <= error else "exceeded" if difference > 0 else "not met"
+    return empty | {"difference": difference, "difference_error": error,
+                    "goal": goal if np.isfinite(error) else ""}  # fmt: skip
 
 
 def _goal_warning(row: Mapping) -> str:
@@ -334,6 +345,7 @@ def compare_mass_points_files(
     )
     for warning in warnings:
         log.warning("%s", warning)
+        print(f"WARNING: {table}: {warning}", file=console(), flush=True)
     write_csv(result, table)
     write_csv(training_times(networks, len(points)), training_time)
 
