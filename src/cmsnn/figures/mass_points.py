@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from cmsnn.figures.across_models import signal_label
 from cmsnn.figures.style import (
@@ -55,9 +56,11 @@ def plot_mass_point_comparison(
         highest = np.nanmax([1e-9, *(top_values.max() for top_values in tops)])
         top.set_ylim(0, 1.35 * highest)
         top.set_ylabel("Binned Z (test)")
+        handles, labels = top.get_legend_handles_labels()
         if held_out.any():
-            top.fill_between([], [], color="0.9", label="Held out of the training")
-        top.legend(fontsize="x-small", loc="upper right", ncols=2)
+            handles.append(Patch(facecolor="0.9", edgecolor="0.6"))
+            labels.append("Held out of the training")
+        top.legend(handles, labels, fontsize="x-small", loc="upper right", ncols=2)
         _draw_shares(bottom, table, x)
         category_ticks(bottom, [signal_label(name) for name in table["signal_process"]], [], 45,
                        fontsize=11)  # fmt: skip
