@@ -271,3 +271,19 @@ def test_a_results_folder_no_run_wrote_is_refused_unless_allowed(tmp_path):
     assert allowed.returncode == 0
     (workdir / "thesis" / "config.yaml").write_text(yaml.safe_dump(tiny(results="thesis")))
     assert snakemake(workdir, "--dry-run").returncode == 0
+
+
+def test_a_presets_results_folder_inside_the_default_one_is_not_someone_elses(tmp_path):
+    """A preset run first (``results/massplane/``, with its kept config) leaves the default
+    run's ``results/`` holding only that folder: the default run may start there; a
+    folder without a kept config is still refused."""
+    from cmsnn.pipeline.paths import check_results_own
+
+    (tmp_path / "results" / "massplane").mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"no run of this workflow wrote .*massplane"):
+        check_results_own(str(tmp_path / "results"), False)
+    (tmp_path / "results" / "massplane" / "config.yaml").write_text("results: x\n")
+    check_results_own(str(tmp_path / "results"), False)
+    (tmp_path / "results" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match=r"notes\.txt"):
+        check_results_own(str(tmp_path / "results"), False)

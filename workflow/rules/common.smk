@@ -299,6 +299,26 @@ def comparison_prepared(folder, name):
     return path
 
 
+def trained_files(folder):
+    """The outputs of a training job whose model folder is ``folder``."""
+    return {
+        "model": f"{folder}/model.keras",
+        "onnx": f"{folder}/model.onnx",
+        "network": f"{folder}/network.onnx",
+        "check": f"{folder}/onnx_check.json",
+        "history": f"{folder}/history.csv",
+        "facts": f"{folder}/training.json",
+    }
+
+
+def prediction_files(folder):
+    """The prediction tables (Parquet and CSV) of a prediction job writing to ``folder``."""
+    return {
+        **{split: f"{folder}/predictions_{split}.parquet" for split in SPLITS},
+        **{f"{split}_csv": f"{folder}/predictions_{split}.csv" for split in SPLITS},
+    }
+
+
 def at_mass_points(folder, splits=SPLITS):
     """A parametrised network's tables of its non-signal events at every signal point,
     ``{at_mass_points_<split>: file}``; none for another network."""

@@ -1,23 +1,3 @@
-def trained_files(folder):
-    """The outputs of a training job whose model folder is ``folder``."""
-    return {
-        "model": f"{folder}/model.keras",
-        "onnx": f"{folder}/model.onnx",
-        "network": f"{folder}/network.onnx",
-        "check": f"{folder}/onnx_check.json",
-        "history": f"{folder}/history.csv",
-        "facts": f"{folder}/training.json",
-    }
-
-
-def prediction_files(folder):
-    """The prediction tables (Parquet and CSV) of a prediction job writing to ``folder``."""
-    return {
-        **{split: f"{folder}/predictions_{split}.parquet" for split in SPLITS},
-        **{f"{split}_csv": f"{folder}/predictions_{split}.csv" for split in SPLITS},
-    }
-
-
 rule train_model:
     """One network per grid point and seed; the best validation-loss epoch is kept, and
     exported with its input scaling as ONNX (checked against Keras on the validation

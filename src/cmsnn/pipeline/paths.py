@@ -380,7 +380,9 @@ KEPT_CONFIG = "config.yaml"
 def check_results_own(results: str, other_files_allowed: bool, shown: int = 5) -> None:
     """A results folder that already holds files must be one a run of this workflow
     started (it keeps :data:`KEPT_CONFIG` there), unless the config allows otherwise: the
-    workflow reads what lies there into its tables and report, and replaces it.
+    workflow reads what lies there into its tables and report, and replaces it. Folders
+    inside it that are other runs' results folders (a preset's ``results/<name>/``, run
+    before the default run) are not counted.
 
     Raises:
         ValueError: naming the folder, some of its files and the two ways on.
@@ -388,7 +390,10 @@ def check_results_own(results: str, other_files_allowed: bool, shown: int = 5) -
     folder = Path(results)
     if other_files_allowed or not folder.is_dir() or (folder / KEPT_CONFIG).exists():
         return
-    held = sorted(itertools.islice((entry.name for entry in os.scandir(folder)), shown + 1))
+    # other runs' results folders inside it are theirs (the presets' results/<name>/)
+    entries = (entry.name for entry in os.scandir(folder)
+               if not (entry.is_dir() and (Path(entry.path) / KEPT_CONFIG).exists()))  # fmt: skip
+    held = sorted(itertools.islice(entries, shown + 1))
     if held:
         raise ValueError(
             f"results: {folder} holds files no run of this workflow wrote (no {KEPT_CONFIG}; "
