@@ -22,7 +22,7 @@ POINTS = ["T2DegStop_500_470.root", "T2DegStop_550_520.root", "T2DegStop_600_570
 MASSES = {point: (float(point.split("_")[1]), float(point.split("_")[2][:3])) for point in POINTS}
 TASK = NetworkTask("binary", ["Signal", "Background"], ["x"])
 OPTIONS = {"fine_bins": 50, "edges": None, "min_background_events_per_bin": 20,
-           "max_bins": 4, "bootstrap_replicas": 10}  # fmt: skip
+           "max_bins": 4, "bootstrap_replicas": 6}  # fmt: skip
 FOM = {"relative_background_uncertainty": 0.1, "luminosity": 1000.0, "bootstrap_seed": 3}
 
 
@@ -32,7 +32,7 @@ def prediction_table(seed: int, separation: float = 2.0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     table = pd.concat(
         [pd.DataFrame({"process": POINTS * 300}).assign(**{"class": "Signal"}),
-         pd.DataFrame({"process": ["W.root"] * 4000, "class": "Background"})],
+         pd.DataFrame({"process": ["W.root"] * 3000, "class": "Background"})],
         ignore_index=True,
     ).sample(frac=1.0, random_state=seed).reset_index(drop=True)  # fmt: skip
     signal = (table["class"] == "Signal").to_numpy()

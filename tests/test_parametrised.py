@@ -211,7 +211,6 @@ def parametrised_run(tmp_path_factory):
     config["grid"] = {"decay_rate": [0.001]}
     config["training"]["parametrised"] = True
     config["training"]["held_out_mass_points"] = ["T2DegStop_600_570.root"]
-    config["training"]["dedicated_networks"] = ["T2DegStop_550_520.root"]
     workdir = make_workdir(tmp_path_factory.mktemp("parametrised"), config)
     snakemake(workdir)
     return workdir
@@ -293,16 +292,17 @@ def test_a_parametrised_run_asks_its_one_network_at_every_point(parametrised_run
 @pytest.mark.slow
 def test_a_parametrised_run_compares_its_networks_with_dedicated_ones(parametrised_run):
     """With a held-out point, the run trains the network of every point and a dedicated
-    network per held-out point and per point of training.dedicated_networks (signal of
-    that point alone, no mass inputs); the comparison's Z of the run's own network at
-    each point is the one its seed ensemble's binned numbers give; each Z has a bootstrap
+    network per held-out point (signal of that point alone, no mass inputs); the
+    comparison's Z of the run's own network at each point is the one its seed ensemble's
+    binned numbers give; each Z has a bootstrap
     error; the goals are judged where a dedicated network is; the training times are
     tabulated."""
     import json
 
     results = parametrised_run / "results"
     folder = results / "mass_points/decay_rate-0.001"
-    for point in ("T2DegStop_600_570.root", "T2DegStop_550_520.root"):
+    # (the trained points' dedicated networks: tests/test_mass_point_comparison.py)
+    for point in ("T2DegStop_600_570.root",):
         network = f"dedicated/{point}"
         for split in ("train", "validation"):
             (prepared,) = (folder / network / "prepared").glob(f"*/{split}.parquet")
@@ -320,12 +320,12 @@ def test_a_parametrised_run_compares_its_networks_with_dedicated_ones(parametris
     table = pd.read_csv(results / "mass_point_comparison.csv")
     assert list(table["signal_process"]) == TUTORIAL_POINTS
     assert table["held_out"].tolist() == [False, False, True]
-    assert table["z_dedicated"].isna().tolist() == [True, False, False]
+    assert table["z_dedicated"].isna().tolist() == [True, True, False]
     for network in ("parametrised", "held_out"):
         assert (table[f"z_{network}"] > 0).all() and (table[f"z_{network}_error"] > 0).all()
-    assert set(table["goal"][1:]) <= {"met", "not met", "exceeded"}
+    assert table["goal"].fillna("").tolist()[:2] == ["", ""]
+    assert table.loc[2, "goal"] in {"met", "not met"}
     assert np.isfinite(table.loc[2, "held_out_share_error"])
-    assert np.isfinite(table.loc[1, "difference_error"])
     # the run's own network (the held-out point left out) is its seed ensemble, as the
     # ensemble's binned numbers ask it at each point
     binned = pd.read_csv(results / "models/decay_rate-0.001/ensemble/binned/by_signal.csv")
@@ -336,7 +336,7 @@ def test_a_parametrised_run_compares_its_networks_with_dedicated_ones(parametris
     every = times.loc["dedicated, one per signal point"]
     assert every["networks"] == 3 and every["estimated"]
     parametrised = times.loc["parametrised, trained on every point", "seconds"]
-    dedicated = times.loc["dedicated to T2DegStop_550_520.root"]
+    dedicated = times.loc["dedicated to T2DegStop_600_570.root"]
     assert dedicated["times_parametrised"] == pytest.approx(
         dedicated["seconds"] / parametrised, abs=0.006
     )

@@ -175,7 +175,7 @@ def test_every_reported_file_has_one_label_of_its_own_in_its_subcategory(declare
                      "2. seeds' FOM scans, Q"]  # fmt: skip
     tables = listed(across["3. Across models", "Tables"])
     assert [row["output"] for row in tables] == [
-        "summary", "by_point", "by_signal", "by_signal_by_point"
+        "summary", "by_point", "by_signal", "by_signal_by_point", "table"
     ]  # fmt: skip
 
 

@@ -101,7 +101,9 @@ rule compare_mass_points:
             caption="../../report/mass_point_comparison_table.rst",
             category="3. Across models",
             subcategory="Tables",
-            labels={"result": "4. mass points (mass_point_comparison.csv)"},
+            labels={
+                "result": "5. per mass point, against dedicated networks (mass_point_comparison.csv)"
+            },
         ),
         training_time=COMPARISON.training_time,
     log:

@@ -50,6 +50,10 @@ MEMORY_PER_INPUT_MB = {
     "plot_seed_spread": 0,
     "plot_fom_by_signal": 0,
     "plot_limits": 0,
+    # every compared network's tables at once (the mass-plane preset with 19 networks ×
+    # 3 seeds: 1,012 MiB at 628 MiB of inputs)
+    "compare_mass_points": 2,
+    "plot_mass_point_comparison": 0,
 }
 
 
