@@ -286,6 +286,12 @@ class MassPointComparison:
         return [*self.held_out, *self.dedicated]
 
     @property
+    def networks(self) -> int:
+        """The networks trained for the comparison: the network of every point (when
+        points are held out) and the dedicated ones."""
+        return bool(self.held_out) + len(self.dedicated_points)
+
+    @property
     def all_points_prepared(self) -> str:
         return (
             f"{self.paths.results}/mass_points/{{point}}/all_points/prepared/"
@@ -352,17 +358,15 @@ class MassPointComparison:
         >>> MassPointComparison(ResultPaths("r"), "p", (1, 2), ("A",), ()).plan()
         ', and 2 networks × 2 seeds to compare at the mass points'
         """
-        networks = bool(self.held_out) + len(self.dedicated_points)
         if not self.enabled:
             return ""
         seeds = f"{len(self.seeds)} seed{'s' * (len(self.seeds) != 1)}"
-        return f", and {networks} networks × {seeds} to compare at the mass points"
+        return f", and {self.networks} networks × {seeds} to compare at the mass points"
 
     def jobs(self) -> int:
         """The comparison's jobs from scratch: each extra network's preparation, and its
         training and prediction per seed; the comparison and its figure."""
-        networks = bool(self.held_out) + len(self.dedicated_points)
-        return networks * (1 + 2 * len(self.seeds)) + 2 if self.enabled else 0
+        return self.networks * (1 + 2 * len(self.seeds)) + 2 if self.enabled else 0
 
     def outputs(self) -> list[str]:
         """The comparison's tables and figure (none when there is nothing to compare)."""
